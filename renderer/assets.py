@@ -1,0 +1,163 @@
+"""Asset catalog: asset id -> mesh (trimesh, metres, its own frame), category, landmarks.
+
+Meshes come from files (OBJ, PLY, STL, GLB/GLTF, OFF) or are procedural (a box with extents). Each is
+loaded once, checked (faces present, finite vertices) and cleaned of degenerate faces, so the geometry
+the rasteriser sees and the geometry tests ray-cast are the same object.
+
+Landmarks: named points in the asset's own frame, read from ``<stem>.landmarks.json`` beside the mesh::
+
+    {"landmarks": {"rim_front": [0.04, 0.0, 0.1], "base_center": [0, 0, 0]}}
+
+or, where there is no such file, computed: the 8 corners of the axis-aligned box (``box_xyz`` with
+each of x, y, z being 0 for the minimum and 1 for the maximum) and ``centroid``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+
+from renderer.config import SceneConfig, resolve_asset_paths
+from renderer.scene import MeshSource
+
+log = logging.getLogger(__name__)
+
+TABLE_CATEGORY = "table"
+
+
+class AssetError(ValueError):
+    """A mesh or landmark file that cannot be used; the message is one line naming the file."""
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    """Named points (N, 3) in the asset's own frame, metres, before the object's scale."""
+
+    names: tuple[str, ...]
+    points: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One entry of the catalog: what the sampler may place."""
+
+    asset_id: str
+    category: str
+    source: MeshSource
+    weight: float
+    scale_min: float
+    scale_max: float
+
+
+class AssetCatalog:
+    """The assets a scene config names, with their meshes and landmarks loaded lazily and cached."""
+
+    def __init__(self, config: SceneConfig) -> None:
+        self.assets: list[Asset] = []
+        seen_ids: set[str] = set()
+        for source in config.objects.assets:
+            for path in resolve_asset_paths(config.base_dir, source.path):
+                asset_id = path.stem
+                n = 2
+                while asset_id in seen_ids:
+                    asset_id, n = f"{path.stem}_{n}", n + 1
+                seen_ids.add(asset_id)
+                self.assets.append(
+                    Asset(asset_id, source.category or path.stem, MeshSource("file", path=str(path)),
+                          source.weight, source.scale.min, source.scale.max)
+                )
+        names = {a.category for a in self.assets}
+        if config.table.enabled:
+            names.add(TABLE_CATEGORY)
+        self.categories: dict[str, int] = {name: i + 1 for i, name in enumerate(sorted(names))}
+        self._meshes: dict[MeshSource, trimesh.Trimesh] = {}
+        self._landmarks: dict[MeshSource, Landmarks] = {}
+
+    def mesh(self, source: MeshSource) -> trimesh.Trimesh:
+        """The cleaned mesh of a source (shared: do not modify it)."""
+        if source not in self._meshes:
+            self._meshes[source] = load_mesh(source)
+        return self._meshes[source]
+
+    def landmarks(self, source: MeshSource) -> Landmarks:
+        if source not in self._landmarks:
+            self._landmarks[source] = load_landmarks(source, self.mesh(source))
+        return self._landmarks[source]
+
+
+def box_mesh(extents: tuple[float, float, float]) -> trimesh.Trimesh:
+    """A box centred at the origin with per-face vertices and a planar (x, y) texture mapping."""
+    mesh = trimesh.creation.box(extents=extents)
+    mesh.unmerge_vertices()
+    uv = mesh.vertices[:, :2] / np.asarray(extents[:2]) + 0.5
+    mesh.visual = trimesh.visual.TextureVisuals(uv=uv)
+    return mesh
+
+
+def load_mesh(source: MeshSource) -> trimesh.Trimesh:
+    """Load and check a mesh; raise AssetError with one line on anything unusable."""
+    if source.kind == "box":
+        return box_mesh(source.extents)
+    path = Path(source.path)
+    if not path.is_file():
+        raise AssetError(f"{path}: mesh file not found")
+    try:
+        loaded = trimesh.load(str(path), force="mesh", process=True)
+    except Exception as exc:  # trimesh raises many types for bad files
+        raise AssetError(f"{path}: cannot read mesh ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+    if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
+        raise AssetError(f"{path}: mesh has no faces")
+    if not np.all(np.isfinite(loaded.vertices)):
+        raise AssetError(f"{path}: mesh has non-finite (NaN or infinite) vertices")
+    keep = loaded.nondegenerate_faces()
+    if not keep.all():
+        loaded.update_faces(keep)
+        loaded.remove_unreferenced_vertices()
+    if len(loaded.faces) == 0:
+        raise AssetError(f"{path}: mesh has only degenerate faces")
+    return loaded
+
+
+def landmarks_path(mesh_path: Path) -> Path:
+    return mesh_path.with_name(mesh_path.stem + ".landmarks.json")
+
+
+def load_landmarks(source: MeshSource, mesh: trimesh.Trimesh) -> Landmarks:
+    """Sidecar landmarks if the mesh has a file beside it, else box corners and centroid."""
+    if source.kind == "file":
+        sidecar = landmarks_path(Path(source.path))
+        if sidecar.is_file():
+            return read_landmarks_file(sidecar)
+    return computed_landmarks(mesh)
+
+
+def read_landmarks_file(path: Path) -> Landmarks:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        points = data["landmarks"]
+        names = tuple(str(k) for k in points)
+        xyz = np.array([points[k] for k in points], dtype=float).reshape(len(names), 3)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AssetError(f"{path}: invalid landmark file ({type(exc).__name__}: {exc})") from None
+    if not np.all(np.isfinite(xyz)):
+        raise AssetError(f"{path}: landmark coordinates must be finite")
+    return Landmarks(names, xyz)
+
+
+def computed_landmarks(mesh: trimesh.Trimesh) -> Landmarks:
+    lo, hi = mesh.bounds
+    names, points = [], []
+    for ix in (0, 1):
+        for iy in (0, 1):
+            for iz in (0, 1):
+                names.append(f"box_{ix}{iy}{iz}")
+                points.append([(lo, hi)[ix][0], (lo, hi)[iy][1], (lo, hi)[iz][2]])
+    names.append("centroid")
+    points.append(mesh.centroid)
+    return Landmarks(tuple(names), np.array(points, dtype=float))

@@ -1,0 +1,146 @@
+"""Labels: pure functions of (frame description, render buffers, asset geometry). No OpenGL.
+
+Conventions (docs/format.md): OpenCV camera frame, metres, pixel centre of (row r, column c) at
+(u, v) = (c, r); boxes are [x, y, w, h] in whole pixels, covering columns x .. x+w-1 and rows y .. y+h-1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.ndimage
+from numpy.typing import NDArray
+
+from renderer.assets import AssetCatalog
+from renderer.buffers import RenderBuffers
+from renderer.geometry import project_points, transform_points
+from renderer.scene import FrameDescription, ObjectDescription
+
+# A landmark is occluded when the surface seen at its pixel lies in front of it by more than this
+# fraction of the landmark's depth (1 cm at 1 m): room for the half-pixel offset between the pixel
+# centre and the landmark's exact projection on slanted surfaces.
+OCCLUSION_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class LandmarkLabels:
+    """Landmarks of one object in one frame (N named points).
+
+    xyz_world, xyz_camera: (N, 3) float64 metres. uv: (N, 2) float64 pixels, K @ xyz_camera / z, not
+    rounded. in_frame: (N,) bool, in front of the camera and uv inside the image (pixel centres
+    -0.5 <= u < W - 0.5, same for v). visible: (N,) bool, in frame and not occluded (see
+    OCCLUSION_TOLERANCE).
+    """
+
+    names: tuple[str, ...]
+    xyz_world: NDArray[np.float64]
+    xyz_camera: NDArray[np.float64]
+    uv: NDArray[np.float64]
+    in_frame: NDArray[np.bool_]
+    visible: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class ObjectLabels:
+    """Per-object labels of one frame.
+
+    bbox: visible 2D box [x, y, w, h] from the instance mask ([0, 0, 0, 0] if not visible).
+    visible_pixels: pixels of the instance mask. unoccluded_pixels: pixels it covers rendered alone.
+    visible_fraction: visible_pixels / unoccluded_pixels (0 when it covers no pixel at all).
+    object_to_camera: 4x4 rigid. box3d_camera: (8, 3) corners of the scaled mesh's axis-aligned box in
+    its own frame, in the camera frame, ordered like the computed landmarks box_000 .. box_111.
+    """
+
+    instance_id: int
+    category: str
+    category_id: int
+    object_to_world: NDArray[np.float64]
+    object_to_camera: NDArray[np.float64]
+    bbox: tuple[int, int, int, int]
+    visible_pixels: int
+    unoccluded_pixels: int
+    visible_fraction: float
+    box3d_camera: NDArray[np.float64]
+    landmarks: LandmarkLabels
+
+
+def visible_boxes(instance: NDArray[np.integer], count: int) -> list[tuple[int, int, int, int]]:
+    """[x, y, w, h] of each id 1..count in an instance map; [0, 0, 0, 0] where an id is absent."""
+    slices = scipy.ndimage.find_objects(instance, max_label=count)
+    boxes = []
+    for found in slices:
+        if found is None:
+            boxes.append((0, 0, 0, 0))
+        else:
+            rows, cols = found
+            boxes.append((cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start))
+    return boxes
+
+
+def landmark_labels(names: tuple[str, ...], points_object: NDArray[np.float64], scale: float,
+                    object_to_world: NDArray[np.float64], world_to_camera: NDArray[np.float64],
+                    K: NDArray[np.float64], depth: NDArray[np.float32]) -> LandmarkLabels:
+    """Project landmarks (asset frame, unscaled) and test them against the depth buffer."""
+    height, width = depth.shape
+    xyz_world = transform_points(object_to_world, np.asarray(points_object) * scale)
+    xyz_camera = transform_points(world_to_camera, xyz_world)
+    uv = project_points(K, xyz_camera)
+    z = xyz_camera[:, 2]
+    with np.errstate(invalid="ignore"):
+        in_frame = (z > 0) & (uv[:, 0] >= -0.5) & (uv[:, 0] < width - 0.5) \
+            & (uv[:, 1] >= -0.5) & (uv[:, 1] < height - 0.5)
+    visible = np.zeros(len(names), dtype=bool)
+    if in_frame.any():
+        cols = np.floor(uv[in_frame, 0] + 0.5).astype(int)
+        rows = np.floor(uv[in_frame, 1] + 0.5).astype(int)
+        seen = depth[rows, cols].astype(np.float64)
+        landmark_z = z[in_frame]
+        visible[in_frame] = (seen == 0) | (seen >= landmark_z * (1.0 - OCCLUSION_TOLERANCE))
+    return LandmarkLabels(names, xyz_world, xyz_camera, uv, in_frame, visible)
+
+
+def box3d_corners(bounds: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(8, 3) corners of an axis-aligned box [[min], [max]], x slowest, z fastest (box_000..box_111)."""
+    lo, hi = np.asarray(bounds, float)
+    return np.array([[(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]]
+                     for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+
+
+def frame_labels(frame: FrameDescription, buffers: RenderBuffers, catalog: AssetCatalog) -> list[ObjectLabels]:
+    """Per-object labels of a rendered frame, in the order of frame.objects."""
+    world_to_camera = np.asarray(frame.camera.world_to_camera)
+    K = np.asarray(frame.camera.K)
+    counts = np.bincount(buffers.instance.ravel(), minlength=len(frame.objects) + 1)
+    boxes = visible_boxes(buffers.instance, len(frame.objects))
+    labels = []
+    for k, obj in enumerate(frame.objects):
+        labels.append(_object_labels(obj, catalog, world_to_camera, K, buffers, boxes[k],
+                                     int(counts[obj.instance_id]), int(buffers.unoccluded_pixels[k])))
+    return labels
+
+
+def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camera: NDArray[np.float64],
+                   K: NDArray[np.float64], buffers: RenderBuffers, bbox: tuple[int, int, int, int],
+                   visible: int, unoccluded: int) -> ObjectLabels:
+    object_to_world = np.asarray(obj.object_to_world)
+    object_to_camera = world_to_camera @ object_to_world
+    mesh = catalog.mesh(obj.mesh)
+    landmarks = catalog.landmarks(obj.mesh)
+    return ObjectLabels(
+        instance_id=obj.instance_id, category=obj.category, category_id=obj.category_id,
+        object_to_world=object_to_world, object_to_camera=object_to_camera, bbox=bbox,
+        visible_pixels=visible, unoccluded_pixels=unoccluded,
+        visible_fraction=visible / unoccluded if unoccluded else 0.0,
+        box3d_camera=transform_points(object_to_camera, box3d_corners(mesh.bounds) * obj.scale),
+        landmarks=landmark_labels(landmarks.names, landmarks.points, obj.scale, object_to_world,
+                                  world_to_camera, K, buffers.depth),
+    )
+
+
+def semantic_from_instance(instance: NDArray[np.uint16], frame: FrameDescription) -> NDArray[np.uint16]:
+    """Category id per pixel (0 = background) from the instance map."""
+    lookup = np.zeros(len(frame.objects) + 1, dtype=np.uint16)
+    for obj in frame.objects:
+        lookup[obj.instance_id] = obj.category_id
+    return lookup[instance]

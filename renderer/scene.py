@@ -1,0 +1,150 @@
+"""The frame description: everything one frame is made of, as concrete, frozen, JSON-serialisable data.
+
+No OpenGL here. Matrices are 4x4 nested tuples (row-major) so the dataclasses stay hashable and
+comparable; ``numpy.asarray`` turns them into arrays. Conventions (docs/format.md): metres, OpenCV
+camera frame, world z up with the table top at z = 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+Matrix = tuple[tuple[float, ...], ...]
+
+
+def as_matrix(array: Any) -> Matrix:
+    """Nested tuple of Python floats (exact round trip through JSON) from any array-like."""
+    return tuple(tuple(float(x) for x in row) for row in np.asarray(array, dtype=float))
+
+
+@dataclass(frozen=True)
+class TextureDescription:
+    """A procedural texture made with numpy (renderer.textures); same fields, same pixels."""
+
+    kind: Literal["wood", "checker", "noise"]
+    seed: int
+    tint: tuple[float, float, float]
+    size: int = 256
+
+
+@dataclass(frozen=True)
+class MaterialDescription:
+    """Metallic-roughness PBR material. base_color is linear RGBA in [0, 1]."""
+
+    base_color: tuple[float, float, float, float]
+    metallic: float
+    roughness: float
+    texture: TextureDescription | None = None
+    use_asset_material: bool = False  # keep the mesh file's own textures/colours
+
+
+@dataclass(frozen=True)
+class MeshSource:
+    """Where an asset's geometry comes from: a mesh file, or a procedural box with extents (metres)."""
+
+    kind: Literal["file", "box"]
+    path: str = ""
+    extents: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class ObjectDescription:
+    """One rendered surface.
+
+    instance_id: 1 + its index in the frame's object list (0 is background).
+    object_to_world: rigid 4x4 (rotation + translation, metres). The mesh is scaled by ``scale`` in its
+    own frame first, so a vertex p of the asset file lands at object_to_world @ (scale * p).
+    """
+
+    instance_id: int
+    asset_id: str
+    category: str
+    category_id: int
+    mesh: MeshSource
+    scale: float
+    object_to_world: Matrix
+    material: MaterialDescription
+
+
+@dataclass(frozen=True)
+class LightDescription:
+    """A light; light_to_world is 4x4 with the light shining along its local -z (pyrender's rule)."""
+
+    kind: Literal["directional", "point"]
+    color: tuple[float, float, float]
+    intensity: float
+    light_to_world: Matrix
+
+
+@dataclass(frozen=True)
+class CameraDescription:
+    """Pinhole camera. K: 3x3 intrinsics (pixel centres at integer (u, v)); world_to_camera: 4x4 into
+    the OpenCV camera frame; near/far: clipping planes in metres along z."""
+
+    width: int
+    height: int
+    K: Matrix
+    world_to_camera: Matrix
+    near: float
+    far: float
+
+
+@dataclass(frozen=True)
+class FrameDescription:
+    """All that is needed to render one frame, drawn from frame_rng(seed, index)."""
+
+    index: int
+    seed: int
+    camera: CameraDescription
+    objects: tuple[ObjectDescription, ...]
+    lights: tuple[LightDescription, ...]
+    ambient: float
+    background: tuple[float, float, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_plain(self)
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> FrameDescription:
+        return _from_plain(FrameDescription, data)
+
+
+def _to_plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+_NESTED: dict[str, type] = {
+    "camera": CameraDescription,
+    "material": MaterialDescription,
+    "texture": TextureDescription,
+    "mesh": MeshSource,
+}
+
+
+def _tupled(value: Any) -> Any:
+    return tuple(_tupled(v) for v in value) if isinstance(value, list) else value
+
+
+def _from_plain(cls: type, data: dict[str, Any]) -> Any:
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name in _NESTED and value is not None:
+            kwargs[f.name] = _from_plain(_NESTED[f.name], value)
+        elif f.name == "objects":
+            kwargs[f.name] = tuple(_from_plain(ObjectDescription, v) for v in value)
+        elif f.name == "lights":
+            kwargs[f.name] = tuple(_from_plain(LightDescription, v) for v in value)
+        else:
+            kwargs[f.name] = _tupled(value)
+    return cls(**kwargs)

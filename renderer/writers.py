@@ -1,0 +1,218 @@
+"""Write a dataset in the layout of docs/format.md; renderer.dataset reads it back.
+
+Every file is written to a temporary name in its final folder and renamed into place, and a frame's
+``meta/NNNNNN.json`` is renamed last: a frame whose meta file exists is complete, and an interrupted
+run leaves no half-written file under a final name.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer import __version__
+from renderer.assets import AssetCatalog
+from renderer.buffers import RenderBuffers
+from renderer.config import SceneConfig, scene_to_dict
+from renderer.labels import OCCLUSION_TOLERANCE, ObjectLabels, semantic_from_instance
+from renderer.scene import FrameDescription, MeshSource
+
+FORMAT_NAME = "renderer-dataset"
+FORMAT_VERSION = 1
+CONVENTIONS = {
+    "camera_frame": "OpenCV: x right, y down, z forward",
+    "units": "metres",
+    "depth": "z along the optical axis, metres, float32, 0 = no surface",
+    "normals": "unit face normals in the camera frame, facing the camera, float32, 0 = no surface",
+    "pixel_centres": "pixel (row r, column c) has its centre at (u, v) = (c, r)",
+    "bbox": "[x, y, w, h] in pixels, inclusive of columns x..x+w-1 and rows y..y+h-1",
+    "instance_ids": "1 + index in the frame's object list, 0 = background",
+    "landmark_occlusion_tolerance": OCCLUSION_TOLERANCE,
+}
+
+
+class OutputError(RuntimeError):
+    """The output folder cannot take this dataset; one line saying why."""
+
+
+def frame_name(index: int) -> str:
+    return f"{index:06d}"
+
+
+def _atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    _atomic_write(path, lambda handle: handle.write(data))  # type: ignore[arg-type,return-value]
+
+
+def atomic_write_json(path: Path, payload: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(payload, indent=1) + "\n").encode())
+
+
+def _encode_png(image: NDArray[Any]) -> bytes:
+    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:  # pragma: no cover - cv2 fails only on unsupported dtypes
+        raise OutputError("PNG encoding failed")
+    return data.tobytes()
+
+
+def _npy_bytes(array: NDArray[Any]) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog) -> dict[str, Any]:
+    """dataset.json without run figures: what a resumed run must match."""
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "renderer_version": __version__,
+        "seed": seed,
+        "image": {"width": config.image.width, "height": config.image.height},
+        "categories": [{"id": cid, "name": name} for name, cid in catalog.categories.items()],
+        "conventions": CONVENTIONS,
+        "scene_file": config.source,
+        "scene": scene_to_dict(config),
+    }
+
+
+class DatasetWriter:
+    """Owns one output folder: checks it, writes the header, meshes and frames."""
+
+    def __init__(self, root: str | os.PathLike[str], config: SceneConfig, seed: int,
+                 catalog: AssetCatalog) -> None:
+        self.root = Path(root)
+        self.catalog = catalog
+        self.header = dataset_header(config, seed, catalog)
+        self._prepare()
+        self._written_meshes: set[str] = {p.stem for p in (self.root / "meshes").glob("*.ply")}
+
+    def _prepare(self) -> None:
+        root = self.root
+        header_path = root / "dataset.json"
+        if root.exists() and not root.is_dir():
+            raise OutputError(f"{root}: exists and is not a folder")
+        if header_path.is_file():
+            try:
+                existing = json.loads(header_path.read_text())
+            except (OSError, ValueError) as exc:
+                raise OutputError(f"{header_path}: unreadable dataset header ({exc})") from None
+            for key in ("seed", "image", "scene", "version"):
+                if existing.get(key) != self.header.get(key):
+                    raise OutputError(
+                        f"{root}: already holds a different dataset ({key} differs); "
+                        "use another --out or delete it")
+        elif root.is_dir() and any(p for p in root.iterdir() if not p.name.startswith(".")):
+            raise OutputError(f"{root}: folder is not empty and holds no dataset.json; use another --out")
+        try:
+            for sub in ("rgb", "depth", "normals", "instance", "semantic", "meta", "meshes"):
+                (root / sub).mkdir(parents=True, exist_ok=True)
+            if not header_path.is_file():
+                atomic_write_json(header_path, self.header)
+        except OSError as exc:
+            raise OutputError(f"{root}: cannot write output ({_reason(exc)})") from None
+
+    def completed(self) -> set[int]:
+        """Indices of frames already written in full (their meta file exists)."""
+        done = set()
+        for path in (self.root / "meta").glob("*.json"):
+            if path.stem.isdigit():
+                done.add(int(path.stem))
+        return done
+
+    def write_frame(self, frame: FrameDescription, buffers: RenderBuffers, labels: list[ObjectLabels]) -> None:
+        """Write one frame; its meta file last, so a frame is visible only when complete."""
+        name = frame_name(frame.index)
+        root = self.root
+        try:
+            for obj in frame.objects:
+                if obj.asset_id not in self._written_meshes:
+                    self._write_mesh(obj.asset_id, obj.mesh)
+            semantic = semantic_from_instance(buffers.instance, frame)
+            atomic_write_bytes(root / "rgb" / f"{name}.png", _encode_png(buffers.rgb[..., ::-1]))
+            atomic_write_bytes(root / "instance" / f"{name}.png", _encode_png(buffers.instance))
+            atomic_write_bytes(root / "semantic" / f"{name}.png", _encode_png(semantic))
+            atomic_write_bytes(root / "depth" / f"{name}.npy", _npy_bytes(buffers.depth))
+            atomic_write_bytes(root / "normals" / f"{name}.npy", _npy_bytes(buffers.normals))
+            atomic_write_json(root / "meta" / f"{name}.json", frame_meta(frame, labels))
+        except OSError as exc:
+            raise OutputError(f"{root}: cannot write frame {frame.index} ({_reason(exc)})") from None
+
+    def _write_mesh(self, asset_id: str, source: MeshSource) -> None:
+        data = self.catalog.mesh(source).export(file_type="ply", encoding="binary")
+        atomic_write_bytes(self.root / "meshes" / f"{asset_id}.ply", data)
+        self._written_meshes.add(asset_id)
+
+    def finish(self, run: dict[str, Any]) -> None:
+        """Record the run's figures in dataset.json (frames written, seconds, frames/s)."""
+        header_path = self.root / "dataset.json"
+        try:
+            payload = json.loads(header_path.read_text())
+            payload.setdefault("runs", []).append(run)
+            payload["frames"] = len(self.completed())
+            atomic_write_json(header_path, payload)
+        except OSError as exc:
+            raise OutputError(f"{self.root}: cannot update dataset.json ({_reason(exc)})") from None
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device"
+    return exc.strerror or str(exc)
+
+
+def _listed(array: NDArray[Any]) -> Any:
+    return np.asarray(array).tolist()
+
+
+def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str, Any]:
+    """Everything about a frame that is not an image: its description, camera and per-object labels."""
+    cam = frame.camera
+    return {
+        "index": frame.index,
+        "camera": {"K": _listed(np.asarray(cam.K)), "world_to_camera": _listed(np.asarray(cam.world_to_camera)),
+                   "width": cam.width, "height": cam.height, "near": cam.near, "far": cam.far},
+        "objects": [
+            {
+                "instance_id": lab.instance_id,
+                "category": lab.category,
+                "category_id": lab.category_id,
+                "object_to_world": _listed(lab.object_to_world),
+                "object_to_camera": _listed(lab.object_to_camera),
+                "bbox": list(lab.bbox),
+                "visible_pixels": lab.visible_pixels,
+                "unoccluded_pixels": lab.unoccluded_pixels,
+                "visible_fraction": lab.visible_fraction,
+                "box3d_camera": _listed(lab.box3d_camera),
+                "landmarks": {
+                    "names": list(lab.landmarks.names),
+                    "xyz_world": _listed(lab.landmarks.xyz_world),
+                    "xyz_camera": _listed(lab.landmarks.xyz_camera),
+                    "uv": _listed(lab.landmarks.uv),
+                    "in_frame": _listed(lab.landmarks.in_frame),
+                    "visible": _listed(lab.landmarks.visible),
+                },
+            }
+            for lab in labels
+        ],
+        "description": frame.to_dict(),
+    }
