@@ -17,10 +17,10 @@ from renderer.buffers import RenderBuffers
 from renderer.geometry import project_points, transform_points
 from renderer.scene import FrameDescription, ObjectDescription
 
-# A landmark is occluded when the surface seen at its pixel lies in front of it by more than this
-# fraction of the landmark's depth (1 cm at 1 m): room for the half-pixel offset between the pixel
-# centre and the landmark's exact projection on slanted surfaces.
-OCCLUSION_TOLERANCE = 0.01
+# A landmark is occluded when the surface seen at its pixel, extended as a plane (the pixel's depth and
+# normal) to the landmark's own ray, lies in front of it by more than this fraction of the landmark's
+# depth (5 mm at 1 m). The plane removes the half-pixel offset between pixel centre and landmark.
+OCCLUSION_TOLERANCE = 0.005
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,9 @@ def visible_boxes(instance: NDArray[np.integer], count: int) -> list[tuple[int, 
 
 def landmark_labels(names: tuple[str, ...], points_object: NDArray[np.float64], scale: float,
                     object_to_world: NDArray[np.float64], world_to_camera: NDArray[np.float64],
-                    K: NDArray[np.float64], depth: NDArray[np.float32]) -> LandmarkLabels:
-    """Project landmarks (asset frame, unscaled) and test them against the depth buffer."""
+                    K: NDArray[np.float64], depth: NDArray[np.float32],
+                    normals: NDArray[np.float32]) -> LandmarkLabels:
+    """Project landmarks (asset frame, unscaled) and test them against the depth and normal buffers."""
     height, width = depth.shape
     xyz_world = transform_points(object_to_world, np.asarray(points_object) * scale)
     xyz_camera = transform_points(world_to_camera, xyz_world)
@@ -94,10 +95,28 @@ def landmark_labels(names: tuple[str, ...], points_object: NDArray[np.float64], 
     if in_frame.any():
         cols = np.floor(uv[in_frame, 0] + 0.5).astype(int)
         rows = np.floor(uv[in_frame, 1] + 0.5).astype(int)
-        seen = depth[rows, cols].astype(np.float64)
         landmark_z = z[in_frame]
+        seen = _surface_depth_on_rays(depth, normals, K, rows, cols, xyz_camera[in_frame] / landmark_z[:, None])
         visible[in_frame] = (seen == 0) | (seen >= landmark_z * (1.0 - OCCLUSION_TOLERANCE))
     return LandmarkLabels(names, xyz_world, xyz_camera, uv, in_frame, visible)
+
+
+def _surface_depth_on_rays(depth: NDArray[np.float32], normals: NDArray[np.float32], K: NDArray[np.float64],
+                           rows: NDArray[np.intp], cols: NDArray[np.intp],
+                           rays: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Depth (z) where each ray (z = 1) meets the plane of the surface seen at pixel (row, col).
+
+    Falls back to the pixel's own depth where the ray grazes that plane; 0 where no surface is seen.
+    """
+    seen = depth[rows, cols].astype(np.float64)
+    n = normals[rows, cols].astype(np.float64)
+    pixel_rays = np.stack([cols, rows, np.ones_like(cols)], axis=1).astype(np.float64) @ np.linalg.inv(K).T
+    points = pixel_rays * seen[:, None]
+    along = np.einsum("ij,ij->i", n, rays)
+    grazing = np.abs(along) < 1e-3 * np.linalg.norm(rays, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        on_plane = np.einsum("ij,ij->i", n, points) / along
+    return np.where((seen > 0) & ~grazing, on_plane, seen)
 
 
 def box3d_corners(bounds: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -134,7 +153,7 @@ def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camer
         visible_fraction=visible / unoccluded if unoccluded else 0.0,
         box3d_camera=transform_points(object_to_camera, box3d_corners(mesh.bounds) * obj.scale),
         landmarks=landmark_labels(landmarks.names, landmarks.points, obj.scale, object_to_world,
-                                  world_to_camera, K, buffers.depth),
+                                  world_to_camera, K, buffers.depth, buffers.normals),
     )
 
 
