@@ -108,13 +108,14 @@ def load_mesh(source: MeshSource) -> trimesh.Trimesh:
     if not path.is_file():
         raise AssetError(f"{path}: mesh file not found")
     try:
-        loaded = trimesh.load(str(path), force="mesh", process=True)
+        loaded = trimesh.load(str(path), force="mesh", process=False)
     except Exception as exc:  # trimesh raises many types for bad files
         raise AssetError(f"{path}: cannot read mesh ({type(exc).__name__}: {exc})".splitlines()[0]) from None
     if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
         raise AssetError(f"{path}: mesh has no faces")
     if not np.all(np.isfinite(loaded.vertices)):
         raise AssetError(f"{path}: mesh has non-finite (NaN or infinite) vertices")
+    loaded.process()  # merge duplicate vertices, as trimesh does by default, once they are known good
     keep = loaded.nondegenerate_faces()
     if not keep.all():
         loaded.update_faces(keep)
