@@ -97,7 +97,10 @@ _MESH_CACHE: dict[Path, trimesh.Trimesh] = {}
 
 def _load_dataset_mesh(path: Path) -> trimesh.Trimesh:
     if path not in _MESH_CACHE:
-        _MESH_CACHE[path] = trimesh.load(str(path), force="mesh", process=False)
+        mesh = trimesh.load(str(path), force="mesh", process=False)
+        if not isinstance(mesh, trimesh.Trimesh):
+            raise DatasetError(f"{path}: not a triangle mesh")
+        _MESH_CACHE[path] = mesh
     return _MESH_CACHE[path]
 
 

@@ -64,12 +64,12 @@ def _table(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator)
     pose = np.eye(4)
     pose[2, 3] = -table.thickness / 2.0  # top face at z = 0
     texture = None
-    tint = _hsv_color(rng, hue=(0.05, 0.11), saturation=(0.35, 0.65), value=(0.55, 0.9))
+    tint = _hsv_color(rng, hue=(0.05, 0.1), saturation=(0.45, 0.75), value=(0.5, 0.9))
     if table.texture != "none":
         texture = TextureDescription(kind=table.texture, seed=int(rng.integers(0, 16)),  # type: ignore[arg-type]
-                                     tint=tint, size=512)
+                                     size=512)
     material = MaterialDescription(
-        base_color=(1.0, 1.0, 1.0, 1.0) if texture else (*tint, 1.0),
+        base_color=(*tint, 1.0),
         metallic=0.0, roughness=float(rng.uniform(0.5, 0.9)), texture=texture,
     )
     extents = (float(table.size[0]), float(table.size[1]), float(table.thickness))

@@ -23,11 +23,14 @@ def as_matrix(array: Any) -> Matrix:
 
 @dataclass(frozen=True)
 class TextureDescription:
-    """A procedural texture made with numpy (renderer.textures); same fields, same pixels."""
+    """A procedural greyscale texture made with numpy (renderer.textures); same fields, same pixels.
+
+    The material's base_color tints it (the renderer multiplies the two), so a few textures serve any
+    number of colours.
+    """
 
     kind: Literal["wood", "checker", "noise"]
     seed: int
-    tint: tuple[float, float, float]
     size: int = 256
 
 

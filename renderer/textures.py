@@ -34,20 +34,22 @@ def _fractal_noise(rng: np.random.Generator, size: int) -> NDArray[np.float64]:
 
 @functools.lru_cache(maxsize=64)
 def make_texture(texture: TextureDescription) -> NDArray[np.uint8]:
-    """RGB uint8 image (size x size x 3) for a texture description; cached since it is pure."""
+    """Greyscale uint8 image (size x size) for a texture description; cached since it is pure."""
     rng = np.random.default_rng(texture.seed)
     size = texture.size
     y, x = np.mgrid[0:size, 0:size] / size
     if texture.kind == "wood":
-        warp = _fractal_noise(rng, size)
-        rings = np.sin(2 * np.pi * (8 * y + 3.0 * warp + 0.3 * np.sin(2 * np.pi * x)))
-        grain = _fractal_noise(rng, size)
-        value = 0.72 + 0.14 * rings + 0.14 * (grain - 0.5)
+        # Long grain along x: stretch noise along x, rings across y bent slowly by it.
+        warp = _fractal_noise(rng, size)[:, ::8].repeat(8, axis=1)
+        planks = np.floor(y * 5) / 5
+        rings = np.sin(2 * np.pi * (14 * y + 1.2 * warp + 3.0 * planks))
+        fibre = _smooth_noise(rng, size, 64)[:, ::16].repeat(16, axis=1)
+        seams = (np.abs(y * 5 - np.round(y * 5)) < 0.006).astype(float)
+        value = 0.78 + 0.1 * rings + 0.12 * (fibre - 0.5) - 0.25 * seams
     elif texture.kind == "checker":
         value = 0.35 + 0.5 * ((np.floor(x * 8) + np.floor(y * 8)) % 2)
     elif texture.kind == "noise":
         value = 0.4 + 0.6 * _fractal_noise(rng, size)
     else:
         raise ValueError(f"unknown texture kind {texture.kind!r}")
-    rgb = np.clip(value[..., None] * np.asarray(texture.tint)[None, None, :], 0.0, 1.0)
-    return np.ascontiguousarray((rgb * 255 + 0.5).astype(np.uint8))
+    return np.ascontiguousarray((np.clip(value, 0.0, 1.0) * 255 + 0.5).astype(np.uint8))

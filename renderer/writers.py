@@ -63,8 +63,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     _atomic_write(path, lambda handle: handle.write(data))  # type: ignore[arg-type,return-value]
 
 
-def atomic_write_json(path: Path, payload: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(payload, indent=1) + "\n").encode())
+def atomic_write_json(path: Path, payload: Any, indent: int | None = 1) -> None:
+    """JSON file; indent=None writes compactly (and much faster: the C encoder)."""
+    atomic_write_bytes(path, (json.dumps(payload, indent=indent) + "\n").encode())
 
 
 def _encode_png(image: NDArray[Any]) -> bytes:
@@ -153,12 +154,13 @@ class DatasetWriter:
             atomic_write_bytes(root / "semantic" / f"{name}.png", _encode_png(semantic))
             atomic_write_bytes(root / "depth" / f"{name}.npy", _npy_bytes(buffers.depth))
             atomic_write_bytes(root / "normals" / f"{name}.npy", _npy_bytes(buffers.normals))
-            atomic_write_json(root / "meta" / f"{name}.json", frame_meta(frame, labels))
+            atomic_write_json(root / "meta" / f"{name}.json", frame_meta(frame, labels), indent=None)
         except OSError as exc:
             raise OutputError(f"{root}: cannot write frame {frame.index} ({_reason(exc)})") from None
 
     def _write_mesh(self, asset_id: str, source: MeshSource) -> None:
         data = self.catalog.mesh(source).export(file_type="ply", encoding="binary")
+        assert isinstance(data, bytes)
         atomic_write_bytes(self.root / "meshes" / f"{asset_id}.ply", data)
         self._written_meshes.add(asset_id)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from raycast import first_hits, raycast, silhouette_band
+
 from renderer.dataset import Dataset, Frame
 from renderer.labels import OCCLUSION_TOLERANCE
 

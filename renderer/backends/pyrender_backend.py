@@ -64,7 +64,7 @@ def _import_pyrender() -> Any:
     """Import pyrender after the GL platform is chosen, with the one numpy 2 fix it needs."""
     select_gl_platform()
     if not hasattr(np, "infty"):  # pyrender 0.1.45's Mesh.bounds uses np.infty, removed in numpy 2
-        np.infty = np.inf  # type: ignore[attr-defined]
+        setattr(np, "infty", np.inf)  # noqa: B010 (the name np.infty itself would be "fixed" by ruff NPY201)
     import pyrender
 
     return pyrender
@@ -119,7 +119,7 @@ class PyrenderBackend:
         """pyrender's own colour and depth (the 'bare pyrender' baseline of scripts/bench.py)."""
         self._check_size(frame)
         scene = self._pyrender_scene(frame, catalog)
-        color, depth = self._renderer.render(scene)
+        color, depth = self._renderer.render(scene, flags=self._pyrender.RenderFlags.SHADOWS_DIRECTIONAL)
         return np.ascontiguousarray(color[..., :3]), depth
 
     # -- pyrender scene -----------------------------------------------------------------------------
@@ -161,7 +161,8 @@ class PyrenderBackend:
         if material.texture is not None and "uv" in arrays:
             texture = self._textures.get(material.texture)
             if texture is None:
-                texture = pyrender.Texture(source=make_texture(material.texture), source_channels="RGB")
+                grey = make_texture(material.texture)
+                texture = pyrender.Texture(source=np.repeat(grey[..., None], 3, axis=2), source_channels="RGB")
                 self._textures[material.texture] = texture
         pbr = pyrender.MetallicRoughnessMaterial(
             baseColorFactor=list(material.base_color), metallicFactor=material.metallic,
@@ -295,9 +296,9 @@ class _LabelPass:
 
         gl.glUseProgram(self.program)
         gl.glUniformMatrix4fv(self.uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
-        for instance_id, model_view, normal_matrix, vao, count in draws:
-            gl.glUniformMatrix4fv(self.uniforms["model_view"], 1, gl.GL_TRUE, model_view)
-            gl.glUniformMatrix3fv(self.uniforms["normal_matrix"], 1, gl.GL_TRUE, normal_matrix)
+        for instance_id, model_view32, normal_matrix32, vao, count in draws:
+            gl.glUniformMatrix4fv(self.uniforms["model_view"], 1, gl.GL_TRUE, model_view32)
+            gl.glUniformMatrix3fv(self.uniforms["normal_matrix"], 1, gl.GL_TRUE, normal_matrix32)
             gl.glUniform1f(self.uniforms["instance_id"], float(instance_id))
             gl.glBindVertexArray(vao)
             gl.glDrawArrays(gl.GL_TRIANGLES, 0, count)
