@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Idempotent set-up on Debian/Ubuntu with Python >= 3.11: the system GL packages for offscreen EGL
+# rendering (installed if missing), a virtual environment in .venv, and the package with its test
+# extras (editable). Quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup: need root to run: $*" >&2; exit 2; fi
+}
+
+apt_missing=()
+if command -v dpkg >/dev/null; then
+  for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || apt_missing+=("$pkg")
+  done
+fi
+
+PYTHON=${PYTHON:-}
+if [ -z "$PYTHON" ]; then
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null; then PYTHON=$candidate; break; fi
+  done
+fi
+if [ ! -x .venv/bin/python ] && ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
+  apt_missing+=("python3-venv")
+fi
+
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  echo "setup: installing system packages: ${apt_missing[*]}" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+
+stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing renderer and its dependencies into .venv" >&2
+  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v WARNING >&2 || true
+  .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v WARNING >&2 || true
+  .venv/bin/python -c "import renderer, pyrender, trimesh, embreex, pybullet_data" \
+    || { echo "setup: installation into .venv failed" >&2; exit 2; }
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up if needed, lint (ruff), types (mypy), tests (pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+.venv/bin/ruff check renderer tests scripts
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"
