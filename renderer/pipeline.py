@@ -54,41 +54,40 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
     for asset in catalog.assets:  # fail on a bad mesh before anything is written
         catalog.mesh(asset.source)
         catalog.landmarks(asset.source)
-    writer = DatasetWriter(out, config, seed, catalog)
-    todo = [i for i in range(frames) if i not in writer.completed()]
-    start = time.perf_counter()
-    written = 0
-    if todo:
-        own_backend = backend is None
-        if backend is None:
-            from renderer.backends.pyrender_backend import PyrenderBackend
+    own_backend = backend is None
+    if backend is None:  # and on a missing GL context
+        from renderer.backends.pyrender_backend import PyrenderBackend
 
-            backend = PyrenderBackend(config.image.width, config.image.height)
+        backend = PyrenderBackend(config.image.width, config.image.height)
+    written = 0
+    try:
+        writer = DatasetWriter(out, config, seed, catalog)
+        todo = [i for i in range(frames) if i not in writer.completed()]
+        start = time.perf_counter()
         pending: deque[Future[None]] = deque()
-        try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer") as pool:
-                try:
-                    for index in todo:
-                        frame = sample_frame(config, catalog, seed=seed, index=index)
-                        buffers = backend.render(frame, catalog)
-                        labels = frame_labels(frame, buffers, catalog)
-                        while len(pending) >= 2 or (pending and pending[0].done()):
-                            pending.popleft().result()  # re-raises a write error here
-                            written += 1
-                            if progress is not None:
-                                progress(written, len(todo))
-                        pending.append(pool.submit(writer.write_frame, frame, buffers, labels))
-                    while pending:
-                        pending.popleft().result()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer") as pool:
+            try:
+                for index in todo:
+                    frame = sample_frame(config, catalog, seed=seed, index=index)
+                    buffers = backend.render(frame, catalog)
+                    labels = frame_labels(frame, buffers, catalog)
+                    while len(pending) >= 2 or (pending and pending[0].done()):
+                        pending.popleft().result()  # re-raises a write error here
                         written += 1
                         if progress is not None:
                             progress(written, len(todo))
-                finally:
-                    for future in pending:  # after an error or Ctrl-C: drop frames not yet started
-                        future.cancel()
-        finally:
-            if own_backend:
-                backend.close()
+                    pending.append(pool.submit(writer.write_frame, frame, buffers, labels))
+                while pending:
+                    pending.popleft().result()
+                    written += 1
+                    if progress is not None:
+                        progress(written, len(todo))
+            finally:
+                for future in pending:  # after an error or Ctrl-C: drop frames not yet started
+                    future.cancel()
+    finally:
+        if own_backend:
+            backend.close()
     seconds = time.perf_counter() - start
     summary = GenerationSummary(Path(out), written, frames - len(todo), seconds)
     writer.finish({"frames_written": written, "seconds": round(seconds, 3),

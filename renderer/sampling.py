@@ -10,6 +10,7 @@ import colorsys
 from dataclasses import dataclass
 
 import numpy as np
+import trimesh
 
 from renderer.assets import TABLE_CATEGORY, Asset, AssetCatalog
 from renderer.config import FloatRange, IntRange, SceneConfig
@@ -144,11 +145,17 @@ def _object_material(rng: np.random.Generator, catalog: AssetCatalog, asset: Ass
     color = _hsv_color(rng, hue=(0.0, 1.0), saturation=(0.25, 0.9), value=(0.35, 0.95))
     metallic = float(rng.choice([0.0, 0.0, 0.0, 0.6]))
     roughness = float(rng.uniform(0.25, 0.8))
-    visual = catalog.mesh(asset.source).visual
-    own_texture = getattr(visual, "kind", None) == "texture" and getattr(
-        getattr(visual, "material", None), "image", None) is not None
     return MaterialDescription(base_color=(*color, 1.0), metallic=metallic, roughness=roughness,
-                               use_asset_material=bool(own_texture))
+                               use_asset_material=has_own_texture(catalog.mesh(asset.source)))
+
+
+def has_own_texture(mesh: trimesh.Trimesh) -> bool:
+    """Whether a mesh file brought a texture image (OBJ+MTL map_Kd, GLB baseColorTexture) to keep."""
+    visual = mesh.visual
+    if getattr(visual, "kind", None) != "texture" or getattr(visual, "uv", None) is None:
+        return False
+    material = getattr(visual, "material", None)
+    return any(getattr(material, name, None) is not None for name in ("image", "baseColorTexture"))
 
 
 def _lights(config: SceneConfig, rng: np.random.Generator) -> list[LightDescription]:

@@ -40,8 +40,13 @@ fi
 stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing renderer and its dependencies into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v WARNING >&2 || true
-  .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v WARNING >&2 || true
+  log=.venv/pip-install.log
+  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[test]'; } >"$log" 2>&1
+  then
+    tail -20 "$log" >&2
+    echo "setup: pip install failed (full log: $log)" >&2
+    exit 2
+  fi
   .venv/bin/python -c "import renderer, pyrender, trimesh, embreex, pybullet_data" \
     || { echo "setup: installation into .venv failed" >&2; exit 2; }
   rm -f .venv/.installed-*

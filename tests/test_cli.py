@@ -191,3 +191,17 @@ def test_interrupted_run_leaves_only_complete_frames(tmp_path: Path) -> None:
     result = run("generate", str(small_scene(tmp_path)), "--out", str(out), "--frames", str(len(ds) + 1))
     assert result.returncode == 0 and "wrote 1 frames" in result.stdout
     shutil.rmtree(out)
+
+
+def test_missing_gl_platform_is_one_line_naming_the_package(tmp_path: Path) -> None:
+    env = dict(os.environ, PYOPENGL_PLATFORM="osmesa")  # not installed on these machines
+    result = subprocess.run([sys.executable, "-m", "renderer", "generate", str(small_scene(tmp_path)), "--out",
+                             str(tmp_path / "out"), "--frames", "1"], capture_output=True, text=True, cwd=ROOT,
+                            env=env, timeout=300)
+    if result.returncode == 0:
+        pytest.skip("OSMesa is installed here")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "could not create an offscreen OpenGL context through osmesa" in result.stderr
+    assert "libosmesa6" in result.stderr
+    assert not (tmp_path / "out").exists()

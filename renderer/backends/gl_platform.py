@@ -10,11 +10,42 @@ class BackendError(RuntimeError):
     """No usable OpenGL context; the message says what to install."""
 
 
-MISSING_GL_HINT = (
-    "could not create an offscreen OpenGL context through {platform}: install the system packages "
-    "libegl1 libegl-mesa0 libgl1-mesa-dri (Debian: sudo apt-get install libegl1 libegl-mesa0 "
-    "libgl1-mesa-dri), or an NVIDIA driver with EGL; original error: {error}"
-)
+EGL_PACKAGES = ("libegl1", "libegl-mesa0", "libgl1-mesa-dri")
+
+
+def missing_system_packages(platform: str) -> list[str]:
+    """Debian packages whose files an offscreen context on ``platform`` needs and that are absent."""
+    import ctypes.util
+    import glob
+
+    if platform == "osmesa":
+        return [] if ctypes.util.find_library("OSMesa") else ["libosmesa6"]
+    if platform != "egl":
+        return []
+    missing = []
+    if not ctypes.util.find_library("EGL"):
+        missing.append("libegl1")
+    vendors = glob.glob("/usr/share/glvnd/egl_vendor.d/*.json") + glob.glob("/etc/glvnd/egl_vendor.d/*.json")
+    if not vendors:
+        missing.append("libegl-mesa0")
+    if not glob.glob("/usr/lib/*/dri/swrast_dri.so") + glob.glob("/usr/lib/dri/swrast_dri.so") \
+            and not any("nvidia" in v for v in vendors):
+        missing.append("libgl1-mesa-dri")
+    return missing
+
+
+def context_error_message(platform: str, error: BaseException) -> str:
+    """One line: what failed, which packages to install, and the underlying error."""
+    detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+    missing = missing_system_packages(platform)
+    if missing:
+        advice = f"missing system packages: {' '.join(missing)} (Debian: apt-get install {' '.join(missing)})"
+    elif platform == "egl":
+        advice = (f"EGL needs {' '.join(EGL_PACKAGES)} (Debian) or an NVIDIA driver with EGL; they look "
+                  "installed, so check the driver or set PYOPENGL_PLATFORM")
+    else:
+        advice = "set PYOPENGL_PLATFORM=egl for headless rendering"
+    return f"could not create an offscreen OpenGL context through {platform}: {advice}; error: {detail}"
 
 
 def select_gl_platform() -> str:

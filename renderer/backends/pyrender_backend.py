@@ -21,7 +21,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer.assets import AssetCatalog
-from renderer.backends.gl_platform import MISSING_GL_HINT, BackendError, select_gl_platform
+from renderer.backends.gl_platform import BackendError, context_error_message, select_gl_platform
 from renderer.buffers import RenderBuffers
 from renderer.geometry import clip_from_opencv, opengl_from_opencv_pose, rigid_inverse
 from renderer.scene import FrameDescription, MeshSource, ObjectDescription
@@ -75,13 +75,12 @@ class PyrenderBackend:
 
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
-        pyrender = _import_pyrender()
-        self._pyrender = pyrender
         try:
+            pyrender = _import_pyrender()
+            self._pyrender = pyrender
             self._renderer = pyrender.OffscreenRenderer(width, height)
         except Exception as exc:
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise BackendError(MISSING_GL_HINT.format(platform=select_gl_platform(), error=message)) from None
+            raise BackendError(context_error_message(select_gl_platform(), exc)) from None
         self._labels = _LabelPass(width, height)
         self._textures: dict[Any, Any] = {}
         self._primitive_arrays: dict[MeshSource, dict[str, NDArray[Any]]] = {}
