@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import trimesh
 from PIL import Image
-
 from raycast import raycast, silhouette_band
+
 from renderer.config import scene_from_dict
 from renderer.dataset import Dataset
 from renderer.pipeline import generate
