@@ -44,6 +44,19 @@ class Landmarks:
 
 
 @dataclass(frozen=True)
+class Footprint:
+    """The disk covering a mesh's xy projection (centre, radius; asset frame, metres) and its lowest z.
+
+    Rotating the mesh about z keeps its projection inside the disk, so disks that do not overlap keep
+    upright objects apart. Everything scales linearly with the object's scale.
+    """
+
+    center_xy: NDArray[np.float64]
+    radius: float
+    min_z: float
+
+
+@dataclass(frozen=True)
 class Asset:
     """One entry of the catalog: what the sampler may place."""
 
@@ -78,12 +91,22 @@ class AssetCatalog:
         self.categories: dict[str, int] = {name: i + 1 for i, name in enumerate(sorted(names))}
         self._meshes: dict[MeshSource, trimesh.Trimesh] = {}
         self._landmarks: dict[MeshSource, Landmarks] = {}
+        self._footprints: dict[MeshSource, Footprint] = {}
 
     def mesh(self, source: MeshSource) -> trimesh.Trimesh:
         """The cleaned mesh of a source (shared: do not modify it)."""
         if source not in self._meshes:
             self._meshes[source] = load_mesh(source)
         return self._meshes[source]
+
+    def footprint(self, source: MeshSource) -> Footprint:
+        """Where the unscaled mesh stands when upright: see Footprint."""
+        if source not in self._footprints:
+            vertices = self.mesh(source).vertices
+            center = (vertices[:, :2].min(axis=0) + vertices[:, :2].max(axis=0)) / 2.0
+            radius = float(np.linalg.norm(vertices[:, :2] - center, axis=1).max())
+            self._footprints[source] = Footprint(center, radius, float(vertices[:, 2].min()))
+        return self._footprints[source]
 
     def landmarks(self, source: MeshSource) -> Landmarks:
         if source not in self._landmarks:

@@ -82,7 +82,7 @@ def _table(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator)
 
 
 @dataclass(frozen=True)
-class _Footprint:
+class _Placed:
     center_xy: np.ndarray  # centre of the disk covering the object's xy footprint, world
     radius: float
 
@@ -96,7 +96,7 @@ def _resting_objects(config: SceneConfig, catalog: AssetCatalog, rng: np.random.
     weights = np.array([a.weight for a in catalog.assets])
     weights /= weights.sum()
     half = np.array(config.table.size) / 2.0
-    placed: list[_Footprint] = []
+    placed: list[_Placed] = []
     objects: list[ObjectDescription] = []
     for _ in range(count):
         asset: Asset = catalog.assets[int(rng.choice(len(catalog.assets), p=weights))]
@@ -105,28 +105,29 @@ def _resting_objects(config: SceneConfig, catalog: AssetCatalog, rng: np.random.
         yaw = float(rng.uniform(0.0, 2.0 * np.pi))
         material = _object_material(rng, catalog, asset)
         candidates = rng.uniform(-1.0, 1.0, size=(PLACEMENT_TRIES, 2))
-        mesh = catalog.mesh(asset.source)
-        vertices = mesh.vertices * scale
-        xy_center = (vertices[:, :2].min(axis=0) + vertices[:, :2].max(axis=0)) / 2.0
-        radius = float(np.linalg.norm(vertices[:, :2] - xy_center, axis=1).max())
+        footprint = catalog.footprint(asset.source)
+        xy_center, radius = footprint.center_xy * scale, footprint.radius * scale
         room = half - radius
         if np.any(room <= 0):
             continue
-        spot = None
-        for candidate in candidates * room:
-            if all(np.linalg.norm(candidate - f.center_xy) >= radius + f.radius + config.objects.min_gap
-                   for f in placed):
-                spot = candidate
-                break
-        if spot is None:
+        candidates = candidates * room
+        if placed:
+            centers = np.array([f.center_xy for f in placed])
+            reach = np.array([f.radius for f in placed]) + radius + config.objects.min_gap
+            distances = np.linalg.norm(candidates[:, None, :] - centers[None, :, :], axis=2)
+            free = np.flatnonzero(np.all(distances >= reach[None, :], axis=1))
+        else:
+            free = np.arange(len(candidates))
+        if len(free) == 0:
             continue  # the table is full: fewer objects rather than overlapping ones
-        placed.append(_Footprint(spot, radius))
+        spot = candidates[free[0]]
+        placed.append(_Placed(spot, radius))
         rotation = rotation_z(yaw)
         pose = np.eye(4)
         pose[:3, :3] = rotation
         # Rotate about the footprint centre, put that centre on the spot and the lowest point on z = 0.
         pose[:2, 3] = spot - (rotation[:2, :2] @ xy_center)
-        pose[2, 3] = -vertices[:, 2].min()
+        pose[2, 3] = -footprint.min_z * scale
         objects.append(ObjectDescription(
             instance_id=first_id + len(objects), asset_id=asset.asset_id, category=asset.category,
             category_id=catalog.categories[asset.category], mesh=asset.source, scale=scale,

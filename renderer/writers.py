@@ -68,8 +68,16 @@ def atomic_write_json(path: Path, payload: Any, indent: int | None = 1) -> None:
     atomic_write_bytes(path, (json.dumps(payload, indent=indent) + "\n").encode())
 
 
+# Fast zlib level and one fixed row filter (SUB for photos, NONE for masks): about half the time of
+# OpenCV's adaptive filtering for the same size. Older OpenCV builds lack the filter flag.
+_PNG_FILTER = getattr(cv2, "IMWRITE_PNG_FILTER", None)
+
+
 def _encode_png(image: NDArray[Any]) -> bytes:
-    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 1]
+    if _PNG_FILTER is not None:
+        params += [_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB if image.ndim == 3 else cv2.IMWRITE_PNG_FILTER_NONE]
+    ok, data = cv2.imencode(".png", image, params)
     if not ok:  # pragma: no cover - cv2 fails only on unsupported dtypes
         raise OutputError("PNG encoding failed")
     return data.tobytes()

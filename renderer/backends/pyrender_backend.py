@@ -14,6 +14,7 @@ The same GL context serves pyrender and our pass (pyrender makes it current befo
 from __future__ import annotations
 
 import ctypes
+import functools
 from typing import Any
 
 import numpy as np
@@ -105,12 +106,26 @@ class PyrenderBackend:
         """RGB (pyrender) and the pixel-centre label buffers (our pass) of one frame."""
         self._check_size(frame)
         rgb = self.render_rgb(frame, catalog)
+        self._renderer._platform.make_current()  # pyrender leaves the context un-current
         normals, depth, instance, unoccluded = self._labels.render(frame, catalog)
         return RenderBuffers(rgb=rgb, depth=depth, normals=normals, instance=instance,
                              unoccluded_pixels=unoccluded)
 
     def render_rgb(self, frame: FrameDescription, catalog: AssetCatalog) -> NDArray[np.uint8]:
-        color, _ = self.render_pyrender_rgb_depth(frame, catalog)
+        """pyrender's antialiased colour image only.
+
+        pyrender always reads back and linearises its (multisample) depth, which our labels never
+        use; for this call its framebuffer read is replaced by a colour-only one (pyrender is pinned
+        to 0.1.45, whose framebuffer attributes this relies on).
+        """
+        self._check_size(frame)
+        scene = self._pyrender_scene(frame, catalog)
+        impl = self._renderer._renderer
+        impl._read_main_framebuffer = functools.partial(_read_color_only, impl)
+        try:
+            color = self._renderer.render(scene, flags=self._pyrender.RenderFlags.SHADOWS_DIRECTIONAL)
+        finally:
+            del impl._read_main_framebuffer
         return color
 
     def render_pyrender_rgb_depth(self, frame: FrameDescription,
@@ -171,6 +186,19 @@ class PyrenderBackend:
                                        texcoord_0=arrays.get("uv"), indices=arrays["indices"],
                                        material=pbr)
         return pyrender.Mesh(primitives=[primitive])
+
+
+def _read_color_only(impl: Any, scene: Any, flags: int) -> NDArray[np.uint8]:
+    """pyrender.Renderer._read_main_framebuffer without the depth blit, read and linearisation."""
+    from OpenGL import GL as gl
+
+    width, height = impl._main_fb_dims
+    gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, impl._main_fb_ms)
+    gl.glBindFramebuffer(gl.GL_DRAW_FRAMEBUFFER, impl._main_fb)
+    gl.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, gl.GL_COLOR_BUFFER_BIT, gl.GL_LINEAR)
+    gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, impl._main_fb)
+    data = gl.glReadPixels(0, 0, width, height, gl.GL_RGB, gl.GL_UNSIGNED_BYTE)
+    return np.ascontiguousarray(np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)[::-1])
 
 
 def _model_matrix(obj: ObjectDescription) -> NDArray[np.float64]:
@@ -268,7 +296,8 @@ class _LabelPass:
         w, h = self.width, self.height
         cam = frame.camera
         world_to_camera = np.asarray(cam.world_to_camera)
-        projection = clip_from_opencv(np.asarray(cam.K), w, h, cam.near, cam.far)
+        # Flip clip y so that OpenGL's bottom-up rows read back in image order (top row first).
+        projection = np.diag([1.0, -1.0, 1.0, 1.0]) @ clip_from_opencv(np.asarray(cam.K), w, h, cam.near, cam.far)
         draws = []
         for obj in frame.objects:
             model_view = world_to_camera @ _model_matrix(obj)
@@ -304,10 +333,10 @@ class _LabelPass:
 
         gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0)
         normal_z = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RGBA, gl.GL_FLOAT),
-                                 dtype=np.float32).reshape(h, w, 4)[::-1]
+                                 dtype=np.float32).reshape(h, w, 4)
         gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT1)
         ids = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RED, gl.GL_FLOAT),
-                            dtype=np.float32).reshape(h, w)[::-1]
+                            dtype=np.float32).reshape(h, w)
 
         unoccluded = self._count_alone(draws)
 
