@@ -71,8 +71,10 @@ class Asset:
 class AssetCatalog:
     """The assets a scene config names, with their meshes and landmarks loaded lazily and cached."""
 
-    def __init__(self, config: SceneConfig) -> None:
+    def __init__(self, config: SceneConfig, skip: frozenset[str] = frozenset()) -> None:
+        """``skip``: asset ids to leave out (bad files the user chose to skip; see find_bad_assets)."""
         self.assets: list[Asset] = []
+        self.skipped = set(skip)
         seen_ids: set[str] = set()
         for source in config.objects.assets:
             for path in resolve_asset_paths(config.base_dir, source.path):
@@ -81,6 +83,8 @@ class AssetCatalog:
                 while asset_id in seen_ids:
                     asset_id, n = f"{path.stem}_{n}", n + 1
                 seen_ids.add(asset_id)
+                if asset_id in skip:
+                    continue
                 self.assets.append(
                     Asset(asset_id, source.category or path.stem, MeshSource("file", path=str(path)),
                           source.weight, source.scale.min, source.scale.max)
@@ -98,6 +102,17 @@ class AssetCatalog:
         if source not in self._meshes:
             self._meshes[source] = load_mesh(source)
         return self._meshes[source]
+
+    def find_bad_assets(self) -> dict[str, str]:
+        """Load every asset and its landmarks; {asset_id: one-line reason} for those that fail."""
+        bad = {}
+        for asset in self.assets:
+            try:
+                self.mesh(asset.source)
+                self.landmarks(asset.source)
+            except AssetError as exc:
+                bad[asset.asset_id] = str(exc)
+        return bad
 
     def footprint(self, source: MeshSource) -> Footprint:
         """Where the unscaled mesh stands when upright: see Footprint."""

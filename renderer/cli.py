@@ -6,10 +6,12 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from renderer.assets import AssetError
 from renderer.backends.gl_platform import BackendError
 from renderer.config import ConfigError, load_scene
+from renderer.pipeline import WorkerError
 from renderer.writers import OutputError
 
 EXIT_USAGE = 2
@@ -34,8 +36,12 @@ def _generate(args: argparse.Namespace) -> int:
     from renderer.pipeline import generate
 
     config = load_scene(args.scene)
-    summary = generate(config, args.out, frames=args.frames, seed=args.seed,
-                       progress=_progress_bar(sys.stderr))
+    if args.resume and not (Path(args.out) / "dataset.json").is_file():
+        raise OutputError(f"{args.out}: --resume given but it holds no dataset to resume")
+    summary = generate(config, args.out, frames=args.frames, seed=args.seed, workers=args.workers,
+                       executor=args.backend, ray_address=args.address, skip_bad_assets=args.skip_bad_assets,
+                       progress=_progress_bar(sys.stderr),
+                       warn=lambda message: print(f"renderer: warning: {message}", file=sys.stderr))
     print(summary.line())
     return 0
 
@@ -48,8 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, help="output folder (created; a run into it again resumes)")
     gen.add_argument("--frames", type=_non_negative, default=10, help="number of frames (default 10)")
     gen.add_argument("--seed", type=_non_negative, default=0, help="dataset seed (default 0)")
+    gen.add_argument("--workers", type=_positive, default=1,
+                     help="local worker processes, each with its own GL context (default 1)")
+    gen.add_argument("--backend", choices=("local", "ray"), default="local",
+                     help="run frames in local processes, or as Ray tasks (renderer[ray] extra)")
+    gen.add_argument("--address", default=None, help="Ray cluster address (with --backend ray)")
+    gen.add_argument("--resume", action="store_true",
+                     help="continue the dataset in --out (running the same command again does the same)")
+    gen.add_argument("--skip-bad-assets", action="store_true",
+                     help="warn about and leave out unreadable meshes instead of stopping")
     gen.set_defaults(run=_generate)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
 
 
 def _non_negative(text: str) -> int:
@@ -66,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ConfigError, AssetError, OutputError, BackendError) as exc:
+    except (ConfigError, AssetError, OutputError, BackendError, WorkerError) as exc:
         print(f"renderer: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -1,24 +1,47 @@
-"""Run the stages for a range of frames: sample -> render -> label -> write."""
+"""Run the stages over a dataset's frames: sample -> render -> label -> write.
+
+Frames are independent (frame i draws only from frame_rng(seed, i)) and written atomically, so any
+split of the frame indices over workers gives the same files. Three ways to run them:
+
+- in this process (``workers=1``), with a writer thread overlapping encoding and rendering;
+- ``workers=N`` local processes (spawned, each with its own GL context), fed chunks of indices;
+- ``executor="ray"``: shards of indices as Ray tasks, on a local Ray instance or a cluster whose
+  workers share the output folder's filesystem (docs/scaling.md).
+"""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from renderer.assets import AssetCatalog
+from renderer.assets import AssetCatalog, AssetError
+from renderer.backends.gl_platform import BackendError
 from renderer.config import SceneConfig
 from renderer.labels import frame_labels
-from renderer.sampling import sample_frame
-from renderer.writers import DatasetWriter
+from renderer.sampling import sample_frame, table_source
+from renderer.writers import DatasetWriter, dataset_header, prepare_dataset
 
 if TYPE_CHECKING:
     from renderer.backends.pyrender_backend import PyrenderBackend
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+CHUNK = 4  # frames per local task: small enough to balance, large enough to amortise the hand-off
+RAY_SHARD = 25  # frames per Ray task
+
+
+class WorkerError(RuntimeError):
+    """A worker process died; frames already written are complete and a rerun resumes."""
 
 
 @dataclass(frozen=True)
@@ -38,58 +61,201 @@ class GenerationSummary:
                 f"({self.frames_per_second:.2f} frames/s)")
 
 
+def load_catalog(config: SceneConfig, skip_bad_assets: bool = False,
+                 warn: Callable[[str], None] | None = None) -> AssetCatalog:
+    """The scene's assets, every mesh loaded and checked.
+
+    A bad mesh or landmark file raises AssetError, unless ``skip_bad_assets``: then each bad asset is
+    reported through ``warn`` and left out (recorded in dataset.json as skipped_assets).
+    """
+    catalog = AssetCatalog(config)
+    bad = catalog.find_bad_assets()
+    if not bad:
+        return catalog
+    if not skip_bad_assets:
+        raise AssetError(next(iter(bad.values())))
+    for reason in bad.values():
+        (warn or log.warning)(f"skipping asset: {reason}")
+    catalog = AssetCatalog(config, skip=frozenset(bad))
+    if not catalog.assets and config.objects.count.max > 0:
+        raise AssetError(f"{config.source}: no usable asset left after skipping {len(bad)} bad ones")
+    return catalog
+
+
 def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, seed: int,
-             progress: Callable[[int, int], None] | None = None,
+             workers: int = 1, executor: Literal["local", "ray"] = "local", ray_address: str | None = None,
+             skip_bad_assets: bool = False, progress: Progress | None = None,
+             warn: Callable[[str], None] | None = None,
              backend: PyrenderBackend | None = None) -> GenerationSummary:
     """Write frames 0..frames-1 of (config, seed) to ``out``; frames already complete are kept.
 
-    Encoding and writing frame i (PNG encoders and file I/O release the GIL) overlaps rendering frame
-    i + 1 in one writer thread; at most two frames are held in memory. Pass ``backend`` to reuse a GL
-    context (it must match the image size); otherwise one is made and closed here.
+    Everything that can fail on bad input (scene, meshes, GL context, output folder) is checked before
+    the first file is written. ``backend`` reuses a GL context in this process (workers=1 only).
     """
     if frames < 0:
         raise ValueError(f"frames must be >= 0, got {frames}")
-
-    catalog = AssetCatalog(config)
-    for asset in catalog.assets:  # fail on a bad mesh before anything is written
-        catalog.mesh(asset.source)
-        catalog.landmarks(asset.source)
-    own_backend = backend is None
-    if backend is None:  # and on a missing GL context
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    catalog = load_catalog(config, skip_bad_assets, warn)
+    own_backend = backend is None and executor == "local"
+    if own_backend:  # also proves a GL context can be made before anything is written
         from renderer.backends.pyrender_backend import PyrenderBackend
 
-        backend = PyrenderBackend(config.image.width, config.image.height)
-    written = 0
+        backend = PyrenderBackend(config.image.width, config.image.height) if workers == 1 \
+            else PyrenderBackend(8, 8)
     try:
-        writer = DatasetWriter(out, config, seed, catalog)
-        todo = [i for i in range(frames) if i not in writer.completed()]
+        meshes = {a.asset_id: catalog.mesh(a.source) for a in catalog.assets}
+        if config.table.enabled:
+            meshes["table"] = catalog.mesh(table_source(config))
+        prepare_dataset(out, dataset_header(config, seed, catalog), meshes)
+        writer = DatasetWriter(out)
+        done = writer.completed()
+        todo = [i for i in range(frames) if i not in done]
         start = time.perf_counter()
-        pending: deque[Future[None]] = deque()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer") as pool:
-            try:
-                for index in todo:
-                    frame = sample_frame(config, catalog, seed=seed, index=index)
-                    buffers = backend.render(frame, catalog)
-                    labels = frame_labels(frame, buffers, catalog)
-                    while len(pending) >= 2 or (pending and pending[0].done()):
-                        pending.popleft().result()  # re-raises a write error here
-                        written += 1
-                        if progress is not None:
-                            progress(written, len(todo))
-                    pending.append(pool.submit(writer.write_frame, frame, buffers, labels))
-                while pending:
-                    pending.popleft().result()
-                    written += 1
+        if not todo:
+            written = 0
+        elif executor == "ray":
+            written = _run_ray(config, out, seed, frozenset(catalog.skipped), todo, ray_address, progress)
+        elif workers > 1:
+            if own_backend and backend is not None:
+                backend.close()
+            written = _run_processes(config, out, seed, frozenset(catalog.skipped), todo, workers, progress)
+        else:
+            assert backend is not None
+            written = render_frames(config, catalog, backend, writer, seed, todo, progress)
+        seconds = time.perf_counter() - start
+    finally:
+        if own_backend and backend is not None:
+            backend.close()
+    summary = GenerationSummary(Path(out), written, frames - len(todo), seconds)
+    writer.finish({"frames_written": written, "seconds": round(seconds, 3), "workers": workers,
+                   "executor": executor, "frames_per_second": round(summary.frames_per_second, 3)})
+    return summary
+
+
+def render_frames(config: SceneConfig, catalog: AssetCatalog, backend: PyrenderBackend, writer: DatasetWriter,
+                  seed: int, indices: Sequence[int], progress: Progress | None = None) -> int:
+    """Render and write the given frames in this process; returns how many were written.
+
+    Encoding and writing frame i (PNG encoders and file I/O release the GIL) overlaps rendering frame
+    i + 1 in one writer thread; at most two frames wait in memory.
+    """
+    written = 0
+    pending: deque[Future[None]] = deque()
+
+    def settle(future: Future[None]) -> None:
+        nonlocal written
+        future.result()  # re-raises a write error here
+        written += 1
+        if progress is not None:
+            progress(written, len(indices))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer") as pool:
+        try:
+            for index in indices:
+                frame = sample_frame(config, catalog, seed=seed, index=index)
+                buffers = backend.render(frame, catalog)
+                labels = frame_labels(frame, buffers, catalog)
+                while len(pending) >= 2 or (pending and pending[0].done()):
+                    settle(pending.popleft())
+                pending.append(pool.submit(writer.write_frame, frame, buffers, labels))
+            while pending:
+                settle(pending.popleft())
+        finally:
+            for future in pending:  # after an error or Ctrl-C: drop frames not yet started
+                future.cancel()
+    return written
+
+
+# -- workers ------------------------------------------------------------------------------------------
+
+_WORKER_STATE: dict[str, object] = {}
+
+
+def _worker_render(config: SceneConfig, out: str, seed: int, skip: frozenset[str], indices: list[int]) -> int:
+    """Render some frames in a worker process, keeping its catalog and GL context between tasks."""
+    key = (config, skip)
+    if _WORKER_STATE.get("key") != key:
+        from renderer.backends.pyrender_backend import PyrenderBackend
+
+        old = _WORKER_STATE.get("backend")
+        if old is not None:
+            old.close()  # type: ignore[attr-defined]
+        _WORKER_STATE["catalog"] = AssetCatalog(config, skip=skip)
+        _WORKER_STATE["backend"] = PyrenderBackend(config.image.width, config.image.height)
+        _WORKER_STATE["key"] = key
+    catalog = _WORKER_STATE["catalog"]
+    backend = _WORKER_STATE["backend"]
+    return render_frames(config, catalog, backend, DatasetWriter(out), seed, indices)  # type: ignore[arg-type]
+
+
+def _init_local_worker(rasteriser_threads: int) -> None:
+    # Mesa's llvmpipe starts one rasteriser thread per core in every context; N workers on N cores
+    # each get their share instead of all fighting for every core. A user's own setting wins.
+    os.environ.setdefault("LP_NUM_THREADS", str(rasteriser_threads))
+
+
+def _chunks(indices: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(indices), size):
+        yield list(indices[start:start + size])
+
+
+def _run_processes(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: frozenset[str],
+                   todo: list[int], workers: int, progress: Progress | None) -> int:
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    context = multiprocessing.get_context("spawn")  # no GL state or threads inherited through fork
+    written = 0
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_local_worker,
+                             initargs=(threads,)) as pool:
+        futures = {pool.submit(_worker_render, config, str(out), seed, skip, chunk)
+                   for chunk in _chunks(todo, CHUNK)}
+        try:
+            while futures:
+                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    written += future.result()
                     if progress is not None:
                         progress(written, len(todo))
-            finally:
-                for future in pending:  # after an error or Ctrl-C: drop frames not yet started
-                    future.cancel()
+        except BrokenProcessPool:
+            raise WorkerError(f"a worker process stopped unexpectedly after {written} frames; the frames "
+                              "written are complete: run the same command again to resume") from None
+        finally:
+            for future in futures:
+                future.cancel()
+    return written
+
+
+def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: frozenset[str],
+             todo: list[int], address: str | None, progress: Progress | None) -> int:
+    try:
+        import ray
+    except ImportError:
+        raise BackendError("the ray executor needs Ray: pip install 'renderer[ray]'") from None
+    if not ray.is_initialized():
+        ray.init(address=address, log_to_driver=False, include_dashboard=False)
+    task = ray.remote(num_cpus=1)(_ray_shard)
+    refs = [task.remote(config, str(Path(out).resolve()), seed, skip, shard) for shard in _chunks(todo, RAY_SHARD)]
+    written = 0
+    try:
+        while refs:
+            finished, refs = ray.wait(refs, num_returns=1)
+            for ref in finished:
+                try:
+                    written += ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:
+                    cause = exc.as_instanceof_cause()
+                    raise (cause if isinstance(cause, Exception) else WorkerError(str(exc))) from None
+                except ray.exceptions.RayError as exc:
+                    raise WorkerError(f"a Ray worker failed after {written} frames ({type(exc).__name__}); the "
+                                      "frames written are complete: run the same command again to resume") from None
+                if progress is not None:
+                    progress(written, len(todo))
     finally:
-        if own_backend:
-            backend.close()
-    seconds = time.perf_counter() - start
-    summary = GenerationSummary(Path(out), written, frames - len(todo), seconds)
-    writer.finish({"frames_written": written, "seconds": round(seconds, 3),
-                   "frames_per_second": round(summary.frames_per_second, 3)})
-    return summary
+        for ref in refs:
+            ray.cancel(ref)
+    return written
+
+
+def _ray_shard(config: SceneConfig, out: str, seed: int, skip: frozenset[str], indices: list[int]) -> int:
+    os.environ.setdefault("LP_NUM_THREADS", "1")  # one CPU per task (num_cpus=1)
+    return _worker_render(config, out, seed, skip, indices)

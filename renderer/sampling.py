@@ -60,6 +60,12 @@ def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index
     )
 
 
+def table_source(config: SceneConfig) -> MeshSource:
+    """The table's geometry: a box whose top face is z = 0 once placed."""
+    table = config.table
+    return MeshSource("box", extents=(float(table.size[0]), float(table.size[1]), float(table.thickness)))
+
+
 def _table(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator) -> ObjectDescription:
     table = config.table
     pose = np.eye(4)
@@ -73,10 +79,9 @@ def _table(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator)
         base_color=(*tint, 1.0),
         metallic=0.0, roughness=float(rng.uniform(0.5, 0.9)), texture=texture,
     )
-    extents = (float(table.size[0]), float(table.size[1]), float(table.thickness))
     return ObjectDescription(
         instance_id=1, asset_id="table", category=TABLE_CATEGORY,
-        category_id=catalog.categories[TABLE_CATEGORY], mesh=MeshSource("box", extents=extents),
+        category_id=catalog.categories[TABLE_CATEGORY], mesh=table_source(config),
         scale=1.0, object_to_world=as_matrix(pose), material=material,
     )
 

@@ -11,12 +11,14 @@ import errno
 import io
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
+import trimesh
 from numpy.typing import NDArray
 
 from renderer import __version__
@@ -24,7 +26,7 @@ from renderer.assets import AssetCatalog
 from renderer.buffers import RenderBuffers
 from renderer.config import SceneConfig, scene_to_dict
 from renderer.labels import OCCLUSION_TOLERANCE, ObjectLabels, semantic_from_instance
-from renderer.scene import FrameDescription, MeshSource
+from renderer.scene import FrameDescription
 
 FORMAT_NAME = "renderer-dataset"
 FORMAT_VERSION = 1
@@ -49,7 +51,8 @@ def frame_name(index: int) -> str:
 
 
 def _atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
+    # A name of its own per process and thread: workers may write the same file (never the same frame).
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as handle:
             write(handle)
@@ -90,7 +93,7 @@ def _npy_bytes(array: NDArray[Any]) -> bytes:
 
 
 def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog) -> dict[str, Any]:
-    """dataset.json without run figures: what a resumed run must match."""
+    """dataset.json without run figures; its IDENTITY_KEYS are what a resumed run must match."""
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -101,44 +104,54 @@ def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog) -> dic
         "conventions": CONVENTIONS,
         "scene_file": config.source,
         "scene": scene_to_dict(config),
+        "skipped_assets": sorted(catalog.skipped),
     }
 
 
-class DatasetWriter:
-    """Owns one output folder: checks it, writes the header, meshes and frames."""
+IDENTITY_KEYS = ("version", "seed", "image", "scene", "categories", "skipped_assets")
 
-    def __init__(self, root: str | os.PathLike[str], config: SceneConfig, seed: int,
-                 catalog: AssetCatalog) -> None:
-        self.root = Path(root)
-        self.catalog = catalog
-        self.header = dataset_header(config, seed, catalog)
-        self._prepare()
-        self._written_meshes: set[str] = {p.stem for p in (self.root / "meshes").glob("*.ply")}
 
-    def _prepare(self) -> None:
-        root = self.root
-        header_path = root / "dataset.json"
-        if root.exists() and not root.is_dir():
-            raise OutputError(f"{root}: exists and is not a folder")
-        if header_path.is_file():
-            try:
-                existing = json.loads(header_path.read_text())
-            except (OSError, ValueError) as exc:
-                raise OutputError(f"{header_path}: unreadable dataset header ({exc})") from None
-            for key in ("seed", "image", "scene", "version"):
-                if existing.get(key) != self.header.get(key):
-                    raise OutputError(
-                        f"{root}: already holds a different dataset ({key} differs); "
-                        "use another --out or delete it")
-        elif root.is_dir() and any(p for p in root.iterdir() if not p.name.startswith(".")):
-            raise OutputError(f"{root}: folder is not empty and holds no dataset.json; use another --out")
+def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes: dict[str, trimesh.Trimesh]) -> None:
+    """Check the output folder and create (or, for the same dataset, reuse) its skeleton.
+
+    A folder that holds a dataset with another identity (IDENTITY_KEYS of the header), or any other
+    files, is refused: nothing in it is touched.
+    """
+    root = Path(root)
+    header_path = root / "dataset.json"
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"{root}: exists and is not a folder")
+    if header_path.is_file():
         try:
-            for sub in ("rgb", "depth", "normals", "instance", "semantic", "meta", "meshes"):
-                (root / sub).mkdir(parents=True, exist_ok=True)
-            if not header_path.is_file():
-                atomic_write_json(header_path, self.header)
-        except OSError as exc:
-            raise OutputError(f"{root}: cannot write output ({_reason(exc)})") from None
+            existing = json.loads(header_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise OutputError(f"{header_path}: unreadable dataset header ({exc})") from None
+        for key in IDENTITY_KEYS:
+            if existing.get(key) != header.get(key):
+                raise OutputError(f"{root}: already holds a different dataset ({key} differs); "
+                                  "use another --out or delete it")
+    elif root.is_dir() and any(p for p in root.iterdir() if not p.name.startswith(".")):
+        raise OutputError(f"{root}: folder is not empty and holds no dataset.json; use another --out")
+    try:
+        for sub in ("rgb", "depth", "normals", "instance", "semantic", "meta", "meshes"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        for asset_id, mesh in meshes.items():
+            path = root / "meshes" / f"{asset_id}.ply"
+            if not path.is_file():
+                data = mesh.export(file_type="ply", encoding="binary")
+                assert isinstance(data, bytes)
+                atomic_write_bytes(path, data)
+        if not header_path.is_file():
+            atomic_write_json(header_path, header)
+    except OSError as exc:
+        raise OutputError(f"{root}: cannot write output ({_reason(exc)})") from None
+
+
+class DatasetWriter:
+    """Writes frames into a folder made by prepare_dataset; any number of processes may share one."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
 
     def completed(self) -> set[int]:
         """Indices of frames already written in full (their meta file exists)."""
@@ -153,9 +166,6 @@ class DatasetWriter:
         name = frame_name(frame.index)
         root = self.root
         try:
-            for obj in frame.objects:
-                if obj.asset_id not in self._written_meshes:
-                    self._write_mesh(obj.asset_id, obj.mesh)
             semantic = semantic_from_instance(buffers.instance, frame)
             atomic_write_bytes(root / "rgb" / f"{name}.png", _encode_png(buffers.rgb[..., ::-1]))
             atomic_write_bytes(root / "instance" / f"{name}.png", _encode_png(buffers.instance))
@@ -165,12 +175,6 @@ class DatasetWriter:
             atomic_write_json(root / "meta" / f"{name}.json", frame_meta(frame, labels), indent=None)
         except OSError as exc:
             raise OutputError(f"{root}: cannot write frame {frame.index} ({_reason(exc)})") from None
-
-    def _write_mesh(self, asset_id: str, source: MeshSource) -> None:
-        data = self.catalog.mesh(source).export(file_type="ply", encoding="binary")
-        assert isinstance(data, bytes)
-        atomic_write_bytes(self.root / "meshes" / f"{asset_id}.ply", data)
-        self._written_meshes.add(asset_id)
 
     def finish(self, run: dict[str, Any]) -> None:
         """Record the run's figures in dataset.json (frames written, seconds, frames/s)."""

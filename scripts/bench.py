@@ -1,12 +1,17 @@
-"""Frames/s of the default scene: bare pyrender vs the full pipeline, measured in one run.
+"""Frames/s of the default scene at its image size, every figure measured in one run.
 
 (a) bare pyrender: for each frame description, build the pyrender scene and render RGB + depth once;
     nothing labelled, nothing written.
-(b) full pipeline, one worker: sample, render RGB, the label pass, derive every label, write the frame.
-Both run over the same frames (same seed), each after a warm-up pass over those frames (shader
-compilation, procedural textures, mesh caches), alternating in rounds so that drift hits both.
+(b) full pipeline, one worker: sample, render RGB, our label pass, derive every label, write the frame.
+(n) naive pipeline: the same labels and files, but each label buffer from its own pyrender pass, as
+    one would write it with pyrender alone: RGB, depth (DEPTH_ONLY), instance ids (SEG), one SEG pass
+    per object rendered alone (for the visible fraction), normals from depth differences.
+(a), (b) and (n) run over the same frames, each after a warm-up pass over them (shaders, procedural
+textures, mesh caches), alternating in rounds so that machine drift hits all of them.
+(1w), (2w): `renderer generate` with --workers 1 and 2 from a cold start (process spawn, GL context,
+warm-up included) over more frames, for the speed-up of a second worker.
 
-    .venv/bin/python scripts/bench.py [--frames 30] [--rounds 2] [--scene scenes/tabletop.yaml]
+    .venv/bin/python scripts/bench.py [--frames 30] [--rounds 2] [--worker-frames 60]
 """
 
 from __future__ import annotations
@@ -18,11 +23,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from renderer.assets import AssetCatalog
 from renderer.backends.pyrender_backend import PyrenderBackend
+from renderer.buffers import RenderBuffers
 from renderer.config import load_scene
-from renderer.pipeline import generate
-from renderer.sampling import sample_frame
+from renderer.labels import frame_labels
+from renderer.pipeline import generate, load_catalog
+from renderer.sampling import sample_frame, table_source
+from renderer.scene import FrameDescription
+from renderer.writers import DatasetWriter, dataset_header, prepare_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +43,7 @@ def bare_pyrender(scene: Path, frames: int, seed: int) -> float:
     catalog = AssetCatalog(config)
     descriptions = [sample_frame(config, catalog, seed=seed, index=i) for i in range(frames)]
     with PyrenderBackend(config.image.width, config.image.height) as backend:
-        for description in descriptions:  # warm-up: shaders, textures, mesh caches
+        for description in descriptions:  # warm-up
             backend.render_pyrender_rgb_depth(description, catalog)
         start = time.perf_counter()
         for description in descriptions:
@@ -45,11 +56,75 @@ def full_pipeline(scene: Path, frames: int, seed: int) -> float:
     out = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         with PyrenderBackend(config.image.width, config.image.height) as backend:
-            generate(config, out / "warm", frames=frames, seed=seed, backend=backend)  # as in (a)
+            generate(config, out / "warm", frames=frames, seed=seed, backend=backend)  # warm-up
             summary = generate(config, out / "ds", frames=frames, seed=seed, backend=backend)
         return summary.frames_per_second
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def naive_buffers(backend: PyrenderBackend, frame: FrameDescription, catalog: AssetCatalog) -> RenderBuffers:
+    import pyrender
+
+    flags = pyrender.RenderFlags
+    renderer = backend._renderer
+    scene, nodes = backend.pyrender_scene(frame, catalog)
+    rgb, _ = renderer.render(scene, flags=flags.SHADOWS_DIRECTIONAL)
+    depth = renderer.render(scene, flags=flags.DEPTH_ONLY)
+    id_colours = {node: np.array([(k + 1) % 256, (k + 1) // 256, 0]) for k, node in enumerate(nodes)}
+    seg, _ = renderer.render(scene, flags=flags.SEG, seg_node_map=id_colours)
+    instance = (seg[..., 0].astype(np.uint16) + 256 * seg[..., 1].astype(np.uint16))
+    alone = []
+    for node in nodes:
+        mask, _ = renderer.render(scene, flags=flags.SEG, seg_node_map={node: np.array([255, 255, 255])})
+        alone.append(int((mask[..., 0] > 0).sum()))
+    K = np.asarray(frame.camera.K)
+    rows, cols = np.mgrid[0:depth.shape[0], 0:depth.shape[1]]
+    points = np.stack([(cols - K[0, 2]) / K[0, 0] * depth, (rows - K[1, 2]) / K[1, 1] * depth, depth], -1)
+    normals = np.cross(np.gradient(points, axis=0), np.gradient(points, axis=1))
+    normals /= np.linalg.norm(normals, axis=-1, keepdims=True).clip(1e-12)
+    normals[depth == 0] = 0
+    return RenderBuffers(rgb=np.ascontiguousarray(rgb[..., :3]), depth=depth.astype(np.float32),
+                         normals=normals.astype(np.float32), instance=instance,
+                         unoccluded_pixels=np.array(alone, dtype=np.int64))
+
+
+def naive_pipeline(scene: Path, frames: int, seed: int) -> float:
+    config = load_scene(scene)
+    catalog = load_catalog(config)
+    descriptions = [sample_frame(config, catalog, seed=seed, index=i) for i in range(frames)]
+    meshes = {a.asset_id: catalog.mesh(a.source) for a in catalog.assets}
+    meshes["table"] = catalog.mesh(table_source(config))
+    out = Path(tempfile.mkdtemp(prefix="bench-naive-"))
+    try:
+        with PyrenderBackend(config.image.width, config.image.height) as backend:
+            elapsed = 0.0
+            for name in ("warm", "ds"):
+                prepare_dataset(out / name, dataset_header(config, seed, catalog), meshes)
+                writer = DatasetWriter(out / name)
+                start = time.perf_counter()
+                for description in descriptions:
+                    buffers = naive_buffers(backend, description, catalog)
+                    writer.write_frame(description, buffers, frame_labels(description, buffers, catalog))
+                elapsed = time.perf_counter() - start
+        return frames / elapsed
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def workers_run(scene: Path, frames: int, seed: int, workers: int) -> float:
+    config = load_scene(scene)
+    out = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    try:
+        start = time.perf_counter()
+        generate(config, out / "ds", frames=frames, seed=seed, workers=workers)
+        return frames / (time.perf_counter() - start)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
 
 
 def main() -> None:
@@ -57,22 +132,34 @@ def main() -> None:
     parser.add_argument("--scene", type=Path, default=ROOT / "scenes" / "tabletop.yaml")
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--worker-frames", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    bare, full = [], []
+    bare, full, naive, one, two = [], [], [], [], []
     for _ in range(args.rounds):
         bare.append(bare_pyrender(args.scene, args.frames, args.seed))
         full.append(full_pipeline(args.scene, args.frames, args.seed))
+        naive.append(naive_pipeline(args.scene, args.frames, args.seed))
+        one.append(workers_run(args.scene, args.worker_frames, args.seed, 1))
+        two.append(workers_run(args.scene, args.worker_frames, args.seed, 2))
     with PyrenderBackend(8, 8):
         from OpenGL import GL  # imported only once the backend has chosen the GL platform
 
         gl_renderer = GL.glGetString(GL.GL_RENDERER).decode()
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}; GL: {gl_renderer}")
-    print(f"scene: {args.scene.name}, {args.frames} frames x {args.rounds} rounds")
-    print(f"(a) bare pyrender RGB+depth:     {sum(bare) / len(bare):7.2f} frames/s  {[round(b, 2) for b in bare]}")
-    print(f"(b) full pipeline, one worker:   {sum(full) / len(full):7.2f} frames/s  {[round(f, 2) for f in full]}")
-    print(f"full/bare ratio: {sum(full) / sum(bare):.2f}")
+    import os
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; GL: {gl_renderer}")
+    print(f"scene: {args.scene.name}; {args.frames} frames x {args.rounds} rounds; workers: "
+          f"{args.worker_frames} frames from a cold start")
+    rows = [("(a) bare pyrender RGB+depth", bare), ("(b) full pipeline, 1 worker", full),
+            ("(n) naive pipeline, 1 worker", naive), ("(1w) generate --workers 1", one),
+            ("(2w) generate --workers 2", two)]
+    for name, values in rows:
+        print(f"{name:32s} {mean(values):7.2f} frames/s  {[round(v, 2) for v in values]}")
+    print(f"full/naive ratio: {mean(full) / mean(naive):.2f}")
+    print(f"2 workers/1 worker ratio: {mean(two) / mean(one):.2f}")
+    print(f"full/bare ratio: {mean(full) / mean(bare):.2f}")
 
 
 if __name__ == "__main__":

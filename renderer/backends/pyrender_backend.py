@@ -119,7 +119,7 @@ class PyrenderBackend:
         to 0.1.45, whose framebuffer attributes this relies on).
         """
         self._check_size(frame)
-        scene = self._pyrender_scene(frame, catalog)
+        scene, _ = self.pyrender_scene(frame, catalog)
         impl = self._renderer._renderer
         impl._read_main_framebuffer = functools.partial(_read_color_only, impl)
         try:
@@ -132,7 +132,7 @@ class PyrenderBackend:
                                   catalog: AssetCatalog) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
         """pyrender's own colour and depth (the 'bare pyrender' baseline of scripts/bench.py)."""
         self._check_size(frame)
-        scene = self._pyrender_scene(frame, catalog)
+        scene, _ = self.pyrender_scene(frame, catalog)
         color, depth = self._renderer.render(scene, flags=self._pyrender.RenderFlags.SHADOWS_DIRECTIONAL)
         return np.ascontiguousarray(color[..., :3]), depth
 
@@ -143,11 +143,11 @@ class PyrenderBackend:
             raise ValueError(f"frame is {frame.camera.width}x{frame.camera.height}, backend is "
                              f"{self.width}x{self.height}")
 
-    def _pyrender_scene(self, frame: FrameDescription, catalog: AssetCatalog) -> Any:
+    def pyrender_scene(self, frame: FrameDescription, catalog: AssetCatalog) -> tuple[Any, list[Any]]:
+        """The pyrender.Scene of a frame and its mesh nodes in the order of frame.objects."""
         pyrender = self._pyrender
         scene = pyrender.Scene(bg_color=[*frame.background, 1.0], ambient_light=[frame.ambient] * 3)
-        for obj in frame.objects:
-            scene.add(self._pyrender_mesh(obj, catalog), pose=_model_matrix(obj))
+        nodes = [scene.add(self._pyrender_mesh(obj, catalog), pose=_model_matrix(obj)) for obj in frame.objects]
         for light in frame.lights:
             scene.add(pyrender.DirectionalLight(color=list(light.color), intensity=light.intensity),
                       pose=np.asarray(light.light_to_world))
@@ -158,7 +158,7 @@ class PyrenderBackend:
                                            znear=cam.near, zfar=cam.far)
         camera_to_world = rigid_inverse(np.asarray(cam.world_to_camera))
         scene.add(camera, pose=opengl_from_opencv_pose(camera_to_world))
-        return scene
+        return scene, nodes
 
     def _pyrender_mesh(self, obj: ObjectDescription, catalog: AssetCatalog) -> Any:
         pyrender = self._pyrender
