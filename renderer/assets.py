@@ -6,8 +6,10 @@ the rasteriser sees and the geometry tests ray-cast are the same object.
 
 Landmarks: named points in the asset's own frame, read from ``<stem>.landmarks.json`` beside the mesh::
 
-    {"landmarks": {"rim_front": [0.04, 0.0, 0.1], "base_center": [0, 0, 0]}}
+    {"landmarks": {"rim_front": [0.04, 0.0, 0.1], "base_center": [0, 0, 0]},
+     "skeleton": [["rim_front", "base_center"]]}
 
+(``skeleton``, optional: pairs of landmark names to draw as edges, exported as COCO's ``skeleton``)
 or, where there is no such file, computed: the 8 corners of the axis-aligned box (``box_xyz`` with
 each of x, y, z being 0 for the minimum and 1 for the maximum) and ``centroid``.
 """
@@ -18,6 +20,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import trimesh
@@ -31,16 +34,26 @@ log = logging.getLogger(__name__)
 TABLE_CATEGORY = "table"
 
 
+class MeshLookup(Protocol):
+    """Anything that gives the geometry of a mesh source: an AssetCatalog, or a dataset's own copies."""
+
+    def mesh(self, source: MeshSource) -> trimesh.Trimesh: ...
+
+
 class AssetError(ValueError):
     """A mesh or landmark file that cannot be used; the message is one line naming the file."""
 
 
 @dataclass(frozen=True)
 class Landmarks:
-    """Named points (N, 3) in the asset's own frame, metres, before the object's scale."""
+    """Named points (N, 3) in the asset's own frame, metres, before the object's scale.
+
+    skeleton: edges between landmarks, as pairs of names (the box edges for computed landmarks).
+    """
 
     names: tuple[str, ...]
     points: NDArray[np.float64]
+    skeleton: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,11 +195,15 @@ def read_landmarks_file(path: Path) -> Landmarks:
         points = data["landmarks"]
         names = tuple(str(k) for k in points)
         xyz = np.array([points[k] for k in points], dtype=float).reshape(len(names), 3)
+        skeleton = tuple((str(a), str(b)) for a, b in data.get("skeleton", []))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AssetError(f"{path}: invalid landmark file ({type(exc).__name__}: {exc})") from None
     if not np.all(np.isfinite(xyz)):
         raise AssetError(f"{path}: landmark coordinates must be finite")
-    return Landmarks(names, xyz)
+    unknown = sorted({n for edge in skeleton for n in edge} - set(names))
+    if unknown:
+        raise AssetError(f"{path}: skeleton names unknown landmarks {unknown}")
+    return Landmarks(names, xyz, skeleton)
 
 
 def computed_landmarks(mesh: trimesh.Trimesh) -> Landmarks:
@@ -199,4 +216,10 @@ def computed_landmarks(mesh: trimesh.Trimesh) -> Landmarks:
                 points.append([(lo, hi)[ix][0], (lo, hi)[iy][1], (lo, hi)[iz][2]])
     names.append("centroid")
     points.append(mesh.centroid)
-    return Landmarks(tuple(names), np.array(points, dtype=float))
+    return Landmarks(tuple(names), np.array(points, dtype=float), BOX_EDGES)
+
+
+# The 12 edges of the box: corners whose (x, y, z) bits differ in exactly one place.
+BOX_EDGES = tuple(
+    (f"box_{a:03b}", f"box_{b:03b}") for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1
+)

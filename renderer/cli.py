@@ -43,7 +43,38 @@ def _generate(args: argparse.Namespace) -> int:
                        progress=_progress_bar(sys.stderr),
                        warn=lambda message: print(f"renderer: warning: {message}", file=sys.stderr))
     print(summary.line())
+    for name in args.formats:
+        if name != "native":
+            print(f"{name}: {_run_export(name, args.out, None)}")
     return 0
+
+
+def _run_export(name: str, root: str, out: str | None) -> str:
+    from renderer.dataset import DatasetError
+    from renderer.export import EXPORTERS
+
+    try:
+        return str(EXPORTERS[name](root, out))
+    except DatasetError as exc:
+        raise OutputError(str(exc)) from None
+    except OSError as exc:
+        raise OutputError(f"{out or root}: cannot write the {name} export ({exc.strerror or exc})") from None
+
+
+def _export(args: argparse.Namespace) -> int:
+    print(f"{args.format}: {_run_export(args.format, args.dataset, args.out)}")
+    return 0
+
+
+def _formats(text: str) -> list[str]:
+    from renderer.export import EXPORTERS
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n != "native" and n not in EXPORTERS]
+    if unknown or "native" not in names:
+        raise argparse.ArgumentTypeError(
+            f"expected native plus any of {', '.join(EXPORTERS)} (comma-separated), got {text!r}")
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="continue the dataset in --out (running the same command again does the same)")
     gen.add_argument("--skip-bad-assets", action="store_true",
                      help="warn about and leave out unreadable meshes instead of stopping")
+    gen.add_argument("--formats", type=_formats, default=["native"],
+                     help="native plus exports written after the run, e.g. native,coco,bop (default native)")
     gen.set_defaults(run=_generate)
+
+    export = sub.add_parser("export", help="convert a written dataset to COCO or BOP")
+    export.add_argument("dataset", help="dataset folder written by renderer generate")
+    export.add_argument("--format", required=True, choices=("coco", "bop"))
+    export.add_argument("--out", default=None, help="output folder (default: DATASET/coco or DATASET/bop)")
+    export.set_defaults(run=_export)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer.labels import LandmarkLabels, ObjectLabels
-from renderer.scene import FrameDescription
+from renderer.scene import FrameDescription, MeshSource
 from renderer.writers import FORMAT_NAME, frame_name
 
 
@@ -81,6 +82,15 @@ class Frame:
     def objects(self) -> tuple[ObjectLabels, ...]:
         return tuple(_object_labels(o) for o in self.meta["objects"])
 
+    def description_on_dataset_meshes(self) -> FrameDescription:
+        """The description with every mesh source pointing at the dataset's own copy (meshes/*.ply),
+        so the frame can be rendered again without the original asset files (use DatasetMeshes)."""
+        objects = tuple(
+            dataclasses.replace(obj, mesh=MeshSource("file", path=str(self.root / "meshes" / f"{obj.asset_id}.ply")))
+            for obj in self.description.objects
+        )
+        return dataclasses.replace(self.description, objects=objects)
+
     def scene_meshes(self) -> dict[int, trimesh.Trimesh]:
         """{instance_id: mesh in world coordinates}, rebuilt from the dataset's own mesh copies."""
         meshes = {}
@@ -102,6 +112,13 @@ def _load_dataset_mesh(path: Path) -> trimesh.Trimesh:
             raise DatasetError(f"{path}: not a triangle mesh")
         _MESH_CACHE[path] = mesh
     return _MESH_CACHE[path]
+
+
+class DatasetMeshes:
+    """MeshLookup over a dataset's meshes/*.ply (see Frame.description_on_dataset_meshes)."""
+
+    def mesh(self, source: MeshSource) -> trimesh.Trimesh:
+        return _load_dataset_mesh(Path(source.path))
 
 
 def _read_png(path: Path) -> NDArray[Any]:

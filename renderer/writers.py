@@ -22,7 +22,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer import __version__
-from renderer.assets import AssetCatalog
+from renderer.assets import BOX_EDGES, TABLE_CATEGORY, AssetCatalog
 from renderer.buffers import RenderBuffers
 from renderer.config import SceneConfig, scene_to_dict
 from renderer.labels import OCCLUSION_TOLERANCE, ObjectLabels, semantic_from_instance
@@ -105,7 +105,20 @@ def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog) -> dic
         "scene_file": config.source,
         "scene": scene_to_dict(config),
         "skipped_assets": sorted(catalog.skipped),
+        "skeletons": _skeletons(config, catalog),
     }
+
+
+def _skeletons(config: SceneConfig, catalog: AssetCatalog) -> dict[str, list[list[str]]]:
+    """{category: landmark-name edges}, the union over the category's assets (COCO's skeleton)."""
+    edges: dict[str, list[list[str]]] = {}
+    for asset in catalog.assets:
+        for a, b in catalog.landmarks(asset.source).skeleton:
+            if [a, b] not in edges.setdefault(asset.category, []):
+                edges[asset.category].append([a, b])
+    if config.table.enabled:
+        edges[TABLE_CATEGORY] = [list(edge) for edge in BOX_EDGES]
+    return edges
 
 
 IDENTITY_KEYS = ("version", "seed", "image", "scene", "categories", "skipped_assets")

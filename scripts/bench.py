@@ -17,6 +17,7 @@ warm-up included) over more frames, for the speed-up of a second worker.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import tempfile
@@ -112,13 +113,21 @@ def naive_pipeline(scene: Path, frames: int, seed: int) -> float:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def workers_run(scene: Path, frames: int, seed: int, workers: int) -> float:
+def _cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def workers_run(scene: Path, frames: int, seed: int, workers: int, busy: list[float]) -> float:
+    """frames/s of a generate() run; appends the mean number of busy cores (CPU time / wall time)."""
     config = load_scene(scene)
     out = Path(tempfile.mkdtemp(prefix="bench-workers-"))
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         generate(config, out / "ds", frames=frames, seed=seed, workers=workers)
-        return frames / (time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
+        busy.append((_cpu_seconds() - cpu) / elapsed)
+        return frames / elapsed
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -137,17 +146,18 @@ def main() -> None:
     args = parser.parse_args()
 
     bare, full, naive, one, two = [], [], [], [], []
+    busy_one: list[float] = []
+    busy_two: list[float] = []
     for _ in range(args.rounds):
         bare.append(bare_pyrender(args.scene, args.frames, args.seed))
         full.append(full_pipeline(args.scene, args.frames, args.seed))
         naive.append(naive_pipeline(args.scene, args.frames, args.seed))
-        one.append(workers_run(args.scene, args.worker_frames, args.seed, 1))
-        two.append(workers_run(args.scene, args.worker_frames, args.seed, 2))
+        one.append(workers_run(args.scene, args.worker_frames, args.seed, 1, busy_one))
+        two.append(workers_run(args.scene, args.worker_frames, args.seed, 2, busy_two))
     with PyrenderBackend(8, 8):
         from OpenGL import GL  # imported only once the backend has chosen the GL platform
 
         gl_renderer = GL.glGetString(GL.GL_RENDERER).decode()
-    import os
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; GL: {gl_renderer}")
     print(f"scene: {args.scene.name}; {args.frames} frames x {args.rounds} rounds; workers: "
@@ -157,6 +167,7 @@ def main() -> None:
             ("(2w) generate --workers 2", two)]
     for name, values in rows:
         print(f"{name:32s} {mean(values):7.2f} frames/s  {[round(v, 2) for v in values]}")
+    print(f"cores busy (CPU time / wall time): 1 worker {mean(busy_one):.2f}, 2 workers {mean(busy_two):.2f}")
     print(f"full/naive ratio: {mean(full) / mean(naive):.2f}")
     print(f"2 workers/1 worker ratio: {mean(two) / mean(one):.2f}")
     print(f"full/bare ratio: {mean(full) / mean(bare):.2f}")

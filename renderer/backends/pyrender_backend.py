@@ -14,6 +14,7 @@ The same GL context serves pyrender and our pass (pyrender makes it current befo
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import functools
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from renderer.assets import AssetCatalog
+from renderer.assets import AssetCatalog, MeshLookup
 from renderer.backends.gl_platform import BackendError, context_error_message, select_gl_platform
 from renderer.buffers import RenderBuffers
 from renderer.geometry import clip_from_opencv, opengl_from_opencv_pose, rigid_inverse
@@ -127,6 +128,16 @@ class PyrenderBackend:
         finally:
             del impl._read_main_framebuffer
         return color
+
+    def render_amodal_masks(self, frame: FrameDescription, meshes: MeshLookup) -> NDArray[np.bool_]:
+        """(N, H, W) bool: the pixel centres each of the frame's N objects covers when drawn alone."""
+        self._check_size(frame)
+        self._renderer._platform.make_current()
+        masks = np.zeros((len(frame.objects), self.height, self.width), dtype=bool)
+        for k, obj in enumerate(frame.objects):
+            _, _, instance, _ = self._labels.render(dataclasses.replace(frame, objects=(obj,)), meshes)
+            masks[k] = instance == obj.instance_id
+        return masks
 
     def render_pyrender_rgb_depth(self, frame: FrameDescription,
                                   catalog: AssetCatalog) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
@@ -266,7 +277,7 @@ class _LabelPass:
         gl.glDeleteFramebuffers(1, [self.framebuffer])
         gl.glDeleteProgram(self.program)
 
-    def _vertex_array(self, source: MeshSource, catalog: AssetCatalog) -> tuple[int, int]:
+    def _vertex_array(self, source: MeshSource, catalog: MeshLookup) -> tuple[int, int]:
         """VAO of a mesh, unindexed so that each triangle carries its own face normal."""
         if source not in self.meshes:
             gl = self.gl
@@ -290,7 +301,7 @@ class _LabelPass:
         vao, _, count = self.meshes[source]
         return vao, count
 
-    def render(self, frame: FrameDescription, catalog: AssetCatalog) -> tuple[
+    def render(self, frame: FrameDescription, catalog: MeshLookup) -> tuple[
             NDArray[np.float32], NDArray[np.float32], NDArray[np.uint16], NDArray[np.int64]]:
         gl = self.gl
         w, h = self.width, self.height

@@ -1,0 +1,133 @@
+"""COCO export: one ``instances`` file with RLE masks, boxes and landmark keypoints.
+
+Coordinates (docs/export.md): COCO puts the top-left corner of the image at (0, 0), so a pixel
+centre is at (c + 0.5, r + 0.5). Boxes stay as they are (their integers are pixel edges), keypoints
+and the principal point in ``K`` are shifted by +0.5 from our pixel-centre convention.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer.dataset import Dataset, Frame
+from renderer.writers import atomic_write_json, frame_name
+
+COCO_PIXEL_OFFSET = 0.5  # add to our (u, v) to get COCO's continuous image coordinates
+
+
+def rle_from_mask(mask: NDArray[np.bool_]) -> dict[str, Any]:
+    """Compressed COCO RLE of a binary (H, W) mask (the string form pycocotools writes)."""
+    h, w = mask.shape
+    flat = np.asarray(mask, dtype=bool).ravel(order="F")
+    changes = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    bounds = np.concatenate([[0], changes, [flat.size]])
+    counts = np.diff(bounds).tolist()
+    if flat.size and flat[0]:
+        counts.insert(0, 0)  # runs alternate starting with zeros
+    return {"size": [h, w], "counts": _rle_string(counts)}
+
+
+def _rle_string(counts: list[int]) -> str:
+    """LEB128-like packing of run lengths, each (after the third) relative to the one two before."""
+    chars = []
+    for i, count in enumerate(counts):
+        x = count - counts[i - 2] if i > 2 else count
+        more = True
+        while more:
+            c = x & 0x1F
+            x >>= 5
+            more = x != -1 if c & 0x10 else x != 0
+            if more:
+                c |= 0x20
+            chars.append(chr(c + 48))
+    return "".join(chars)
+
+
+def keypoint_schema(dataset: Dataset) -> dict[str, tuple[list[str], list[list[int]]]]:
+    """{category: (keypoint names, 1-based skeleton)}: landmark names in first-seen order over frames."""
+    names: dict[str, list[str]] = {name: [] for name in dataset.categories.values()}
+    for i in range(len(dataset)):
+        for obj in dataset[i].meta["objects"]:
+            known = names.setdefault(obj["category"], [])
+            known.extend(n for n in obj["landmarks"]["names"] if n not in known)
+    skeletons = dataset.header.get("skeletons", {})
+    schema = {}
+    for category, keypoints in names.items():
+        index = {n: k + 1 for k, n in enumerate(keypoints)}
+        edges = [[index[a], index[b]] for a, b in skeletons.get(category, []) if a in index and b in index]
+        schema[category] = (keypoints, edges)
+    return schema
+
+
+def coco_dict(dataset: Dataset) -> dict[str, Any]:
+    """The whole COCO instances+keypoints dictionary of a dataset (every complete frame)."""
+    schema = keypoint_schema(dataset)
+    categories = [
+        {"id": cid, "name": name, "supercategory": "object", "keypoints": schema[name][0],
+         "skeleton": schema[name][1]}
+        for cid, name in sorted(dataset.categories.items())
+    ]
+    images, annotations = [], []
+    for i in range(len(dataset)):
+        frame = dataset[i]
+        images.append(_image_entry(frame))
+        annotations.extend(_annotations(frame, schema, first_id=len(annotations) + 1))
+    return {
+        "info": {"description": f"renderer dataset {dataset.root}", "version": str(dataset.header.get("version")),
+                 "seed": dataset.header.get("seed")},
+        "licenses": [],
+        "images": images,
+        "annotations": annotations,
+        "categories": categories,
+    }
+
+
+def _image_entry(frame: Frame) -> dict[str, Any]:
+    width, height = frame.image_size
+    K = frame.K.copy()
+    K[0, 2] += COCO_PIXEL_OFFSET
+    K[1, 2] += COCO_PIXEL_OFFSET
+    return {
+        "id": frame.index, "file_name": f"rgb/{frame_name(frame.index)}.png", "width": width, "height": height,
+        "frame_index": frame.index, "K": K.tolist(), "world_to_camera": frame.world_to_camera.tolist(),
+    }
+
+
+def _annotations(frame: Frame, schema: dict[str, tuple[list[str], list[list[int]]]],
+                 first_id: int) -> list[dict[str, Any]]:
+    instance = frame.instance
+    annotations = []
+    for obj in frame.objects:
+        if obj.visible_pixels == 0:
+            continue  # COCO has no annotation without a mask
+        mask = instance == obj.instance_id
+        names = schema[obj.category][0]
+        keypoints = [0.0] * (3 * len(names))
+        lm = obj.landmarks
+        for k, name in enumerate(lm.names):
+            slot = names.index(name)
+            if lm.in_frame[k]:
+                u, v = lm.uv[k] + COCO_PIXEL_OFFSET
+                keypoints[3 * slot: 3 * slot + 3] = [float(u), float(v), 2 if lm.visible[k] else 1]
+        annotations.append({
+            "id": first_id + len(annotations), "image_id": frame.index, "category_id": obj.category_id,
+            "segmentation": rle_from_mask(mask), "area": int(obj.visible_pixels),
+            "bbox": [float(x) for x in obj.bbox], "iscrowd": 0,
+            "keypoints": keypoints, "num_keypoints": int(np.count_nonzero(lm.in_frame)),
+            "instance_id": obj.instance_id, "visible_fraction": obj.visible_fraction,
+        })
+    return annotations
+
+
+def export_coco(root: str | Path, out: str | Path | None = None) -> Path:
+    """Write ``<out>/instances.json`` (default out: ``<root>/coco``); image paths are relative to root."""
+    dataset = Dataset(root)
+    target = Path(out) if out is not None else Path(root) / "coco"
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / "instances.json"
+    atomic_write_json(path, coco_dict(dataset), indent=None)
+    return path

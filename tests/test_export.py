@@ -1,0 +1,161 @@
+"""COCO and BOP exports, checked with pycocotools and with geometry the exporter does not use."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import trimesh
+from raycast import raycast, silhouette_band
+
+from renderer.cli import main
+from renderer.dataset import Dataset
+from renderer.export import export_bop, export_coco
+
+pycocotools = pytest.importorskip("pycocotools")
+from pycocotools.coco import COCO  # noqa: E402
+from pycocotools.cocoeval import COCOeval  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def coco_file(tabletop_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_coco(tabletop_dataset, tmp_path_factory.mktemp("coco"))
+
+
+def test_coco_masks_boxes_areas_equal_instance_masks(tabletop_dataset: Path, coco_file: Path) -> None:
+    coco = COCO(str(coco_file))
+    ds = Dataset(tabletop_dataset)
+    assert sorted(coco.getImgIds()) == ds.indices
+    checked = 0
+    for frame in (ds[i] for i in range(len(ds))):
+        anns = {a["instance_id"]: a for a in coco.loadAnns(coco.getAnnIds(imgIds=[frame.index]))}
+        visible = [o for o in frame.objects if o.visible_pixels > 0]
+        assert set(anns) == {o.instance_id for o in visible}
+        image = coco.loadImgs([frame.index])[0]
+        assert (image["width"], image["height"]) == frame.image_size
+        assert (tabletop_dataset / image["file_name"]).is_file()
+        for obj in visible:
+            ann = anns[obj.instance_id]
+            mask = coco.annToMask(ann).astype(bool)
+            np.testing.assert_array_equal(mask, frame.instance == obj.instance_id)
+            assert ann["area"] == mask.sum()
+            rows, cols = np.nonzero(mask)
+            assert ann["bbox"] == [cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1]
+            assert coco.loadCats([ann["category_id"]])[0]["name"] == obj.category
+            checked += 1
+    assert checked > 20
+
+
+def test_coco_keypoints_follow_landmarks(tabletop_dataset: Path, coco_file: Path) -> None:
+    coco = COCO(str(coco_file))
+    ds = Dataset(tabletop_dataset)
+    frame = ds[0]
+    anns = {a["instance_id"]: a for a in coco.loadAnns(coco.getAnnIds(imgIds=[frame.index]))}
+    seen = {0: 0, 1: 0, 2: 0}
+    for obj in frame.objects:
+        if obj.instance_id not in anns:
+            continue
+        names = coco.loadCats([obj.category_id])[0]["keypoints"]
+        kp = np.array(anns[obj.instance_id]["keypoints"], dtype=float).reshape(-1, 3)
+        for k, name in enumerate(obj.landmarks.names):
+            x, y, v = kp[names.index(name)]
+            expected_v = 2 if obj.landmarks.visible[k] else 1 if obj.landmarks.in_frame[k] else 0
+            assert v == expected_v
+            seen[int(v)] += 1
+            if v > 0:  # COCO's image corner is (0, 0): our pixel centres are at +0.5
+                np.testing.assert_allclose([x, y], obj.landmarks.uv[k] + 0.5, atol=1e-9)
+        assert anns[obj.instance_id]["num_keypoints"] == int(obj.landmarks.in_frame.sum())
+    assert seen[1] > 0 and seen[2] > 0  # both occluded and visible landmarks occur
+    table = coco.loadCats(coco.getCatIds(catNms=["table"]))[0]
+    assert len(table["skeleton"]) == 12  # box edges, 1-based pairs of keypoint indices
+    assert all(1 <= i <= len(table["keypoints"]) for edge in table["skeleton"] for i in edge)
+
+
+@pytest.mark.parametrize("iou_type", ["bbox", "segm", "keypoints"])
+def test_cocoeval_of_ground_truth_against_itself_is_perfect(coco_file: Path, iou_type: str) -> None:
+    gt = COCO(str(coco_file))
+    detections = [dict(a, score=1.0) for a in gt.dataset["annotations"]]
+    for det in detections:
+        det.pop("id")
+    dt = gt.loadRes(detections)
+    for cat in gt.loadCats(gt.getCatIds()):
+        if iou_type == "keypoints" and not any(
+                a["num_keypoints"] for a in gt.loadAnns(gt.getAnnIds(catIds=[cat["id"]]))):
+            continue
+        evaluator = COCOeval(gt, dt, iou_type)
+        evaluator.params.catIds = [cat["id"]]
+        evaluator.params.maxDets = [100]
+        if iou_type == "keypoints":
+            evaluator.params.kpt_oks_sigmas = np.full(len(cat["keypoints"]), 0.05)
+        evaluator.evaluate()
+        evaluator.accumulate()
+        precision = evaluator.eval["precision"][:, :, 0, 0, -1]  # all IoU thresholds, recalls; area "all"
+        assert precision.min() == pytest.approx(1.0), (cat["name"], iou_type)
+
+
+@pytest.fixture(scope="module")
+def bop_root(pybullet_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_bop(pybullet_dataset, tmp_path_factory.mktemp("bop"))
+
+
+def _bop_scene(bop_root: Path) -> tuple[Path, dict, dict, dict]:
+    scene = bop_root / "train_pbr" / "000000"
+    load = lambda name: json.loads((scene / name).read_text())  # noqa: E731
+    return scene, load("scene_camera.json"), load("scene_gt.json"), load("scene_gt_info.json")
+
+
+def test_bop_depth_and_visible_masks(pybullet_dataset: Path, bop_root: Path) -> None:
+    ds = Dataset(pybullet_dataset)
+    scene, cameras, gts, _ = _bop_scene(bop_root)
+    for frame in (ds[i] for i in range(len(ds))):
+        im = str(frame.index)
+        depth_png = cv2.imread(str(scene / "depth" / f"{frame.index:06d}.png"), cv2.IMREAD_UNCHANGED)
+        assert depth_png.dtype == np.uint16
+        scale = cameras[im]["depth_scale"]
+        np.testing.assert_allclose(depth_png * scale, frame.depth * 1000.0, atol=scale / 2 + 1e-3)
+        np.testing.assert_allclose(np.array(cameras[im]["cam_K"]).reshape(3, 3), frame.K)
+        for k, obj in enumerate(frame.objects):
+            visib = cv2.imread(str(scene / "mask_visib" / f"{frame.index:06d}_{k:06d}.png"), cv2.IMREAD_UNCHANGED)
+            np.testing.assert_array_equal(visib > 0, frame.instance == obj.instance_id)
+        assert len(gts[im]) == len(frame.objects)
+
+
+def test_bop_poses_put_the_model_on_its_amodal_mask(pybullet_dataset: Path, bop_root: Path) -> None:
+    """Ray-cast each BOP model (mm) alone with its BOP pose and K: it must cover exactly mask/."""
+    ds = Dataset(pybullet_dataset)
+    scene, cameras, gts, infos = _bop_scene(bop_root)
+    info = json.loads((bop_root / "models" / "models_info.json").read_text())
+    frame = ds[0]
+    width, height = frame.image_size
+    K = np.array(cameras["0"]["cam_K"]).reshape(3, 3)
+    checked = 0
+    for k, (gt, gt_info) in enumerate(zip(gts["0"], infos["0"], strict=True)):
+        model = trimesh.load(str(bop_root / "models" / f"obj_{gt['obj_id']:06d}.ply"), force="mesh")
+        assert info[str(gt["obj_id"])]["asset_id"] == frame.description.objects[k].asset_id
+        model_to_camera = np.eye(4)
+        model_to_camera[:3, :3] = np.array(gt["cam_R_m2c"]).reshape(3, 3)
+        model_to_camera[:3, 3] = np.array(gt["cam_t_m2c"]) / 1000.0
+        model.apply_scale(1e-3)
+        reference = raycast({1: model}, K, model_to_camera, width, height)
+        mask = cv2.imread(str(scene / "mask" / f"000000_{k:06d}.png"), cv2.IMREAD_UNCHANGED) > 0
+        away = ~silhouette_band(reference.instance, reference.depth, jump=None)
+        np.testing.assert_array_equal(mask[away], reference.instance[away] == 1)
+        assert gt_info["px_count_all"] == mask.sum()
+        assert gt_info["px_count_visib"] == frame.objects[k].visible_pixels
+        assert gt_info["px_count_all"] == frame.objects[k].unoccluded_pixels
+        checked += 1
+    assert checked >= 6
+
+
+def test_export_cli(pybullet_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / "ds"
+    shutil.copytree(pybullet_dataset, copy)
+    assert main(["export", str(copy), "--format", "coco"]) == 0
+    assert (copy / "coco" / "instances.json").is_file()
+    assert main(["export", str(tmp_path / "missing"), "--format", "bop"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a renderer dataset" in err[0]
