@@ -80,3 +80,30 @@ def test_colour_only_read_equals_pyrenders_own_colour(backend: PyrenderBackend) 
     colour, depth = backend.render_pyrender_rgb_depth(frame, catalog)
     np.testing.assert_array_equal(backend.render_rgb(frame, catalog), colour)
     assert depth.max() > 0
+
+
+def test_same_description_renders_the_same_rgb_every_time() -> None:
+    """pyrender keeps lights in sets; unordered, repeated renders differed by one level at some pixels."""
+    from renderer.config import load_scene
+    from renderer.sampling import sample_frame
+
+    config = load_scene(Path(__file__).resolve().parent.parent / "scenes" / "tabletop.yaml")
+    catalog = AssetCatalog(config)
+    with PyrenderBackend(config.image.width, config.image.height) as b:
+        for index in range(3):
+            frame = sample_frame(config, catalog, seed=7, index=index)
+            first = b.render_rgb(frame, catalog)
+            for _ in range(3):
+                np.testing.assert_array_equal(b.render_rgb(frame, catalog), first)
+
+
+def test_closing_one_backend_leaves_another_working(backend: PyrenderBackend) -> None:
+    """pyrender's own delete terminates the EGL display that all contexts of a process share."""
+    frame = overhead_frame(1.0, (0.6, 0.4), (0.0, 0.0))
+    catalog = AssetCatalog(scene_from_dict({"objects": {"count": 0}, "table": {"enabled": False}}))
+    before = backend.render(frame, catalog)
+    with PyrenderBackend(16, 16):
+        pass
+    after = backend.render(frame, catalog)
+    np.testing.assert_array_equal(after.rgb, before.rgb)
+    np.testing.assert_array_equal(after.instance, before.instance)

@@ -72,6 +72,30 @@ def _import_pyrender() -> Any:
     return pyrender
 
 
+@functools.cache
+def _ordered_node_class(pyrender: Any) -> Any:
+    """pyrender.Node hashed by its place in our frame description.
+
+    pyrender keeps nodes in sets and feeds lights to its shader in set order; plain nodes hash by
+    memory address, so the order of the lights (and with it the floating-point sum of their
+    contributions) changed from render to render, flipping the odd pixel by one level. Small-int
+    hashes make set order, and so every image, the same for the same description.
+    """
+
+    class OrderedNode(pyrender.Node):  # type: ignore[misc,name-defined]
+        def __init__(self, order: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.order = order
+
+        def __hash__(self) -> int:
+            return self.order
+
+        def __eq__(self, other: object) -> bool:
+            return self is other
+
+    return OrderedNode
+
+
 class PyrenderBackend:
     """Renders frame descriptions of one image size; holds one GL context. Close it when done."""
 
@@ -90,8 +114,13 @@ class PyrenderBackend:
 
     def close(self) -> None:
         if self._renderer is not None:
-            self._renderer._platform.make_current()
+            platform = self._renderer._platform
+            platform.make_current()
             self._labels.release()
+            if hasattr(platform, "_egl_display"):
+                # pyrender would eglTerminate the display, which every EGL context of the process
+                # shares: another open backend (or the user's own context) would die with this one.
+                platform.delete_context = functools.partial(_destroy_egl_context_only, platform)
             self._renderer.delete()
             self._renderer = None
 
@@ -157,18 +186,23 @@ class PyrenderBackend:
     def pyrender_scene(self, frame: FrameDescription, catalog: AssetCatalog) -> tuple[Any, list[Any]]:
         """The pyrender.Scene of a frame and its mesh nodes in the order of frame.objects."""
         pyrender = self._pyrender
+        node = _ordered_node_class(pyrender)
         scene = pyrender.Scene(bg_color=[*frame.background, 1.0], ambient_light=[frame.ambient] * 3)
-        nodes = [scene.add(self._pyrender_mesh(obj, catalog), pose=_model_matrix(obj)) for obj in frame.objects]
-        for light in frame.lights:
-            scene.add(pyrender.DirectionalLight(color=list(light.color), intensity=light.intensity),
-                      pose=np.asarray(light.light_to_world))
+        nodes: list[Any] = []
+        for obj in frame.objects:
+            nodes.append(node(len(nodes), mesh=self._pyrender_mesh(obj, catalog), matrix=_model_matrix(obj)))
+            scene.add_node(nodes[-1])
+        for k, light in enumerate(frame.lights):
+            scene.add_node(node(len(nodes) + k, matrix=np.asarray(light.light_to_world),
+                                light=pyrender.DirectionalLight(color=list(light.color), intensity=light.intensity)))
         cam = frame.camera
         K = np.asarray(cam.K)
         # pyrender puts pixel centres at half-integers; ours are at integers, hence the + 0.5.
         camera = pyrender.IntrinsicsCamera(fx=K[0, 0], fy=K[1, 1], cx=K[0, 2] + 0.5, cy=K[1, 2] + 0.5,
                                            znear=cam.near, zfar=cam.far)
         camera_to_world = rigid_inverse(np.asarray(cam.world_to_camera))
-        scene.add(camera, pose=opengl_from_opencv_pose(camera_to_world))
+        scene.add_node(node(len(nodes) + len(frame.lights), camera=camera,
+                            matrix=opengl_from_opencv_pose(camera_to_world)))
         return scene, nodes
 
     def _pyrender_mesh(self, obj: ObjectDescription, catalog: AssetCatalog) -> Any:
@@ -197,6 +231,16 @@ class PyrenderBackend:
                                        texcoord_0=arrays.get("uv"), indices=arrays["indices"],
                                        material=pbr)
         return pyrender.Mesh(primitives=[primitive])
+
+
+def _destroy_egl_context_only(platform: Any) -> None:
+    from OpenGL import EGL
+
+    if platform._egl_context is not None:
+        EGL.eglMakeCurrent(platform._egl_display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
+        EGL.eglDestroyContext(platform._egl_display, platform._egl_context)
+        platform._egl_context = None
+    platform._egl_display = None
 
 
 def _read_color_only(impl: Any, scene: Any, flags: int) -> NDArray[np.uint8]:

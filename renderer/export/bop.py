@@ -26,6 +26,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer.dataset import Dataset, DatasetMeshes, Frame
+from renderer.scene import MeshSource
 from renderer.writers import atomic_write_bytes, atomic_write_json, frame_name
 
 IMAGES_PER_SCENE = 1000
@@ -81,7 +82,8 @@ def _write_models(dataset: Dataset, models: dict[tuple[str, float], BopModel], o
     (out / "models").mkdir(parents=True, exist_ok=True)
     info = {}
     for model in models.values():
-        mesh = trimesh.load(str(dataset.root / "meshes" / f"{model.asset_id}.ply"), force="mesh", process=False)
+        mesh = DatasetMeshes().mesh(MeshSource("file", path=str(dataset.root / "meshes" / f"{model.asset_id}.ply")))
+        mesh = mesh.copy()
         mesh.apply_scale(model.scale * 1000.0)
         data = mesh.export(file_type="ply", encoding="binary")
         assert isinstance(data, bytes)

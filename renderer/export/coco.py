@@ -71,7 +71,8 @@ def coco_dict(dataset: Dataset) -> dict[str, Any]:
          "skeleton": schema[name][1]}
         for cid, name in sorted(dataset.categories.items())
     ]
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for i in range(len(dataset)):
         frame = dataset[i]
         images.append(_image_entry(frame))
@@ -100,7 +101,7 @@ def _image_entry(frame: Frame) -> dict[str, Any]:
 def _annotations(frame: Frame, schema: dict[str, tuple[list[str], list[list[int]]]],
                  first_id: int) -> list[dict[str, Any]]:
     instance = frame.instance
-    annotations = []
+    annotations: list[dict[str, Any]] = []
     for obj in frame.objects:
         if obj.visible_pixels == 0:
             continue  # COCO has no annotation without a mask

@@ -1,0 +1,190 @@
+"""PyTorch datasets (the ``renderer[torch]`` extra): a written dataset, or frames rendered on the fly.
+
+Both return the same sample for frame i (docs/pytorch.md): a dict of tensors
+
+- ``image`` float32 (3, H, W) in [0, 1]; ``depth`` float32 (1, H, W) metres, 0 = no surface;
+  ``normals`` float32 (3, H, W) camera frame; ``instance``, ``semantic`` int64 (H, W), 0 = background;
+- per object, for the N objects with at least one visible pixel, in instance-id order:
+  ``instance_ids``, ``labels`` (category ids) int64 (N,); ``boxes`` float32 (N, 4) as
+  (x0, y0, x1, y1) pixel edges (torchvision's convention: x1 = x + w of our [x, y, w, h]);
+  ``masks`` bool (N, H, W); ``keypoints`` float32 (N, L, 3) as (u, v, v_flag) with our pixel-centre
+  (u, v) and v_flag 2 visible, 1 in frame but occluded, 0 outside (rows past an object's own
+  landmarks are zero); ``poses`` float64 (N, 4, 4) object_to_camera;
+- ``K`` float64 (3, 3), ``world_to_camera`` float64 (4, 4) (OpenCV frame), ``index`` int.
+
+``fields`` keeps a subset (and skips the work for the rest); ``transform(sample) -> sample`` runs last.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer.labels import ObjectLabels, semantic_from_instance
+
+try:
+    import torch
+    from torch.utils.data import Dataset as TorchDataset
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError("renderer.torch needs PyTorch: pip install 'renderer[torch]'") from exc
+
+FIELDS = ("image", "depth", "normals", "instance", "semantic", "instance_ids", "labels", "boxes", "masks",
+          "keypoints", "poses", "K", "world_to_camera")
+PER_OBJECT = ("instance_ids", "labels", "boxes", "masks", "keypoints", "poses")
+
+Sample = dict[str, Any]
+Transform = Callable[[Sample], Sample]
+
+
+def _check_fields(fields: Iterable[str] | None) -> tuple[str, ...]:
+    chosen = tuple(FIELDS if fields is None else fields)
+    unknown = [f for f in chosen if f not in FIELDS]
+    if unknown:
+        raise ValueError(f"unknown fields {unknown}; choose from {list(FIELDS)}")
+    return chosen
+
+
+def make_sample(index: int, fields: Sequence[str], *, rgb: Callable[[], NDArray[np.uint8]],
+                depth: Callable[[], NDArray[np.float32]], normals: Callable[[], NDArray[np.float32]],
+                instance: NDArray[np.uint16], semantic: Callable[[], NDArray[np.uint16]], K: NDArray[np.float64],
+                world_to_camera: NDArray[np.float64], objects: Sequence[ObjectLabels]) -> Sample:
+    """One sample from a frame's arrays; image-sized arrays come as thunks so unused ones are never read."""
+    sample: Sample = {"index": index}
+    if "image" in fields:
+        sample["image"] = torch.from_numpy(np.ascontiguousarray(rgb().transpose(2, 0, 1))).float().div_(255.0)
+    if "depth" in fields:
+        sample["depth"] = torch.from_numpy(np.array(depth(), dtype=np.float32))[None]
+    if "normals" in fields:
+        sample["normals"] = torch.from_numpy(np.ascontiguousarray(normals().transpose(2, 0, 1), dtype=np.float32))
+    if "instance" in fields:
+        sample["instance"] = torch.from_numpy(instance.astype(np.int64))
+    if "semantic" in fields:
+        sample["semantic"] = torch.from_numpy(semantic().astype(np.int64))
+    visible = [o for o in objects if o.visible_pixels > 0]
+    if "instance_ids" in fields:
+        sample["instance_ids"] = torch.tensor([o.instance_id for o in visible], dtype=torch.int64)
+    if "labels" in fields:
+        sample["labels"] = torch.tensor([o.category_id for o in visible], dtype=torch.int64)
+    if "boxes" in fields:
+        boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in (o.bbox for o in visible)], dtype=np.float32)
+        sample["boxes"] = torch.from_numpy(boxes.reshape(-1, 4))
+    if "masks" in fields:
+        ids = np.array([o.instance_id for o in visible], dtype=np.int64)
+        sample["masks"] = torch.from_numpy(instance[None, :, :] == ids[:, None, None])
+    if "keypoints" in fields:
+        sample["keypoints"] = torch.from_numpy(_keypoints(visible))
+    if "poses" in fields:
+        sample["poses"] = torch.from_numpy(np.array([o.object_to_camera for o in visible], dtype=np.float64)
+                                           .reshape(-1, 4, 4))
+    if "K" in fields:
+        sample["K"] = torch.from_numpy(np.array(K, dtype=np.float64))
+    if "world_to_camera" in fields:
+        sample["world_to_camera"] = torch.from_numpy(np.array(world_to_camera, dtype=np.float64))
+    return sample
+
+
+def _keypoints(objects: Sequence[ObjectLabels]) -> NDArray[np.float32]:
+    count = max((len(o.landmarks.names) for o in objects), default=0)
+    out = np.zeros((len(objects), count, 3), dtype=np.float32)
+    for n, obj in enumerate(objects):
+        lm = obj.landmarks
+        k = len(lm.names)
+        out[n, :k, :2] = np.where(lm.in_frame[:, None], lm.uv, 0.0)
+        out[n, :k, 2] = np.where(lm.visible, 2, np.where(lm.in_frame, 1, 0))
+    return out
+
+
+class RenderedDataset(TorchDataset):  # type: ignore[misc]
+    """Map-style dataset over a folder written by ``renderer generate``; item i is its i-th frame."""
+
+    def __init__(self, root: str | os.PathLike[str], fields: Iterable[str] | None = None,
+                 transform: Transform | None = None) -> None:
+        from renderer.dataset import Dataset
+
+        self.frames = Dataset(root)
+        self.fields = _check_fields(fields)
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __getitem__(self, i: int) -> Sample:
+        frame = self.frames[i]
+        sample = make_sample(
+            frame.index, self.fields, rgb=lambda: frame.rgb, depth=lambda: frame.depth,
+            normals=lambda: frame.normals, instance=frame.instance, semantic=lambda: frame.semantic,
+            K=frame.K, world_to_camera=frame.world_to_camera, objects=frame.objects)
+        return self.transform(sample) if self.transform is not None else sample
+
+
+class GeneratedDataset(TorchDataset):  # type: ignore[misc]
+    """Frames rendered on demand: item i equals frame i of ``renderer generate`` with the same scene and seed.
+
+    Each DataLoader worker process opens its own GL context on its first item (nothing GL happens in
+    the main process until an item is read there); the DataLoader's sampler shares the indices out
+    among the workers, and frame i depends only on (seed, i), so the split does not change the data.
+    """
+
+    def __init__(self, scene: str | os.PathLike[str] | Any, seed: int, length: int,
+                 fields: Iterable[str] | None = None, transform: Transform | None = None) -> None:
+        from renderer.config import SceneConfig, load_scene
+        from renderer.pipeline import load_catalog
+
+        self.config: SceneConfig = scene if isinstance(scene, SceneConfig) else load_scene(Path(scene))
+        load_catalog(self.config)  # fail here, in the main process, on a bad asset
+        if length < 0:
+            raise ValueError(f"length must be >= 0, got {length}")
+        self.seed, self.length = seed, length
+        self.fields = _check_fields(fields)
+        self.transform = transform
+        self._process: tuple[int, Any, Any] | None = None  # (pid, catalog, backend)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _renderer(self) -> tuple[Any, Any]:
+        if self._process is None or self._process[0] != os.getpid():  # a fresh worker: its own context
+            from renderer.assets import AssetCatalog
+            from renderer.backends.pyrender_backend import PyrenderBackend
+
+            backend = PyrenderBackend(self.config.image.width, self.config.image.height)
+            self._process = (os.getpid(), AssetCatalog(self.config), backend)
+        return self._process[1], self._process[2]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_process": None}  # GL contexts do not travel to spawned workers
+
+    def __getitem__(self, i: int) -> Sample:
+        from renderer.labels import frame_labels
+        from renderer.sampling import sample_frame
+
+        if not 0 <= i < self.length:
+            raise IndexError(f"frame {i} out of range for {self.length} frames")
+        catalog, backend = self._renderer()
+        frame = sample_frame(self.config, catalog, seed=self.seed, index=i)
+        buffers = backend.render(frame, catalog)
+        labels = frame_labels(frame, buffers, catalog)
+        sample = make_sample(
+            i, self.fields, rgb=lambda: buffers.rgb, depth=lambda: buffers.depth, normals=lambda: buffers.normals,
+            instance=buffers.instance, semantic=lambda: semantic_from_instance(buffers.instance, frame),
+            K=np.asarray(frame.camera.K), world_to_camera=np.asarray(frame.camera.world_to_camera), objects=labels)
+        return self.transform(sample) if self.transform is not None else sample
+
+
+def collate(samples: Sequence[Sample]) -> Sample:
+    """Batch samples: image-sized and camera tensors stacked; per-object fields kept as lists (N varies)."""
+    batch: Sample = {}
+    for key in samples[0]:
+        values = [s[key] for s in samples]
+        if key in PER_OBJECT:
+            batch[key] = values
+        elif key == "index":
+            batch[key] = torch.tensor(values, dtype=torch.int64)
+        else:
+            batch[key] = torch.stack(values)
+    return batch
