@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from renderer.assets import AssetError
 from renderer.backends.gl_platform import BackendError
 from renderer.config import ConfigError, load_scene
@@ -66,6 +68,59 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preview(args: argparse.Namespace) -> int:
+    import cv2
+
+    from renderer.dataset import Dataset, DatasetError
+    from renderer.preview import contact_sheet, parse_frame_selection
+
+    try:
+        dataset = Dataset(args.dataset)
+        positions = parse_frame_selection(args.frames, len(dataset))
+        sheet = contact_sheet(dataset, positions, scale=args.scale)
+    except (DatasetError, ValueError) as exc:
+        raise OutputError(str(exc)) from None
+    ok, data = cv2.imencode(Path(args.output).suffix or ".png", np.ascontiguousarray(sheet[..., ::-1]))
+    if not ok:
+        raise OutputError(f"{args.output}: cannot encode an image of this type (use .png or .jpg)")
+    _write_file(Path(args.output), data.tobytes())
+    print(f"preview of {len(positions)} frames ({sheet.shape[1]}x{sheet.shape[0]}): {args.output}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from renderer.dataset import DatasetError
+    from renderer.report import ReportError, write_report
+
+    try:
+        path = write_report(args.dataset, args.output, samples=args.samples)
+    except (DatasetError, ReportError) as exc:
+        raise OutputError(str(exc)) from None
+    except OSError as exc:
+        raise OutputError(f"{args.output}: cannot write the report ({exc.strerror or exc})") from None
+    print(f"report: {path}")
+    return 0
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    from renderer.writers import atomic_write_bytes
+
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value <= 4:
+        raise argparse.ArgumentTypeError(f"must be in (0, 4], got {value}")
+    return value
+
+
 def _formats(text: str) -> list[str]:
     from renderer.export import EXPORTERS
 
@@ -103,6 +158,21 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, choices=("coco", "bop"))
     export.add_argument("--out", default=None, help="output folder (default: DATASET/coco or DATASET/bop)")
     export.set_defaults(run=_export)
+
+    preview = sub.add_parser("preview", help="contact sheet of frames with label overlays (PNG)")
+    preview.add_argument("dataset", help="dataset folder")
+    preview.add_argument("--frames", default="0:16",
+                         help="frames by position: START:STOP[:STEP] or a,b,c (default 0:16)")
+    preview.add_argument("-o", "--output", default="preview.png", help="image file (default preview.png)")
+    preview.add_argument("--scale", type=_positive_float, default=0.5,
+                         help="size of each panel relative to the frame (default 0.5)")
+    preview.set_defaults(run=_preview)
+
+    report = sub.add_parser("report", help="self-contained HTML page: samples, statistics, settings")
+    report.add_argument("dataset", help="dataset folder")
+    report.add_argument("-o", "--output", default="report.html", help="HTML file (default report.html)")
+    report.add_argument("--samples", type=_positive, default=8, help="sample frames shown (default 8)")
+    report.set_defaults(run=_report)
     return parser
 
 

@@ -2,8 +2,18 @@
 # Idempotent set-up on Debian/Ubuntu with Python >= 3.11: the system GL packages for offscreen EGL
 # rendering (installed if missing), a virtual environment in .venv, and the package with its test
 # extras (editable). Quick when everything is already there.
+#   --browser   also headless Chromium and its WebDriver (chromium, chromium-driver), which the test of
+#               the HTML report needs; scripts/test.sh passes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+system_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri)
+for arg in "$@"; do
+  case "$arg" in
+    --browser) system_packages+=(chromium chromium-driver) ;;
+    *) echo "setup: unknown option $arg (known: --browser)" >&2; exit 2 ;;
+  esac
+done
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -12,7 +22,7 @@ as_root() {
 
 apt_missing=()
 if command -v dpkg >/dev/null; then
-  for pkg in libegl1 libegl-mesa0 libgl1-mesa-dri; do
+  for pkg in "${system_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_missing+=("$pkg")
   done
 fi
@@ -47,7 +57,7 @@ if [ ! -f "$stamp" ]; then
     echo "setup: pip install failed (full log: $log)" >&2
     exit 2
   fi
-  .venv/bin/python -c "import renderer, pyrender, trimesh, embreex, pybullet_data" \
+  .venv/bin/python -c "import renderer, pyrender, trimesh, embreex, pybullet_data, torch, pycocotools, matplotlib, selenium" \
     || { echo "setup: installation into .venv failed" >&2; exit 2; }
   rm -f .venv/.installed-*
   touch "$stamp"

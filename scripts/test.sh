@@ -2,7 +2,7 @@
 # The whole test suite: set-up if needed, lint (ruff), types (mypy), tests (pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --browser
 .venv/bin/ruff check renderer tests scripts
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"
