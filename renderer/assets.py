@@ -26,7 +26,8 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from renderer.config import SceneConfig, resolve_asset_paths
+from renderer.config import AssetSource, SceneConfig, resolve_asset_paths
+from renderer.distributions import Distribution
 from renderer.scene import MeshSource
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,11 @@ class Landmarks:
 
 @dataclass(frozen=True)
 class Footprint:
-    """The disk covering a mesh's xy projection (centre, radius; asset frame, metres) and its lowest z.
+    """Where a mesh stands once turned by a resting rotation (asset frame, unscaled, metres): the disk
+    covering its xy projection (centre, radius) and its lowest z.
 
-    Rotating the mesh about z keeps its projection inside the disk, so disks that do not overlap keep
-    upright objects apart. Everything scales linearly with the object's scale.
+    Turning the mesh about z keeps its projection inside the disk, so disks that do not overlap keep
+    resting objects apart. Everything scales linearly with the object's scale.
     """
 
     center_xy: NDArray[np.float64]
@@ -70,26 +72,63 @@ class Footprint:
 
 
 @dataclass(frozen=True)
+class RestingPoses:
+    """Rotations (N, 3, 3) under which the mesh rests stably on a plane below it, and their
+    probabilities (N,) (trimesh.poses.compute_stable_poses on the convex hull)."""
+
+    rotations: NDArray[np.float64]
+    probabilities: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
 class Asset:
-    """One entry of the catalog: what the sampler may place."""
+    """One entry of the catalog: what the sampler may place. scale: the scale distribution."""
 
     asset_id: str
     category: str
     source: MeshSource
     weight: float
-    scale_min: float
-    scale_max: float
+    scale: Distribution
+
+
+TRAY_CATEGORY = "tray"
+DISTRACTOR_CATEGORY = "distractor"
+MIN_POSE_PROBABILITY = 0.02  # resting poses less likely than this (knife-edge balances) are dropped
 
 
 class AssetCatalog:
-    """The assets a scene config names, with their meshes and landmarks loaded lazily and cached."""
+    """The assets a scene config names, with their meshes and landmarks loaded lazily and cached.
+
+    ``assets``: what objects are drawn from; ``distractors``: the distractor sources (their category
+    is DISTRACTOR_CATEGORY unless the config labels them).
+    """
 
     def __init__(self, config: SceneConfig, skip: frozenset[str] = frozenset()) -> None:
         """``skip``: asset ids to leave out (bad files the user chose to skip; see find_bad_assets)."""
-        self.assets: list[Asset] = []
         self.skipped = set(skip)
         seen_ids: set[str] = set()
-        for source in config.objects.assets:
+        self.assets = self._entries(config, config.objects.assets, seen_ids, skip, None)
+        labelled = config.distractors.labelled
+        self.distractors = self._entries(config, config.distractors.assets, seen_ids, skip,
+                                         None if labelled else DISTRACTOR_CATEGORY)
+        names = {a.category for a in self.assets}
+        if labelled:
+            names |= {a.category for a in self.distractors}
+        if config.table.enabled:
+            names.add(TABLE_CATEGORY)
+        if config.objects.placement == "physics" and config.objects.physics.container == "tray":
+            names.add(TRAY_CATEGORY)
+        self.categories: dict[str, int] = {name: i + 1 for i, name in enumerate(sorted(names))}
+        self._meshes: dict[MeshSource, trimesh.Trimesh] = {}
+        self._landmarks: dict[MeshSource, Landmarks] = {}
+        self._footprints: dict[tuple[MeshSource, bytes], Footprint] = {}
+        self._poses: dict[MeshSource, RestingPoses] = {}
+
+    @staticmethod
+    def _entries(config: SceneConfig, sources: tuple[AssetSource, ...], seen_ids: set[str],
+                 skip: frozenset[str], category: str | None) -> list[Asset]:
+        entries = []
+        for source in sources:
             for path in resolve_asset_paths(config.base_dir, source.path):
                 asset_id = path.stem
                 n = 2
@@ -98,17 +137,13 @@ class AssetCatalog:
                 seen_ids.add(asset_id)
                 if asset_id in skip:
                     continue
-                self.assets.append(
-                    Asset(asset_id, source.category or path.stem, MeshSource("file", path=str(path)),
-                          source.weight, source.scale.min, source.scale.max)
-                )
-        names = {a.category for a in self.assets}
-        if config.table.enabled:
-            names.add(TABLE_CATEGORY)
-        self.categories: dict[str, int] = {name: i + 1 for i, name in enumerate(sorted(names))}
-        self._meshes: dict[MeshSource, trimesh.Trimesh] = {}
-        self._landmarks: dict[MeshSource, Landmarks] = {}
-        self._footprints: dict[MeshSource, Footprint] = {}
+                entries.append(Asset(asset_id, category or source.category or path.stem,
+                                     MeshSource("file", path=str(path)), source.weight, source.scale))
+        return entries
+
+    @property
+    def all_assets(self) -> list[Asset]:
+        return self.assets + self.distractors
 
     def mesh(self, source: MeshSource) -> trimesh.Trimesh:
         """The cleaned mesh of a source (shared: do not modify it)."""
@@ -119,7 +154,7 @@ class AssetCatalog:
     def find_bad_assets(self) -> dict[str, str]:
         """Load every asset and its landmarks; {asset_id: one-line reason} for those that fail."""
         bad = {}
-        for asset in self.assets:
+        for asset in self.all_assets:
             try:
                 self.mesh(asset.source)
                 self.landmarks(asset.source)
@@ -127,19 +162,56 @@ class AssetCatalog:
                 bad[asset.asset_id] = str(exc)
         return bad
 
-    def footprint(self, source: MeshSource) -> Footprint:
-        """Where the unscaled mesh stands when upright: see Footprint."""
-        if source not in self._footprints:
-            vertices = self.mesh(source).vertices
+    def footprint(self, source: MeshSource, rotation: NDArray[np.float64] | None = None) -> Footprint:
+        """Where the unscaled mesh stands after ``rotation`` (default: as it is, upright): see Footprint."""
+        rotation = np.eye(3) if rotation is None else np.asarray(rotation, dtype=float)
+        key = (source, rotation.tobytes())
+        if key not in self._footprints:
+            vertices = self.mesh(source).vertices @ rotation.T
             center = (vertices[:, :2].min(axis=0) + vertices[:, :2].max(axis=0)) / 2.0
             radius = float(np.linalg.norm(vertices[:, :2] - center, axis=1).max())
-            self._footprints[source] = Footprint(center, radius, float(vertices[:, 2].min()))
-        return self._footprints[source]
+            self._footprints[key] = Footprint(center, radius, float(vertices[:, 2].min()))
+        return self._footprints[key]
+
+    def resting_poses(self, source: MeshSource) -> RestingPoses:
+        """The mesh's stable resting rotations with their probabilities (see RestingPoses)."""
+        if source not in self._poses:
+            hull = self.mesh(source).convex_hull
+            transforms, probabilities = trimesh.poses.compute_stable_poses(hull, n_samples=1)
+            keep = probabilities >= MIN_POSE_PROBABILITY
+            if not keep.any():
+                keep = probabilities == probabilities.max()
+            rotations = np.asarray(transforms)[keep, :3, :3]
+            kept = np.asarray(probabilities)[keep]
+            self._poses[source] = RestingPoses(rotations, kept / kept.sum())
+        return self._poses[source]
+
+    def bounding_sphere(self, source: MeshSource) -> tuple[NDArray[np.float64], float]:
+        """(centre, radius) of a sphere holding the unscaled mesh: any rotation about the centre stays inside."""
+        vertices = self.mesh(source).vertices
+        center = (vertices.min(axis=0) + vertices.max(axis=0)) / 2.0
+        return center, float(np.linalg.norm(vertices - center, axis=1).max())
 
     def landmarks(self, source: MeshSource) -> Landmarks:
         if source not in self._landmarks:
             self._landmarks[source] = load_landmarks(source, self.mesh(source))
         return self._landmarks[source]
+
+
+def tray_mesh(extents: tuple[float, float, float], wall: float) -> trimesh.Trimesh:
+    """An open box: floor (top face at z = wall) and four walls up to z = height, outer size x, y; the
+    parts touch but do not overlap, so no two faces coincide where they can be seen."""
+    x, y, height = extents
+    parts = [box_mesh((x, y, wall)).apply_translation((0, 0, wall / 2))]
+    for sign in (-1, 1):
+        parts.append(box_mesh((x, wall, height - wall)).apply_translation(
+            (0, sign * (y - wall) / 2, wall + (height - wall) / 2)))
+        parts.append(box_mesh((wall, y - 2 * wall, height - wall)).apply_translation(
+            (sign * (x - wall) / 2, 0, wall + (height - wall) / 2)))
+    mesh = trimesh.Trimesh(*_stacked(parts), process=False)
+    uv = mesh.vertices[:, :2] / np.asarray((x, y)) + 0.5
+    mesh.visual = trimesh.visual.TextureVisuals(uv=uv)
+    return mesh
 
 
 def box_mesh(extents: tuple[float, float, float]) -> trimesh.Trimesh:
@@ -151,10 +223,19 @@ def box_mesh(extents: tuple[float, float, float]) -> trimesh.Trimesh:
     return mesh
 
 
+def _stacked(parts: list[trimesh.Trimesh]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Vertices and faces of several meshes as one (faces re-indexed)."""
+    offsets = np.cumsum([0] + [len(p.vertices) for p in parts[:-1]])
+    return (np.vstack([p.vertices for p in parts]),
+            np.vstack([p.faces + o for p, o in zip(parts, offsets, strict=True)]))
+
+
 def load_mesh(source: MeshSource) -> trimesh.Trimesh:
     """Load and check a mesh; raise AssetError with one line on anything unusable."""
     if source.kind == "box":
         return box_mesh(source.extents)
+    if source.kind == "tray":
+        return tray_mesh(source.extents, source.wall)
     path = Path(source.path)
     if not path.is_file():
         raise AssetError(f"{path}: mesh file not found")

@@ -4,50 +4,63 @@ A scene file is YAML. Every mapping in it is parsed into one of the frozen datac
 their type hints: unknown keys, wrong types and impossible values raise :class:`ConfigError` whose
 message names the file and the key path, e.g. ``scenes/x.yaml: objects.count: min 5 > max 2``.
 
-Ranges are written either as one number (a constant) or as ``[min, max]`` (uniform draw).
-Paths in a scene file are relative to the scene file's folder.
+Randomized values are distributions (renderer.distributions): a constant, ``[min, max]`` (uniform),
+or ``{normal: [mean, std], clip: [lo, hi]}`` and friends. Paths are relative to the scene file.
 """
 
 from __future__ import annotations
 
+import colorsys
+import copy
 import dataclasses
 import glob
+import math
 import os
+import re
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+
+from renderer.distributions import (
+    Distribution,
+    DistributionError,
+    constant,
+    int_uniform,
+    parse_distribution,
+    uniform,
+)
 
 
 class ConfigError(ValueError):
     """A scene file that cannot be used; the message is one line naming the key path."""
 
 
-@dataclass(frozen=True)
-class FloatRange:
-    """Closed interval [min, max]; min == max is a constant."""
-
-    min: float
-    max: float
-
-    def __post_init__(self) -> None:
-        if self.min > self.max:
-            raise ValueError(f"min {self.min:g} > max {self.max:g}")
+# Randomized values: a Distribution (renderer.distributions) parsed as real numbers, integers or words.
+FloatDist = Annotated[Distribution, "float"]
+IntDist = Annotated[Distribution, "int"]
+WordDist = Annotated[Distribution, "word"]
 
 
-@dataclass(frozen=True)
-class IntRange:
-    """Closed integer interval [min, max], both ends included."""
+def _within(name: str, dist: Distribution, low: float, high: float, open_low: bool = False,
+            open_high: bool = False) -> None:
+    """Every value dist can draw must lie in [low, high] (or the open ends): else one error line."""
+    lo_ok = dist.min > low if open_low else dist.min >= low
+    hi_ok = dist.max < high if open_high else dist.max <= high
+    if not (lo_ok and hi_ok):
+        interval = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+        hint = " (clip the normal)" if dist.kind == "normal" and dist.clip is None else ""
+        raise ValueError(f"{name}: draws from [{dist.min:g}, {dist.max:g}], outside {interval}{hint}")
 
-    min: int
-    max: int
 
-    def __post_init__(self) -> None:
-        if self.min > self.max:
-            raise ValueError(f"min {self.min} > max {self.max}")
+def _words(name: str, dist: Distribution, allowed: tuple[str, ...]) -> None:
+    bad = [v for v in dist.params if v not in allowed]
+    if bad:
+        raise ValueError(f"{name}: {bad[0]!r} is not one of {', '.join(allowed)}")
 
 
 @dataclass(frozen=True)
@@ -63,28 +76,45 @@ class ImageConfig:
 
 
 @dataclass(frozen=True)
-class CameraConfig:
-    """Camera on a sphere around a look-at target on the table, OpenCV intrinsics from a vertical fov."""
+class IntrinsicsConfig:
+    """Fixed pinhole intrinsics in pixels (pixel centres at integers); replaces fov_deg when given."""
 
-    fov_deg: FloatRange = FloatRange(45.0, 60.0)
-    distance: FloatRange = FloatRange(0.8, 1.4)
-    elevation_deg: FloatRange = FloatRange(30.0, 70.0)
-    azimuth_deg: FloatRange = FloatRange(0.0, 360.0)
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+
+    def __post_init__(self) -> None:
+        if self.fx <= 0 or self.fy <= 0:
+            raise ValueError("fx and fy must be > 0")
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """Camera on a sphere around a look-at target, rolled about its optical axis."""
+
+    fov_deg: FloatDist = uniform(45.0, 60.0)
+    intrinsics: IntrinsicsConfig | None = None
+    distance: FloatDist = uniform(0.8, 1.4)
+    elevation_deg: FloatDist = uniform(30.0, 70.0)
+    azimuth_deg: FloatDist = uniform(0.0, 360.0)
+    roll_deg: FloatDist = constant(0.0)
+    target: tuple[float, float, float] = (0.0, 0.0, 0.0)
     target_jitter: float = 0.05
     near: float = 0.05
     far: float = 20.0
 
     def __post_init__(self) -> None:
-        if not (0.0 < self.fov_deg.min and self.fov_deg.max < 180.0):
-            raise ValueError(f"fov_deg: [{self.fov_deg.min:g}, {self.fov_deg.max:g}] is outside (0, 180)")
-        if self.distance.min <= 0:
-            raise ValueError(f"distance: min {self.distance.min:g} must be > 0")
-        if not (-90.0 <= self.elevation_deg.min and self.elevation_deg.max <= 90.0):
-            raise ValueError("elevation_deg: must lie within [-90, 90]")
+        _within("fov_deg", self.fov_deg, 0.0, 180.0, open_low=True, open_high=True)
+        _within("distance", self.distance, 0.0, math.inf, open_low=True)
+        _within("elevation_deg", self.elevation_deg, -90.0, 90.0)
         if self.target_jitter < 0:
             raise ValueError(f"target_jitter: {self.target_jitter:g} must be >= 0")
         if not 0 < self.near < self.far:
             raise ValueError(f"near {self.near:g} and far {self.far:g} must satisfy 0 < near < far")
+
+
+TEXTURE_KINDS = ("wood", "checker", "noise", "stripes")
 
 
 @dataclass(frozen=True)
@@ -93,17 +123,13 @@ class TableConfig:
 
     size: tuple[float, float] = (1.2, 0.8)
     thickness: float = 0.04
-    texture: str = "wood"
+    texture: WordDist = constant("wood")
     enabled: bool = True
 
     def __post_init__(self) -> None:
         if min(self.size) <= 0 or self.thickness <= 0:
             raise ValueError("size and thickness must be > 0")
-        if self.texture not in TEXTURE_KINDS:
-            raise ValueError(f"texture: {self.texture!r} is not one of {', '.join(TEXTURE_KINDS)}")
-
-
-TEXTURE_KINDS = ("wood", "checker", "noise", "none")
+        _words("texture", self.texture, (*TEXTURE_KINDS, "none"))
 
 
 @dataclass(frozen=True)
@@ -113,41 +139,175 @@ class AssetSource:
     path: str
     category: str = ""
     weight: float = 1.0
-    scale: FloatRange = FloatRange(1.0, 1.0)
+    scale: FloatDist = constant(1.0)
 
     def __post_init__(self) -> None:
         if self.weight <= 0:
             raise ValueError(f"weight: {self.weight:g} must be > 0")
-        if self.scale.min <= 0:
-            raise ValueError(f"scale: min {self.scale.min:g} must be > 0")
+        _within("scale", self.scale, 0.0, math.inf, open_low=True)
+
+
+POSES = ("upright", "stable", "free")
+PLACEMENTS = ("surface", "air", "physics")
+
+
+@dataclass(frozen=True)
+class AirConfig:
+    """Where objects float for placement: air (world box, metres)."""
+
+    low: tuple[float, float, float] = (-0.3, -0.3, 0.05)
+    high: tuple[float, float, float] = (0.3, 0.3, 0.5)
+
+    def __post_init__(self) -> None:
+        if any(lo > hi for lo, hi in zip(self.low, self.high, strict=True)):
+            raise ValueError("low must be <= high in x, y and z")
+
+
+@dataclass(frozen=True)
+class PhysicsConfig:
+    """Drop-and-settle placement (pybullet): objects fall from drop_height into the container."""
+
+    container: str = "tray"
+    tray_size: tuple[float, float] = (0.4, 0.3)
+    wall_height: float = 0.08
+    drop_height: FloatDist = uniform(0.1, 0.35)
+    settle_seconds: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.container not in ("tray", "table"):
+            raise ValueError(f"container: {self.container!r} is not one of tray, table")
+        if min(self.tray_size) <= 0 or self.wall_height <= 0 or self.settle_seconds <= 0:
+            raise ValueError("tray_size, wall_height and settle_seconds must be > 0")
+        _within("drop_height", self.drop_height, 0.0, math.inf)
 
 
 @dataclass(frozen=True)
 class ObjectsConfig:
-    count: IntRange = IntRange(5, 20)
+    """What to place and how: upright / stable resting poses / free rotations; on the surface, in the
+    air, or dropped with physics."""
+
+    count: IntDist = int_uniform(5, 20)
     assets: tuple[AssetSource, ...] = ()
     min_gap: float = 0.005
-    upright: bool = True
+    pose: str = "upright"
+    placement: str = "surface"
+    air: AirConfig = AirConfig()
+    physics: PhysicsConfig = PhysicsConfig()
 
     def __post_init__(self) -> None:
-        if self.count.min < 0:
-            raise ValueError(f"count: min {self.count.min} must be >= 0")
+        _within("count", self.count, 0, math.inf)
         if self.min_gap < 0:
             raise ValueError(f"min_gap: {self.min_gap:g} must be >= 0")
+        if self.pose not in POSES:
+            raise ValueError(f"pose: {self.pose!r} is not one of {', '.join(POSES)}")
+        if self.placement not in PLACEMENTS:
+            raise ValueError(f"placement: {self.placement!r} is not one of {', '.join(PLACEMENTS)}")
+
+
+@dataclass(frozen=True)
+class DistractorsConfig:
+    """Extra objects placed like the others and rendered, but with no labels unless ``labelled``:
+    their pixels are background (0) in the masks; depth and normals show them."""
+
+    count: IntDist = constant(0, integer=True)
+    assets: tuple[AssetSource, ...] = ()
+    labelled: bool = False
+
+    def __post_init__(self) -> None:
+        _within("count", self.count, 0, math.inf)
+
+
+@dataclass(frozen=True)
+class MaterialsConfig:
+    """Materials of objects whose mesh brings no texture of its own (colour in HSV, PBR factors)."""
+
+    hue: FloatDist = uniform(0.0, 1.0)
+    saturation: FloatDist = uniform(0.25, 0.9)
+    value: FloatDist = uniform(0.35, 0.95)
+    roughness: FloatDist = uniform(0.25, 0.8)
+    metallic: FloatDist = Distribution("choice", (0.0, 0.6), weights=(0.75, 0.25))
+    texture_probability: float = 0.0
+    textures: WordDist = Distribution("choice", TEXTURE_KINDS)
+    texture_images: str = ""
+    keep_asset_textures: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("hue", "saturation", "value", "roughness", "metallic"):
+            _within(name, getattr(self, name), 0.0, 1.0)
+        if not 0 <= self.texture_probability <= 1:
+            raise ValueError(f"texture_probability: {self.texture_probability:g} is outside [0, 1]")
+        _words("textures", self.textures, (*TEXTURE_KINDS, "image"))
+
+
+LIGHT_TYPES = ("directional", "point", "spot")
 
 
 @dataclass(frozen=True)
 class LightsConfig:
-    count: IntRange = IntRange(1, 3)
-    intensity: FloatRange = FloatRange(2.0, 4.0)
-    elevation_deg: FloatRange = FloatRange(30.0, 80.0)
-    ambient: FloatRange = FloatRange(0.15, 0.35)
+    """Lights above the scene. ``intensity`` is the illuminance each light gives at the target (point
+    and spot lights are made brighter with the square of their distance), so types compare directly."""
+
+    count: IntDist = int_uniform(1, 3)
+    type: WordDist = constant("directional")
+    intensity: FloatDist = uniform(2.0, 4.0)
+    color_temperature_k: FloatDist = uniform(4000.0, 8000.0)
+    elevation_deg: FloatDist = uniform(30.0, 80.0)
+    azimuth_deg: FloatDist = uniform(0.0, 360.0)
+    distance: FloatDist = uniform(1.5, 3.0)
+    spot_angle_deg: FloatDist = uniform(20.0, 45.0)
+    ambient: FloatDist = uniform(0.15, 0.35)
 
     def __post_init__(self) -> None:
-        if self.count.min < 0:
-            raise ValueError(f"count: min {self.count.min} must be >= 0")
-        if self.intensity.min < 0 or self.ambient.min < 0:
-            raise ValueError("intensity and ambient must be >= 0")
+        _within("count", self.count, 0, math.inf)
+        _words("type", self.type, LIGHT_TYPES)
+        _within("intensity", self.intensity, 0.0, math.inf)
+        _within("ambient", self.ambient, 0.0, math.inf)
+        _within("color_temperature_k", self.color_temperature_k, 1000.0, 40000.0)
+        _within("distance", self.distance, 0.0, math.inf, open_low=True)
+        _within("spot_angle_deg", self.spot_angle_deg, 0.0, 90.0, open_low=True, open_high=True)
+
+
+BACKGROUND_KINDS = ("solid", "gradient", "texture", "images")
+
+
+@dataclass(frozen=True)
+class BackgroundConfig:
+    """What shows where no surface is: a colour, a vertical gradient of two, a procedural texture
+    (tinted), or images from a folder (scaled to cover the frame). ``[r, g, b]`` is a fixed colour."""
+
+    kind: WordDist = constant("solid")
+    hue: FloatDist = constant(0.58)
+    saturation: FloatDist = constant(0.15)
+    value: FloatDist = constant(0.65)
+    images: str = ""
+
+    def __post_init__(self) -> None:
+        _words("kind", self.kind, BACKGROUND_KINDS)
+        for name in ("hue", "saturation", "value"):
+            _within(name, getattr(self, name), 0.0, 1.0)
+        if "images" in self.kind.params and not self.images:
+            raise ValueError("images: a folder of images is needed for kind images")
+
+
+@dataclass(frozen=True)
+class SensorConfig:
+    """Camera effects on the RGB image only (labels untouched), in the order listed."""
+
+    exposure_ev: FloatDist = constant(0.0)
+    brightness: FloatDist = constant(0.0)
+    contrast: FloatDist = constant(0.0)
+    saturation: FloatDist = constant(0.0)
+    blur_sigma: FloatDist = constant(0.0)
+    noise_std: FloatDist = constant(0.0)
+    jpeg_quality: IntDist = constant(0, integer=True)
+
+    def __post_init__(self) -> None:
+        for name in ("brightness", "contrast", "saturation"):
+            _within(name, getattr(self, name), -1.0, 1.0)
+        _within("blur_sigma", self.blur_sigma, 0.0, 50.0)
+        _within("noise_std", self.noise_std, 0.0, 255.0)
+        _within("jpeg_quality", self.jpeg_quality, 0, 100)
+        _within("exposure_ev", self.exposure_ev, -10.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -158,8 +318,11 @@ class SceneConfig:
     camera: CameraConfig = CameraConfig()
     table: TableConfig = TableConfig()
     objects: ObjectsConfig = ObjectsConfig()
+    distractors: DistractorsConfig = DistractorsConfig()
+    materials: MaterialsConfig = MaterialsConfig()
     lights: LightsConfig = LightsConfig()
-    background: tuple[float, float, float] = (0.55, 0.6, 0.65)
+    background: BackgroundConfig = BackgroundConfig()
+    sensor: SensorConfig = SensorConfig()
     source: str = field(default="<memory>", metadata={"internal": True})
 
     @property
@@ -171,8 +334,13 @@ class SceneConfig:
 # Parsing
 
 
-def load_scene(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> SceneConfig:
-    """Read and validate a scene file; raise ConfigError with one clear line on any problem."""
+def load_scene(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> SceneConfig:
+    """Read and validate a scene file; raise ConfigError with one clear line on any problem.
+
+    overrides: ``key.path=value`` settings applied on top of the file (the CLI's ``--set``); the value
+    is YAML, so ``camera.fov_deg=60``, ``lights.count=[1,2]`` and ``lights.type={choice: [point, spot]}``
+    all work; ``objects.assets[0].scale=1`` reaches into lists.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -187,7 +355,54 @@ def load_scene(path: str | os.PathLike[str], overrides: dict[str, Any] | None = 
         raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
     if data is None:
         data = {}
+    for setting in overrides:
+        data = apply_override(data, setting, str(path))
     return scene_from_dict(data, source=str(path))
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def apply_override(data: Any, setting: str, source: str = "<memory>") -> Any:
+    """``data`` with one ``key.path=value`` setting applied (a copy; the value parsed as YAML)."""
+    key_path, sep, text = setting.partition("=")
+    if not sep or not key_path.strip():
+        raise ConfigError(f"--set {setting!r}: expected KEY.PATH=VALUE, e.g. camera.fov_deg=60")
+    parts = [m.group(1) if m.group(1) is not None else int(m.group(2))
+             for m in _PATH_PART.finditer(key_path.strip())]
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise ConfigError(f"--set {key_path}: the value {text!r} is not valid YAML") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the scene file must be a mapping, got {type(data).__name__}")
+    root = copy.deepcopy(data)
+    node: Any = root
+    for depth, part in enumerate(parts[:-1]):
+        where = _join_parts(parts[: depth + 1])
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                raise ConfigError(f"--set {key_path}: {where} does not exist")
+            node = node[part]
+        else:
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {key_path}: {_join_parts(parts[:depth])} is not a mapping")
+            node = node.setdefault(part, {})
+    last = parts[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or last >= len(node):
+            raise ConfigError(f"--set {key_path}: {_join_parts(parts)} does not exist")
+    elif not isinstance(node, dict):
+        raise ConfigError(f"--set {key_path}: {_join_parts(parts[:-1])} is not a mapping")
+    node[last] = value
+    return root
+
+
+def _join_parts(parts: Sequence[str | int]) -> str:
+    path = ""
+    for part in parts:
+        path = _join(path, part)
+    return path
 
 
 def scene_from_dict(data: Any, source: str = "<memory>") -> SceneConfig:
@@ -207,8 +422,8 @@ def scene_to_dict(config: SceneConfig) -> dict[str, Any]:
     """The config as plain data (ranges as [min, max]); scene_from_dict of it gives it back."""
 
     def convert(value: Any) -> Any:
-        if isinstance(value, FloatRange | IntRange):
-            return [value.min, value.max]
+        if isinstance(value, Distribution):
+            return value.to_plain()
         if dataclasses.is_dataclass(value):
             return {
                 f.name: convert(getattr(value, f.name))
@@ -242,8 +457,14 @@ def _type_name(value: Any) -> str:
 
 def _parse(tp: Any, value: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
-    if tp is FloatRange or tp is IntRange:
-        return _parse_range(tp, value, path)
+    if origin is Annotated:
+        marker = typing.get_args(tp)[1]
+        try:
+            return parse_distribution(value, integer=marker == "int", allow_words=marker == "word")
+        except DistributionError as exc:
+            raise _KeyPathError(path, str(exc)) from None
+    if tp is BackgroundConfig and isinstance(value, list | tuple):
+        value = _background_from_rgb(value, path)
     if dataclasses.is_dataclass(tp):
         return _parse_dataclass(typing.cast(type, tp), value, path)
     if tp is float:
@@ -274,32 +495,27 @@ def _parse(tp: Any, value: Any, path: str) -> Any:
             raise _KeyPathError(path, f"expected a list of {len(args)} values, got {len(value)}")
         return tuple(_parse(a, v, _join(path, i)) for i, (a, v) in enumerate(zip(args, value, strict=True)))
     if origin is typing.Union or origin is types.UnionType:
-        raise TypeError(f"unsupported config type {tp}")  # pragma: no cover - schema bug
+        present = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _parse(present[0], value, path)
     raise TypeError(f"unsupported config type {tp}")  # pragma: no cover - schema bug
 
 
-def _parse_range(tp: type[FloatRange] | type[IntRange], value: Any, path: str) -> Any:
-    scalar = int if tp is IntRange else float
-    if isinstance(value, list | tuple):
-        if len(value) != 2:
-            raise _KeyPathError(path, f"expected a number or [min, max], got a list of {len(value)}")
-        lo, hi = (_parse(scalar, v, _join(path, i)) for i, v in enumerate(value))
-    else:
-        try:
-            lo = hi = _parse(scalar, value, path)
-        except _KeyPathError:
-            kind = "an integer" if tp is IntRange else "a number"
-            raise _KeyPathError(path, f"expected {kind} or [min, max], got {_type_name(value)}") from None
-    try:
-        return tp(lo, hi)
-    except ValueError as exc:
-        raise _KeyPathError(path, str(exc)) from None
+def _background_from_rgb(value: Any, path: str) -> dict[str, Any]:
+    """The short form ``background: [r, g, b]``: a fixed colour."""
+    if len(value) != 3 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        raise _KeyPathError(path, "expected [r, g, b] or a mapping")
+    if not all(0 <= v <= 1 for v in value):
+        raise _KeyPathError(path, "colour channels must lie in [0, 1]")
+    h, sat, v = colorsys.rgb_to_hsv(*(float(c) for c in value))
+    return {"kind": "solid", "hue": h, "saturation": sat, "value": v}
 
 
 def _parse_dataclass(cls: type, value: Any, path: str) -> Any:
     if not isinstance(value, dict):
         raise _KeyPathError(path, f"expected a mapping, got {_type_name(value)}")
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     public = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     for key in value:
         if key not in public:

@@ -92,13 +92,23 @@ class Frame:
         return dataclasses.replace(self.description, objects=objects)
 
     def scene_meshes(self) -> dict[int, trimesh.Trimesh]:
-        """{instance_id: mesh in world coordinates}, rebuilt from the dataset's own mesh copies."""
-        meshes = {}
+        """{instance_id: mesh in world coordinates}, rebuilt from the dataset's own mesh copies; unlabelled
+        distractors (instance id 0, background in the masks) together under key 0."""
+        meshes: dict[int, trimesh.Trimesh] = {}
+        distractors = []
         for obj in self.description.objects:
             mesh = _load_dataset_mesh(self.root / "meshes" / f"{obj.asset_id}.ply").copy()
             transform = np.asarray(obj.object_to_world) @ np.diag([obj.scale, obj.scale, obj.scale, 1.0])
             mesh.apply_transform(transform)
-            meshes[obj.instance_id] = mesh
+            if obj.labelled:
+                meshes[obj.instance_id] = mesh
+            else:
+                distractors.append(mesh)
+        if distractors:
+            offsets = np.cumsum([0] + [len(m.vertices) for m in distractors[:-1]])
+            meshes[0] = trimesh.Trimesh(np.vstack([m.vertices for m in distractors]),
+                                        np.vstack([m.faces + o for m, o in zip(distractors, offsets, strict=True)]),
+                                        process=False)
         return meshes
 
 

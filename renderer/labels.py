@@ -127,14 +127,20 @@ def box3d_corners(bounds: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def frame_labels(frame: FrameDescription, buffers: RenderBuffers, catalog: AssetCatalog) -> list[ObjectLabels]:
-    """Per-object labels of a rendered frame, in the order of frame.objects."""
+    """Per-object labels of a rendered frame for its labelled objects (instance ids 1, 2, ...), in order.
+
+    Unlabelled distractors (instance id 0) get none: their pixels are background in the masks.
+    """
     world_to_camera = np.asarray(frame.camera.world_to_camera)
     K = np.asarray(frame.camera.K)
-    counts = np.bincount(buffers.instance.ravel(), minlength=len(frame.objects) + 1)
-    boxes = visible_boxes(buffers.instance, len(frame.objects))
+    labelled = len(frame.labelled_objects)
+    counts = np.bincount(buffers.instance.ravel(), minlength=labelled + 1)
+    boxes = visible_boxes(buffers.instance, labelled)
     labels = []
     for k, obj in enumerate(frame.objects):
-        labels.append(_object_labels(obj, catalog, world_to_camera, K, buffers, boxes[k],
+        if not obj.labelled:
+            continue
+        labels.append(_object_labels(obj, catalog, world_to_camera, K, buffers, boxes[obj.instance_id - 1],
                                      int(counts[obj.instance_id]), int(buffers.unoccluded_pixels[k])))
     return labels
 
@@ -159,7 +165,7 @@ def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camer
 
 def semantic_from_instance(instance: NDArray[np.uint16], frame: FrameDescription) -> NDArray[np.uint16]:
     """Category id per pixel (0 = background) from the instance map."""
-    lookup = np.zeros(len(frame.objects) + 1, dtype=np.uint16)
-    for obj in frame.objects:
+    lookup = np.zeros(len(frame.labelled_objects) + 1, dtype=np.uint16)
+    for obj in frame.labelled_objects:
         lookup[obj.instance_id] = obj.category_id
     return lookup[instance]

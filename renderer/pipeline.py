@@ -27,7 +27,7 @@ from renderer.assets import AssetCatalog, AssetError
 from renderer.backends.gl_platform import BackendError
 from renderer.config import SceneConfig
 from renderer.labels import frame_labels
-from renderer.sampling import sample_frame, table_source
+from renderer.sampling import sample_frame, support_sources
 from renderer.writers import DatasetWriter, dataset_header, prepare_dataset
 
 if TYPE_CHECKING:
@@ -104,9 +104,8 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         backend = PyrenderBackend(config.image.width, config.image.height) if workers == 1 \
             else PyrenderBackend(8, 8)
     try:
-        meshes = {a.asset_id: catalog.mesh(a.source) for a in catalog.assets}
-        if config.table.enabled:
-            meshes["table"] = catalog.mesh(table_source(config))
+        meshes = {a.asset_id: catalog.mesh(a.source) for a in catalog.all_assets}
+        meshes.update({asset_id: catalog.mesh(source) for asset_id, source in support_sources(config).items()})
         prepare_dataset(out, dataset_header(config, seed, catalog), meshes)
         writer = DatasetWriter(out)
         done = writer.completed()

@@ -1,19 +1,24 @@
 """(config, seed, frame index) -> frame description. Pure data, no OpenGL.
 
 Every draw comes from ``frame_rng(seed, index)`` in a fixed order, so frame i is the same whether it is
-made alone, in a long run, or by any worker.
+made alone, in a long run, or by any worker. Order: support (table, tray), objects, distractors,
+lights, ambient, camera, background, sensor.
 """
 
 from __future__ import annotations
 
 import colorsys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import trimesh
+from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
 
-from renderer.assets import TABLE_CATEGORY, Asset, AssetCatalog
-from renderer.config import FloatRange, IntRange, SceneConfig
+from renderer.assets import TABLE_CATEGORY, TRAY_CATEGORY, Asset, AssetCatalog
+from renderer.config import TEXTURE_KINDS, SceneConfig
+from renderer.distributions import Distribution
 from renderer.geometry import (
     intrinsics_from_fov,
     look_at_world_to_camera,
@@ -22,43 +27,56 @@ from renderer.geometry import (
     rotation_z,
 )
 from renderer.scene import (
+    BackgroundDescription,
     CameraDescription,
     FrameDescription,
     LightDescription,
     MaterialDescription,
     MeshSource,
     ObjectDescription,
+    SensorDescription,
     TextureDescription,
     as_matrix,
 )
 from renderer.seeding import frame_rng
 
 PLACEMENT_TRIES = 200
-
-
-def draw_float(rng: np.random.Generator, value: FloatRange) -> float:
-    return float(rng.uniform(value.min, value.max)) if value.max > value.min else value.min
-
-
-def draw_int(rng: np.random.Generator, value: IntRange) -> int:
-    return int(rng.integers(value.min, value.max + 1))
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+TRAY_WALL = 0.01  # metres
 
 
 def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index: int) -> FrameDescription:
     """The description of frame ``index`` of the dataset made with ``seed``."""
     rng = frame_rng(seed, index)
-    objects: list[ObjectDescription] = []
+    supports: list[ObjectDescription] = []
     if config.table.enabled:
-        objects.append(_table(config, catalog, rng))
-    objects.extend(_resting_objects(config, catalog, rng, first_id=len(objects) + 1))
+        supports.append(_table(config, catalog, rng, instance_id=1))
+    physics = config.objects.placement == "physics"
+    if physics and config.objects.physics.container == "tray":
+        supports.append(_tray(config, catalog, rng, instance_id=len(supports) + 1))
+    drafts = _drafts(config, catalog, rng, catalog.assets, config.objects.count)
+    distractor_drafts = _drafts(config, catalog, rng, catalog.distractors, config.distractors.count)
+    placed = _place(config, catalog, rng, drafts + distractor_drafts)
+    objects = list(supports)
+    labelled_distractors = config.distractors.labelled
+    for draft, pose in placed:
+        labelled = not draft.distractor or labelled_distractors
+        instance_id = len([o for o in objects if o.labelled]) + 1 if labelled else 0
+        category_id = catalog.categories[draft.asset.category] if labelled else 0
+        objects.append(ObjectDescription(
+            instance_id=instance_id, asset_id=draft.asset.asset_id, category=draft.asset.category,
+            category_id=category_id, mesh=draft.asset.source, scale=draft.scale,
+            object_to_world=as_matrix(pose), material=draft.material))
     lights = _lights(config, rng)
-    ambient = draw_float(rng, config.lights.ambient)
+    ambient = float(config.lights.ambient.sample(rng))
     camera = _camera(config, rng)
-    return FrameDescription(
-        index=index, seed=seed, camera=camera, objects=tuple(objects), lights=tuple(lights),
-        ambient=ambient, background=tuple(float(c) for c in config.background),  # type: ignore[arg-type]
-    )
+    background = _background(config, rng)
+    sensor = _sensor(config, rng)
+    return FrameDescription(index=index, seed=seed, camera=camera, objects=tuple(objects), lights=tuple(lights),
+                            ambient=ambient, background=background, sensor=sensor)
 
+
+# -- supports -----------------------------------------------------------------------------------------
 
 def table_source(config: SceneConfig) -> MeshSource:
     """The table's geometry: a box whose top face is z = 0 once placed."""
@@ -66,93 +84,213 @@ def table_source(config: SceneConfig) -> MeshSource:
     return MeshSource("box", extents=(float(table.size[0]), float(table.size[1]), float(table.thickness)))
 
 
-def _table(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator) -> ObjectDescription:
+def tray_source(config: SceneConfig) -> MeshSource:
+    physics = config.objects.physics
+    return MeshSource("tray", extents=(float(physics.tray_size[0]), float(physics.tray_size[1]),
+                                       float(physics.wall_height)), wall=TRAY_WALL)
+
+
+def support_sources(config: SceneConfig) -> dict[str, MeshSource]:
+    """{asset_id: source} of the supports a frame may hold (table, tray)."""
+    sources = {}
+    if config.table.enabled:
+        sources["table"] = table_source(config)
+    if config.objects.placement == "physics" and config.objects.physics.container == "tray":
+        sources["tray"] = tray_source(config)
+    return sources
+
+
+def _table(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator,
+           instance_id: int) -> ObjectDescription:
     table = config.table
     pose = np.eye(4)
     pose[2, 3] = -table.thickness / 2.0  # top face at z = 0
+    tint = _hsv(rng, (0.05, 0.1), (0.45, 0.75), (0.5, 0.9))
+    kind = table.texture.sample(rng)
     texture = None
-    tint = _hsv_color(rng, hue=(0.05, 0.1), saturation=(0.45, 0.75), value=(0.5, 0.9))
-    if table.texture != "none":
-        texture = TextureDescription(kind=table.texture, seed=int(rng.integers(0, 16)),  # type: ignore[arg-type]
-                                     size=512)
-    material = MaterialDescription(
-        base_color=(*tint, 1.0),
-        metallic=0.0, roughness=float(rng.uniform(0.5, 0.9)), texture=texture,
-    )
-    return ObjectDescription(
-        instance_id=1, asset_id="table", category=TABLE_CATEGORY,
-        category_id=catalog.categories[TABLE_CATEGORY], mesh=table_source(config),
-        scale=1.0, object_to_world=as_matrix(pose), material=material,
-    )
+    if kind != "none":
+        texture = TextureDescription(kind=kind, seed=int(rng.integers(0, 16)), size=512)
+    material = MaterialDescription(base_color=(*tint, 1.0), metallic=0.0, roughness=float(rng.uniform(0.5, 0.9)),
+                                   texture=texture)
+    return ObjectDescription(instance_id=instance_id, asset_id="table", category=TABLE_CATEGORY,
+                             category_id=catalog.categories[TABLE_CATEGORY], mesh=table_source(config),
+                             scale=1.0, object_to_world=as_matrix(pose), material=material)
 
+
+def _tray(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator,
+          instance_id: int) -> ObjectDescription:
+    tint = _hsv(rng, (0.0, 1.0), (0.2, 0.6), (0.3, 0.7))
+    material = MaterialDescription(base_color=(*tint, 1.0), metallic=0.0, roughness=float(rng.uniform(0.4, 0.8)))
+    return ObjectDescription(instance_id=instance_id, asset_id="tray", category=TRAY_CATEGORY,
+                             category_id=catalog.categories[TRAY_CATEGORY], mesh=tray_source(config),
+                             scale=1.0, object_to_world=as_matrix(np.eye(4)), material=material)
+
+
+# -- objects ------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Placed:
-    center_xy: np.ndarray  # centre of the disk covering the object's xy footprint, world
-    radius: float
+class _Draft:
+    """An object chosen but not yet placed."""
+
+    asset: Asset
+    scale: float
+    material: MaterialDescription
+    distractor: bool
 
 
-def _resting_objects(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator,
-                     first_id: int) -> list[ObjectDescription]:
-    """Upright objects with random yaw, standing on z = 0, their footprint disks apart."""
-    count = draw_int(rng, config.objects.count)
-    if count == 0 or not catalog.assets:
+def _drafts(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator, assets: list[Asset],
+            count: Distribution) -> list[_Draft]:
+    n = int(count.sample(rng))
+    if n == 0 or not assets:
         return []
-    weights = np.array([a.weight for a in catalog.assets])
+    weights = np.array([a.weight for a in assets])
     weights /= weights.sum()
+    distractor = assets is catalog.distractors
+    drafts = []
+    for _ in range(n):
+        asset = assets[int(rng.choice(len(assets), p=weights))]
+        scale = float(asset.scale.sample(rng))
+        drafts.append(_Draft(asset, scale, _object_material(config, rng, catalog, asset), distractor))
+    return drafts
+
+
+def _place(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator,
+           drafts: list[_Draft]) -> list[tuple[_Draft, NDArray[np.float64]]]:
+    """Poses for the drafts that fit (others are left out rather than overlapping)."""
+    placement = config.objects.placement
+    if placement == "surface":
+        return _place_on_surface(config, catalog, rng, drafts)
+    if placement == "air":
+        return _place_in_air(config, catalog, rng, drafts)
+    from renderer.physics import drop_and_settle
+
+    return drop_and_settle(config, catalog, rng, drafts)
+
+
+def resting_rotation(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator,
+                     source: MeshSource) -> NDArray[np.float64]:
+    """The rotation an object rests in before its yaw: upright (as modelled) or a stable pose."""
+    if config.objects.pose == "upright":
+        return np.eye(3)
+    poses = catalog.resting_poses(source)
+    return poses.rotations[int(rng.choice(len(poses.probabilities), p=poses.probabilities))]
+
+
+def _place_on_surface(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator,
+                      drafts: list[_Draft]) -> list[tuple[_Draft, NDArray[np.float64]]]:
+    """Resting on z = 0 with a random yaw, the disks covering their footprints apart by min_gap."""
     half = np.array(config.table.size) / 2.0
-    placed: list[_Placed] = []
-    objects: list[ObjectDescription] = []
-    for _ in range(count):
-        asset: Asset = catalog.assets[int(rng.choice(len(catalog.assets), p=weights))]
-        scale = float(rng.uniform(asset.scale_min, asset.scale_max)) if asset.scale_max > asset.scale_min \
-            else asset.scale_min
+    centers: list[NDArray[np.float64]] = []
+    radii: list[float] = []
+    placed = []
+    for draft in drafts:
+        rest = resting_rotation(config, catalog, rng, draft.asset.source)
         yaw = float(rng.uniform(0.0, 2.0 * np.pi))
-        material = _object_material(rng, catalog, asset)
         candidates = rng.uniform(-1.0, 1.0, size=(PLACEMENT_TRIES, 2))
-        footprint = catalog.footprint(asset.source)
-        xy_center, radius = footprint.center_xy * scale, footprint.radius * scale
+        footprint = catalog.footprint(draft.asset.source, rest)
+        xy_center, radius = footprint.center_xy * draft.scale, footprint.radius * draft.scale
         room = half - radius
         if np.any(room <= 0):
             continue
         candidates = candidates * room
-        if placed:
-            centers = np.array([f.center_xy for f in placed])
-            reach = np.array([f.radius for f in placed]) + radius + config.objects.min_gap
-            distances = np.linalg.norm(candidates[:, None, :] - centers[None, :, :], axis=2)
+        if centers:
+            reach = np.array(radii) + radius + config.objects.min_gap
+            distances = np.linalg.norm(candidates[:, None, :] - np.array(centers)[None, :, :], axis=2)
             free = np.flatnonzero(np.all(distances >= reach[None, :], axis=1))
         else:
             free = np.arange(len(candidates))
         if len(free) == 0:
             continue  # the table is full: fewer objects rather than overlapping ones
         spot = candidates[free[0]]
-        placed.append(_Placed(spot, radius))
-        rotation = rotation_z(yaw)
+        centers.append(spot)
+        radii.append(radius)
+        turn = rotation_z(yaw)
+        pose = np.eye(4)
+        pose[:3, :3] = turn @ rest
+        # Turn about the footprint centre, put that centre on the spot and the lowest point on z = 0.
+        pose[:2, 3] = spot - (turn[:2, :2] @ xy_center)
+        pose[2, 3] = -footprint.min_z * draft.scale
+        placed.append((draft, pose))
+    return placed
+
+
+def _place_in_air(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator,
+                  drafts: list[_Draft]) -> list[tuple[_Draft, NDArray[np.float64]]]:
+    """Anywhere in the air box, turned freely (or upright / resting pose plus yaw), bounding spheres apart."""
+    air = config.objects.air
+    low, high = np.array(air.low), np.array(air.high)
+    centers: list[NDArray[np.float64]] = []
+    radii: list[float] = []
+    placed = []
+    for draft in drafts:
+        if config.objects.pose == "free":
+            rotation = Rotation.random(random_state=rng).as_matrix()
+        else:
+            rotation = rotation_z(float(rng.uniform(0, 2 * np.pi))) @ resting_rotation(
+                config, catalog, rng, draft.asset.source)
+        candidates = low + rng.random((PLACEMENT_TRIES, 3)) * (high - low)
+        sphere_center, sphere_radius = catalog.bounding_sphere(draft.asset.source)
+        radius = sphere_radius * draft.scale
+        if centers:
+            reach = np.array(radii) + radius + config.objects.min_gap
+            distances = np.linalg.norm(candidates[:, None, :] - np.array(centers)[None, :, :], axis=2)
+            free = np.flatnonzero(np.all(distances >= reach[None, :], axis=1))
+        else:
+            free = np.arange(len(candidates))
+        if len(free) == 0:
+            continue
+        spot = candidates[free[0]]
+        centers.append(spot)
+        radii.append(radius)
         pose = np.eye(4)
         pose[:3, :3] = rotation
-        # Rotate about the footprint centre, put that centre on the spot and the lowest point on z = 0.
-        pose[:2, 3] = spot - (rotation[:2, :2] @ xy_center)
-        pose[2, 3] = -footprint.min_z * scale
-        objects.append(ObjectDescription(
-            instance_id=first_id + len(objects), asset_id=asset.asset_id, category=asset.category,
-            category_id=catalog.categories[asset.category], mesh=asset.source, scale=scale,
-            object_to_world=as_matrix(pose), material=material,
-        ))
-    return objects
+        pose[:3, 3] = spot - rotation @ (sphere_center * draft.scale)  # the sphere's centre on the spot
+        placed.append((draft, pose))
+    return placed
 
 
-def _hsv_color(rng: np.random.Generator, hue: tuple[float, float], saturation: tuple[float, float],
-               value: tuple[float, float]) -> tuple[float, float, float]:
+# -- materials ----------------------------------------------------------------------------------------
+
+def _hsv(rng: np.random.Generator, hue: tuple[float, float], saturation: tuple[float, float],
+         value: tuple[float, float]) -> tuple[float, float, float]:
     rgb = colorsys.hsv_to_rgb(rng.uniform(*hue), rng.uniform(*saturation), rng.uniform(*value))
     return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
 
 
-def _object_material(rng: np.random.Generator, catalog: AssetCatalog, asset: Asset) -> MaterialDescription:
-    color = _hsv_color(rng, hue=(0.0, 1.0), saturation=(0.25, 0.9), value=(0.35, 0.95))
-    metallic = float(rng.choice([0.0, 0.0, 0.0, 0.6]))
-    roughness = float(rng.uniform(0.25, 0.8))
+def _hsv_from(rng: np.random.Generator, hue: Distribution, saturation: Distribution,
+              value: Distribution) -> tuple[float, float, float]:
+    rgb = colorsys.hsv_to_rgb(hue.sample(rng), saturation.sample(rng), value.sample(rng))
+    return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
+
+
+def image_files(config: SceneConfig, folder: str) -> list[Path]:
+    """Image files in a folder named by a scene file (relative to it), sorted for determinism."""
+    path = Path(folder).expanduser()
+    if not path.is_absolute():
+        path = config.base_dir / path
+    return sorted(p.resolve() for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if path.is_dir() \
+        else []
+
+
+def _object_material(config: SceneConfig, rng: np.random.Generator, catalog: AssetCatalog,
+                     asset: Asset) -> MaterialDescription:
+    m = config.materials
+    color = _hsv_from(rng, m.hue, m.saturation, m.value)
+    metallic = float(m.metallic.sample(rng))
+    roughness = float(m.roughness.sample(rng))
+    texture = None
+    if m.texture_probability > 0 and rng.random() < m.texture_probability:
+        kind = m.textures.sample(rng)
+        if kind == "image":
+            images = image_files(config, m.texture_images)
+            texture = TextureDescription(kind="image", seed=0, size=512,
+                                         path=str(images[int(rng.integers(len(images)))]))
+            color = (1.0, 1.0, 1.0)  # show the image's own colours
+        else:
+            texture = TextureDescription(kind=kind, seed=int(rng.integers(0, 64)), size=256)
+    keep = m.keep_asset_textures and has_own_texture(catalog.mesh(asset.source))
     return MaterialDescription(base_color=(*color, 1.0), metallic=metallic, roughness=roughness,
-                               use_asset_material=has_own_texture(catalog.mesh(asset.source)))
+                               texture=texture, use_asset_material=keep)
 
 
 def has_own_texture(mesh: trimesh.Trimesh) -> bool:
@@ -164,37 +302,103 @@ def has_own_texture(mesh: trimesh.Trimesh) -> bool:
     return any(getattr(material, name, None) is not None for name in ("image", "baseColorTexture"))
 
 
+# -- lights -------------------------------------------------------------------------------------------
+
+def color_from_temperature(kelvin: float) -> tuple[float, float, float]:
+    """RGB (max channel 1) of a black body at this temperature: Tanner Helland's fit of the CIE data."""
+    t = kelvin / 100.0
+    if t <= 66:
+        r = 255.0
+        g = 99.4708025861 * np.log(t) - 161.1195681661
+        b = 0.0 if t <= 19 else 138.5177312231 * np.log(t - 10) - 305.0447927307
+    else:
+        r = 329.698727446 * (t - 60) ** -0.1332047592
+        g = 288.1221695283 * (t - 60) ** -0.0755148492
+        b = 255.0
+    rgb = np.clip(np.array([r, g, b]), 0, 255) / 255.0
+    rgb = rgb / rgb.max()
+    return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
+
+
+def _direction(elevation_deg: float, azimuth_deg: float) -> NDArray[np.float64]:
+    elevation, azimuth = np.deg2rad(elevation_deg), np.deg2rad(azimuth_deg)
+    return np.array([np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)])
+
+
 def _lights(config: SceneConfig, rng: np.random.Generator) -> list[LightDescription]:
+    lc = config.lights
+    target = np.array(config.camera.target)
     lights = []
-    for _ in range(draw_int(rng, config.lights.count)):
-        elevation = np.deg2rad(draw_float(rng, config.lights.elevation_deg))
-        azimuth = rng.uniform(0.0, 2.0 * np.pi)
-        intensity = draw_float(rng, config.lights.intensity)
-        warmth = rng.uniform(-1.0, 1.0)  # cool blue-ish to warm orange-ish white
-        color = (1.0, 1.0 - 0.08 * max(warmth, 0.0) + 0.02 * min(warmth, 0.0),
-                 1.0 - 0.2 * max(warmth, 0.0) + 0.05 * min(warmth, 0.0))
-        position = 3.0 * np.array([np.cos(elevation) * np.cos(azimuth),
-                                   np.cos(elevation) * np.sin(azimuth), np.sin(elevation)])
-        camera_to_world = rigid_inverse(look_at_world_to_camera(position, np.zeros(3)))
-        lights.append(LightDescription(
-            kind="directional", color=tuple(float(c) for c in color),  # type: ignore[arg-type]
-            intensity=intensity, light_to_world=as_matrix(opengl_from_opencv_pose(camera_to_world)),
-        ))
+    for _ in range(int(lc.count.sample(rng))):
+        kind = lc.type.sample(rng)
+        intensity = float(lc.intensity.sample(rng))
+        color = color_from_temperature(float(lc.color_temperature_k.sample(rng)))
+        direction = _direction(float(lc.elevation_deg.sample(rng)), float(lc.azimuth_deg.sample(rng)))
+        distance = float(lc.distance.sample(rng))
+        spot_angle = float(lc.spot_angle_deg.sample(rng)) if kind == "spot" else 0.0
+        if kind != "directional":
+            intensity *= distance**2  # the same illuminance at the target as a directional light
+        position = target + distance * direction
+        camera_to_world = rigid_inverse(look_at_world_to_camera(position, target))
+        lights.append(LightDescription(kind=kind, color=color, intensity=intensity,
+                                       light_to_world=as_matrix(opengl_from_opencv_pose(camera_to_world)),
+                                       spot_angle_deg=spot_angle))
     return lights
 
 
+# -- camera, background, sensor -----------------------------------------------------------------------
+
 def _camera(config: SceneConfig, rng: np.random.Generator) -> CameraDescription:
     cam = config.camera
-    fov = draw_float(rng, cam.fov_deg)
-    distance = draw_float(rng, cam.distance)
-    elevation = np.deg2rad(draw_float(rng, cam.elevation_deg))
-    azimuth = np.deg2rad(draw_float(rng, cam.azimuth_deg))
-    target = np.array([*rng.normal(0.0, cam.target_jitter, size=2), 0.0]) if cam.target_jitter > 0 \
-        else np.zeros(3)
-    eye = target + distance * np.array([np.cos(elevation) * np.cos(azimuth),
-                                        np.cos(elevation) * np.sin(azimuth), np.sin(elevation)])
     width, height = config.image.width, config.image.height
-    return CameraDescription(
-        width=width, height=height, K=as_matrix(intrinsics_from_fov(fov, width, height)),
-        world_to_camera=as_matrix(look_at_world_to_camera(eye, target)), near=cam.near, far=cam.far,
+    fov = float(cam.fov_deg.sample(rng))
+    distance = float(cam.distance.sample(rng))
+    direction = _direction(float(cam.elevation_deg.sample(rng)), float(cam.azimuth_deg.sample(rng)))
+    roll = np.deg2rad(float(cam.roll_deg.sample(rng)))
+    target = np.array(cam.target, dtype=float)
+    if cam.target_jitter > 0:
+        target[:2] += rng.normal(0.0, cam.target_jitter, size=2)
+    eye = target + distance * direction
+    world_to_camera = look_at_world_to_camera(eye, target)
+    if roll:
+        world_to_camera = _roll(roll) @ world_to_camera
+    if cam.intrinsics is not None:
+        i = cam.intrinsics
+        K = np.array([[i.fx, 0.0, i.cx], [0.0, i.fy, i.cy], [0.0, 0.0, 1.0]])
+    else:
+        K = intrinsics_from_fov(fov, width, height)
+    return CameraDescription(width=width, height=height, K=as_matrix(K), world_to_camera=as_matrix(world_to_camera),
+                             near=cam.near, far=cam.far)
+
+
+def _roll(angle: float) -> NDArray[np.float64]:
+    """Turn the camera by angle about its optical axis (image content turns the other way)."""
+    turn = np.eye(4)
+    turn[:3, :3] = rotation_z(-angle)
+    return turn
+
+
+def _background(config: SceneConfig, rng: np.random.Generator) -> BackgroundDescription:
+    bg = config.background
+    kind = bg.kind.sample(rng)
+    first = _hsv_from(rng, bg.hue, bg.saturation, bg.value)
+    if kind == "solid":
+        return BackgroundDescription("solid", (first,))
+    if kind == "gradient":
+        return BackgroundDescription("gradient", (first, _hsv_from(rng, bg.hue, bg.saturation, bg.value)))
+    if kind == "texture":
+        texture = TextureDescription(kind=TEXTURE_KINDS[int(rng.integers(len(TEXTURE_KINDS)))],  # type: ignore[arg-type]
+                                     seed=int(rng.integers(0, 64)), size=512)
+        return BackgroundDescription("texture", (first,), texture=texture)
+    images = image_files(config, bg.images)
+    return BackgroundDescription("image", (first,), path=str(images[int(rng.integers(len(images)))]))
+
+
+def _sensor(config: SceneConfig, rng: np.random.Generator) -> SensorDescription:
+    s = config.sensor
+    return SensorDescription(
+        exposure_ev=float(s.exposure_ev.sample(rng)), brightness=float(s.brightness.sample(rng)),
+        contrast=float(s.contrast.sample(rng)), saturation=float(s.saturation.sample(rng)),
+        blur_sigma=float(s.blur_sigma.sample(rng)), noise_std=float(s.noise_std.sample(rng)),
+        noise_seed=int(rng.integers(0, 2**31)), jpeg_quality=int(s.jpeg_quality.sample(rng)),
     )

@@ -23,15 +23,16 @@ def as_matrix(array: Any) -> Matrix:
 
 @dataclass(frozen=True)
 class TextureDescription:
-    """A procedural greyscale texture made with numpy (renderer.textures); same fields, same pixels.
+    """A procedural greyscale texture made with numpy (renderer.textures), or an image file (``path``).
 
     The material's base_color tints it (the renderer multiplies the two), so a few textures serve any
-    number of colours.
+    number of colours. The same fields always give the same pixels.
     """
 
-    kind: Literal["wood", "checker", "noise"]
+    kind: Literal["wood", "checker", "noise", "stripes", "image"]
     seed: int
     size: int = 256
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,16 +50,18 @@ class MaterialDescription:
 class MeshSource:
     """Where an asset's geometry comes from: a mesh file, or a procedural box with extents (metres)."""
 
-    kind: Literal["file", "box"]
+    kind: Literal["file", "box", "tray"]
     path: str = ""
     extents: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    wall: float = 0.0  # tray: wall and floor thickness (extents: outer x, y and height)
 
 
 @dataclass(frozen=True)
 class ObjectDescription:
     """One rendered surface.
 
-    instance_id: 1 + its index in the frame's object list (0 is background).
+    instance_id: 1 + its index among the frame's labelled objects; 0 for an unlabelled distractor
+    (rendered, occluding, in depth and normals, but background in the masks and absent from labels).
     object_to_world: rigid 4x4 (rotation + translation, metres). The mesh is scaled by ``scale`` in its
     own frame first, so a vertex p of the asset file lands at object_to_world @ (scale * p).
     """
@@ -72,15 +75,57 @@ class ObjectDescription:
     object_to_world: Matrix
     material: MaterialDescription
 
+    @property
+    def labelled(self) -> bool:
+        return self.instance_id > 0
+
 
 @dataclass(frozen=True)
 class LightDescription:
-    """A light; light_to_world is 4x4 with the light shining along its local -z (pyrender's rule)."""
+    """A light; light_to_world is 4x4 with the light shining along its local -z (pyrender's rule).
 
-    kind: Literal["directional", "point"]
+    intensity: pyrender's units (directional: lux-like; point and spot: candela-like, already scaled by
+    the squared distance to the target). spot_angle_deg: outer cone half-angle of a spot light.
+    """
+
+    kind: Literal["directional", "point", "spot"]
     color: tuple[float, float, float]
     intensity: float
     light_to_world: Matrix
+    spot_angle_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class BackgroundDescription:
+    """What shows where no surface is. colors: one RGB (solid, texture tint) or two (gradient top and
+    bottom), linear in [0, 1]; texture: procedural, tinted by colors[0]; path: an image file, scaled to
+    cover the frame and centre-cropped."""
+
+    kind: Literal["solid", "gradient", "texture", "image"]
+    colors: tuple[tuple[float, float, float], ...]
+    texture: TextureDescription | None = None
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class SensorDescription:
+    """Camera effects applied to the RGB image only, in this order (renderer.sensor): exposure (stops),
+    brightness (+x of full scale), contrast and saturation (factor 1 + x), Gaussian blur (sigma, px),
+    Gaussian noise (std in 8-bit levels, from noise_seed), JPEG round trip (quality 1-100, 0 = off)."""
+
+    exposure_ev: float = 0.0
+    brightness: float = 0.0
+    contrast: float = 0.0
+    saturation: float = 0.0
+    blur_sigma: float = 0.0
+    noise_std: float = 0.0
+    noise_seed: int = 0
+    jpeg_quality: int = 0
+
+    @property
+    def is_identity(self) -> bool:
+        return (self.exposure_ev == self.brightness == self.contrast == self.saturation == self.blur_sigma
+                == self.noise_std == 0.0 and self.jpeg_quality == 0)
 
 
 @dataclass(frozen=True)
@@ -106,7 +151,12 @@ class FrameDescription:
     objects: tuple[ObjectDescription, ...]
     lights: tuple[LightDescription, ...]
     ambient: float
-    background: tuple[float, float, float]
+    background: BackgroundDescription
+    sensor: SensorDescription = SensorDescription()
+
+    @property
+    def labelled_objects(self) -> tuple[ObjectDescription, ...]:
+        return tuple(o for o in self.objects if o.labelled)
 
     def to_dict(self) -> dict[str, Any]:
         return _to_plain(self)
@@ -129,6 +179,8 @@ _NESTED: dict[str, type] = {
     "material": MaterialDescription,
     "texture": TextureDescription,
     "mesh": MeshSource,
+    "background": BackgroundDescription,
+    "sensor": SensorDescription,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -50,6 +51,33 @@ def make_texture(texture: TextureDescription) -> NDArray[np.uint8]:
         value = 0.35 + 0.5 * ((np.floor(x * 8) + np.floor(y * 8)) % 2)
     elif texture.kind == "noise":
         value = 0.4 + 0.6 * _fractal_noise(rng, size)
+    elif texture.kind == "stripes":
+        count = int(rng.integers(4, 16))
+        angle = rng.uniform(0, np.pi)
+        # Whole stripe counts along both axes keep the texture seamless when it repeats.
+        fx, fy = np.round(count * np.cos(angle)), np.round(count * np.sin(angle))
+        value = 0.4 + 0.5 * (np.sin(2 * np.pi * (fx * x + fy * y)) > 0)
     else:
         raise ValueError(f"unknown texture kind {texture.kind!r}")
     return np.ascontiguousarray((np.clip(value, 0.0, 1.0) * 255 + 0.5).astype(np.uint8))
+
+
+@functools.lru_cache(maxsize=32)
+def load_image(path: str, width: int, height: int) -> NDArray[np.uint8]:
+    """An image file as RGB uint8 (height, width): scaled to cover the size, then centre-cropped."""
+    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"{path}: missing or unreadable image")
+    h, w = image.shape[:2]
+    factor = max(width / w, height / h)
+    size = (max(width, int(np.ceil(w * factor))), max(height, int(np.ceil(h * factor))))
+    resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+    top, left = (size[1] - height) // 2, (size[0] - width) // 2
+    return np.ascontiguousarray(resized[top:top + height, left:left + width, ::-1])
+
+
+def texture_rgb(texture: TextureDescription) -> NDArray[np.uint8]:
+    """RGB uint8 pixels of a texture: procedural greyscale repeated, or the image file (square)."""
+    if texture.kind == "image":
+        return load_image(texture.path, texture.size, texture.size)
+    return np.repeat(make_texture(texture)[..., None], 3, axis=2)

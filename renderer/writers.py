@@ -22,14 +22,14 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer import __version__
-from renderer.assets import BOX_EDGES, TABLE_CATEGORY, AssetCatalog
+from renderer.assets import BOX_EDGES, TABLE_CATEGORY, TRAY_CATEGORY, AssetCatalog
 from renderer.buffers import RenderBuffers
 from renderer.config import SceneConfig, scene_to_dict
 from renderer.labels import OCCLUSION_TOLERANCE, ObjectLabels, semantic_from_instance
 from renderer.scene import FrameDescription
 
 FORMAT_NAME = "renderer-dataset"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CONVENTIONS = {
     "camera_frame": "OpenCV: x right, y down, z forward",
     "units": "metres",
@@ -112,12 +112,14 @@ def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog) -> dic
 def _skeletons(config: SceneConfig, catalog: AssetCatalog) -> dict[str, list[list[str]]]:
     """{category: landmark-name edges}, the union over the category's assets (COCO's skeleton)."""
     edges: dict[str, list[list[str]]] = {}
-    for asset in catalog.assets:
+    labelled = catalog.all_assets if config.distractors.labelled else catalog.assets
+    for asset in labelled:
         for a, b in catalog.landmarks(asset.source).skeleton:
             if [a, b] not in edges.setdefault(asset.category, []):
                 edges[asset.category].append([a, b])
-    if config.table.enabled:
-        edges[TABLE_CATEGORY] = [list(edge) for edge in BOX_EDGES]
+    for support in (TABLE_CATEGORY, TRAY_CATEGORY):
+        if support in catalog.categories:
+            edges[support] = [list(edge) for edge in BOX_EDGES]
     return edges
 
 

@@ -13,6 +13,7 @@ from renderer.backends.pyrender_backend import PyrenderBackend
 from renderer.config import scene_from_dict
 from renderer.geometry import intrinsics_from_fov, look_at_world_to_camera
 from renderer.scene import (
+    BackgroundDescription,
     CameraDescription,
     FrameDescription,
     MaterialDescription,
@@ -39,7 +40,7 @@ def overhead_frame(height_m: float, table: tuple[float, float], offset: tuple[fl
                                near=0.01, far=10.0)
     box = ObjectDescription(1, "table", "table", 1, MeshSource("box", extents=(table[0], table[1], 0.04)), 1.0,
                             as_matrix(pose), MaterialDescription((0.5, 0.5, 0.5, 1.0), 0.0, 0.5))
-    return FrameDescription(0, 0, camera, (box,), (), 0.5, (0.0, 0.0, 0.0))
+    return FrameDescription(0, 0, camera, (box,), (), 0.5, BackgroundDescription("solid", ((0.0, 0.0, 0.0),)))
 
 
 def test_pyrender_numpy2_fix_is_in_place(backend: PyrenderBackend) -> None:
@@ -69,7 +70,9 @@ def test_camera_above_a_table_top(backend: PyrenderBackend, height_m: float) -> 
     assert buffers.rgb.shape == (HEIGHT, WIDTH, 3) and buffers.rgb[inside].mean() > buffers.rgb[~inside].mean()
 
 
-def test_colour_only_read_equals_pyrenders_own_colour(backend: PyrenderBackend) -> None:
+def test_composited_colour_equals_pyrenders_own_colour(backend: PyrenderBackend) -> None:
+    """Our colour-only read over transparent black, composited on the background, against pyrender's own
+    render with the background as clear colour: equal but for 8-bit rounding at antialiased edges."""
     from renderer.sampling import sample_frame
 
     config = scene_from_dict({"image": {"width": WIDTH, "height": HEIGHT},
@@ -78,7 +81,9 @@ def test_colour_only_read_equals_pyrenders_own_colour(backend: PyrenderBackend) 
     catalog = AssetCatalog(config)
     frame = sample_frame(config, catalog, seed=0, index=0)
     colour, depth = backend.render_pyrender_rgb_depth(frame, catalog)
-    np.testing.assert_array_equal(backend.render_rgb(frame, catalog), colour)
+    ours = backend.render_rgb(frame, catalog).astype(int)
+    difference = np.abs(ours - colour.astype(int))
+    assert difference.max() <= 2 and np.mean(difference.max(axis=-1) == 0) > 0.97
     assert depth.max() > 0
 
 

@@ -24,10 +24,12 @@ from numpy.typing import NDArray
 
 from renderer.assets import AssetCatalog, MeshLookup
 from renderer.backends.gl_platform import BackendError, context_error_message, select_gl_platform
+from renderer.backgrounds import background_image, composite
 from renderer.buffers import RenderBuffers
 from renderer.geometry import clip_from_opencv, opengl_from_opencv_pose, rigid_inverse
-from renderer.scene import FrameDescription, MeshSource, ObjectDescription
-from renderer.textures import make_texture
+from renderer.scene import FrameDescription, LightDescription, MeshSource, ObjectDescription
+from renderer.sensor import apply_sensor
+from renderer.textures import texture_rgb
 
 _VERTEX_SHADER = """
 #version 330 core
@@ -135,45 +137,51 @@ class PyrenderBackend:
     def render(self, frame: FrameDescription, catalog: AssetCatalog) -> RenderBuffers:
         """RGB (pyrender) and the pixel-centre label buffers (our pass) of one frame."""
         self._check_size(frame)
-        rgb = self.render_rgb(frame, catalog)
+        rgb = apply_sensor(self.render_rgb(frame, catalog), frame.sensor)
         self._renderer._platform.make_current()  # pyrender leaves the context un-current
         normals, depth, instance, unoccluded = self._labels.render(frame, catalog)
         return RenderBuffers(rgb=rgb, depth=depth, normals=normals, instance=instance,
                              unoccluded_pixels=unoccluded)
 
     def render_rgb(self, frame: FrameDescription, catalog: AssetCatalog) -> NDArray[np.uint8]:
-        """pyrender's antialiased colour image only.
+        """pyrender's antialiased colour image over the frame's background (before sensor effects).
 
         pyrender always reads back and linearises its (multisample) depth, which our labels never
         use; for this call its framebuffer read is replaced by a colour-only one (pyrender is pinned
-        to 0.1.45, whose framebuffer attributes this relies on).
+        to 0.1.45, whose framebuffer attributes this relies on). The scene is drawn over transparent
+        black, so the resolved colour is premultiplied by coverage and any background (gradient,
+        texture, image) goes under antialiased edges exactly as a solid clear colour would.
         """
         self._check_size(frame)
         scene, _ = self.pyrender_scene(frame, catalog)
         impl = self._renderer._renderer
         impl._read_main_framebuffer = functools.partial(_read_color_only, impl)
+        flags = self._pyrender.RenderFlags
         try:
-            color = self._renderer.render(scene, flags=self._pyrender.RenderFlags.SHADOWS_DIRECTIONAL)
+            rgba = self._renderer.render(scene, flags=flags.SHADOWS_DIRECTIONAL | flags.SHADOWS_SPOT | flags.RGBA)
         finally:
             del impl._read_main_framebuffer
-        return color
+        return composite(rgba, background_image(frame.background, self.width, self.height))
 
     def render_amodal_masks(self, frame: FrameDescription, meshes: MeshLookup) -> NDArray[np.bool_]:
-        """(N, H, W) bool: the pixel centres each of the frame's N objects covers when drawn alone."""
+        """(N, H, W) bool: the pixel centres each of the frame's N labelled objects covers drawn alone."""
         self._check_size(frame)
         self._renderer._platform.make_current()
-        masks = np.zeros((len(frame.objects), self.height, self.width), dtype=bool)
-        for k, obj in enumerate(frame.objects):
+        labelled = frame.labelled_objects
+        masks = np.zeros((len(labelled), self.height, self.width), dtype=bool)
+        for k, obj in enumerate(labelled):
             _, _, instance, _ = self._labels.render(dataclasses.replace(frame, objects=(obj,)), meshes)
             masks[k] = instance == obj.instance_id
         return masks
 
     def render_pyrender_rgb_depth(self, frame: FrameDescription,
                                   catalog: AssetCatalog) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
-        """pyrender's own colour and depth (the 'bare pyrender' baseline of scripts/bench.py)."""
+        """pyrender's own colour and depth (the 'bare pyrender' baseline of scripts/bench.py), over the
+        background's first colour as pyrender's clear colour."""
         self._check_size(frame)
-        scene, _ = self.pyrender_scene(frame, catalog)
-        color, depth = self._renderer.render(scene, flags=self._pyrender.RenderFlags.SHADOWS_DIRECTIONAL)
+        scene, _ = self.pyrender_scene(frame, catalog, clear_color=(*frame.background.colors[0], 1.0))
+        flags = self._pyrender.RenderFlags
+        color, depth = self._renderer.render(scene, flags=flags.SHADOWS_DIRECTIONAL | flags.SHADOWS_SPOT)
         return np.ascontiguousarray(color[..., :3]), depth
 
     # -- pyrender scene -----------------------------------------------------------------------------
@@ -183,18 +191,18 @@ class PyrenderBackend:
             raise ValueError(f"frame is {frame.camera.width}x{frame.camera.height}, backend is "
                              f"{self.width}x{self.height}")
 
-    def pyrender_scene(self, frame: FrameDescription, catalog: AssetCatalog) -> tuple[Any, list[Any]]:
+    def pyrender_scene(self, frame: FrameDescription, catalog: AssetCatalog,
+                       clear_color: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)) -> tuple[Any, list[Any]]:
         """The pyrender.Scene of a frame and its mesh nodes in the order of frame.objects."""
         pyrender = self._pyrender
         node = _ordered_node_class(pyrender)
-        scene = pyrender.Scene(bg_color=[*frame.background, 1.0], ambient_light=[frame.ambient] * 3)
+        scene = pyrender.Scene(bg_color=list(clear_color), ambient_light=[frame.ambient] * 3)
         nodes: list[Any] = []
         for obj in frame.objects:
             nodes.append(node(len(nodes), mesh=self._pyrender_mesh(obj, catalog), matrix=_model_matrix(obj)))
             scene.add_node(nodes[-1])
         for k, light in enumerate(frame.lights):
-            scene.add_node(node(len(nodes) + k, matrix=np.asarray(light.light_to_world),
-                                light=pyrender.DirectionalLight(color=list(light.color), intensity=light.intensity)))
+            scene.add_node(node(len(nodes) + k, matrix=np.asarray(light.light_to_world), light=self._light(light)))
         cam = frame.camera
         K = np.asarray(cam.K)
         # pyrender puts pixel centres at half-integers; ours are at integers, hence the + 0.5.
@@ -204,6 +212,17 @@ class PyrenderBackend:
         scene.add_node(node(len(nodes) + len(frame.lights), camera=camera,
                             matrix=opengl_from_opencv_pose(camera_to_world)))
         return scene, nodes
+
+    def _light(self, light: LightDescription) -> Any:
+        pyrender = self._pyrender
+        color = list(light.color)
+        if light.kind == "directional":
+            return pyrender.DirectionalLight(color=color, intensity=light.intensity)
+        if light.kind == "point":
+            return pyrender.PointLight(color=color, intensity=light.intensity)
+        outer = np.deg2rad(light.spot_angle_deg)
+        return pyrender.SpotLight(color=color, intensity=light.intensity, innerConeAngle=0.75 * outer,
+                                  outerConeAngle=outer)
 
     def _pyrender_mesh(self, obj: ObjectDescription, catalog: AssetCatalog) -> Any:
         pyrender = self._pyrender
@@ -220,8 +239,7 @@ class PyrenderBackend:
         if material.texture is not None and "uv" in arrays:
             texture = self._textures.get(material.texture)
             if texture is None:
-                grey = make_texture(material.texture)
-                texture = pyrender.Texture(source=np.repeat(grey[..., None], 3, axis=2), source_channels="RGB")
+                texture = pyrender.Texture(source=texture_rgb(material.texture), source_channels="RGB")
                 self._textures[material.texture] = texture
         pbr = pyrender.MetallicRoughnessMaterial(
             baseColorFactor=list(material.base_color), metallicFactor=material.metallic,
@@ -231,6 +249,15 @@ class PyrenderBackend:
                                        texcoord_0=arrays.get("uv"), indices=arrays["indices"],
                                        material=pbr)
         return pyrender.Mesh(primitives=[primitive])
+
+
+def _box_projected_uv(mesh: trimesh.Trimesh) -> NDArray[np.float64]:
+    """Texture coordinates for meshes without any: each vertex projected along the axis its normal
+    points most along (a box projection), 10 texture repeats per metre."""
+    axis = np.argmax(np.abs(mesh.vertex_normals), axis=1)
+    others = np.array([[1, 2], [0, 2], [0, 1]])[axis]
+    rows = np.arange(len(mesh.vertices))
+    return np.stack([mesh.vertices[rows, others[:, 0]], mesh.vertices[rows, others[:, 1]]], axis=1) * 10.0
 
 
 def _destroy_egl_context_only(platform: Any) -> None:
@@ -252,8 +279,9 @@ def _read_color_only(impl: Any, scene: Any, flags: int) -> NDArray[np.uint8]:
     gl.glBindFramebuffer(gl.GL_DRAW_FRAMEBUFFER, impl._main_fb)
     gl.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, gl.GL_COLOR_BUFFER_BIT, gl.GL_LINEAR)
     gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, impl._main_fb)
-    data = gl.glReadPixels(0, 0, width, height, gl.GL_RGB, gl.GL_UNSIGNED_BYTE)
-    return np.ascontiguousarray(np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)[::-1])
+    channels, layout = (4, gl.GL_RGBA) if flags & 2048 else (3, gl.GL_RGB)  # 2048: RenderFlags.RGBA
+    data = gl.glReadPixels(0, 0, width, height, layout, gl.GL_UNSIGNED_BYTE)
+    return np.ascontiguousarray(np.frombuffer(data, dtype=np.uint8).reshape(height, width, channels)[::-1])
 
 
 def _model_matrix(obj: ObjectDescription) -> NDArray[np.float64]:
@@ -268,7 +296,7 @@ def _shading_arrays(mesh: trimesh.Trimesh) -> dict[str, NDArray[Any]]:
         shaded = mesh  # keep the UV layout as it is
     else:
         shaded = mesh.smooth_shaded
-        uv = None
+        uv = _box_projected_uv(shaded)
     arrays = {
         "positions": np.asarray(shaded.vertices, dtype=np.float32),
         "normals": np.asarray(shaded.vertex_normals, dtype=np.float32),

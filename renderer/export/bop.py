@@ -42,7 +42,7 @@ class BopModel:
 
 def model_table(dataset: Dataset) -> dict[tuple[str, float], BopModel]:
     """{(asset_id, scale): model}, obj_ids 1.. in sorted (asset_id, scale) order."""
-    keys = sorted({(o.asset_id, o.scale) for i in range(len(dataset)) for o in dataset[i].description.objects})
+    keys = sorted({(o.asset_id, o.scale) for i in range(len(dataset)) for o in dataset[i].description.labelled_objects})
     return {key: BopModel(n + 1, *key) for n, key in enumerate(keys)}
 
 
@@ -135,7 +135,7 @@ def _export_frame(frame: Frame, im_id: int, scene: _SceneFiles, models: dict[tup
     }
     gts, infos = [], []
     instance = frame.instance
-    for k, (obj, labels) in enumerate(zip(frame.description.objects, frame.objects, strict=True)):
+    for k, (obj, labels) in enumerate(zip(frame.description.labelled_objects, frame.objects, strict=True)):
         o2c = labels.object_to_camera
         gts.append({"cam_R_m2c": o2c[:3, :3].ravel().tolist(), "cam_t_m2c": (o2c[:3, 3] * 1000.0).tolist(),
                     "obj_id": models[(obj.asset_id, obj.scale)].obj_id})
