@@ -37,7 +37,7 @@ def _progress_bar(stream: object) -> Callable[[int, int], None] | None:
 def _generate(args: argparse.Namespace) -> int:
     from renderer.pipeline import generate
 
-    config = load_scene(args.scene)
+    config = load_scene(args.scene, args.set)
     if args.resume and not (Path(args.out) / "dataset.json").is_file():
         raise OutputError(f"{args.out}: --resume given but it holds no dataset to resume")
     summary = generate(config, args.out, frames=args.frames, seed=args.seed, workers=args.workers,
@@ -49,6 +49,26 @@ def _generate(args: argparse.Namespace) -> int:
         if name != "native":
             print(f"{name}: {_run_export(name, args.out, None)}")
     return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    import json
+
+    from renderer.pipeline import load_catalog
+    from renderer.sampling import sample_frame
+
+    config = load_scene(args.scene, args.set)
+    catalog = load_catalog(config)
+    for index in range(args.start, args.start + args.frames):
+        description = sample_frame(config, catalog, seed=args.seed, index=index).to_dict()
+        print(json.dumps(description, indent=args.indent or None))
+    return 0
+
+
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        help="override a scene-file value (YAML), e.g. --set camera.fov_deg=60 "
+                             "--set 'lights.count=[1, 2]'; repeatable")
 
 
 def _run_export(name: str, root: str, out: str | None) -> str:
@@ -151,7 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="warn about and leave out unreadable meshes instead of stopping")
     gen.add_argument("--formats", type=_formats, default=["native"],
                      help="native plus exports written after the run, e.g. native,coco,bop (default native)")
+    _add_set(gen)
     gen.set_defaults(run=_generate)
+
+    sample = sub.add_parser("sample", help="print frame descriptions (JSON) without rendering")
+    sample.add_argument("scene", help="scene file (YAML)")
+    sample.add_argument("--frames", type=_non_negative, default=3, help="number of frames (default 3)")
+    sample.add_argument("--start", type=_non_negative, default=0, help="first frame index (default 0)")
+    sample.add_argument("--seed", type=_non_negative, default=0, help="dataset seed (default 0)")
+    sample.add_argument("--indent", type=_non_negative, default=1,
+                        help="JSON indent (default 1; 0 = one line per frame)")
+    _add_set(sample)
+    sample.set_defaults(run=_sample)
 
     export = sub.add_parser("export", help="convert a written dataset to COCO or BOP")
     export.add_argument("dataset", help="dataset folder written by renderer generate")

@@ -415,6 +415,7 @@ def scene_from_dict(data: Any, source: str = "<memory>") -> SceneConfig:
         raise ConfigError(f"{source}: {exc.path}: {exc.message}") from None
     config = dataclasses.replace(config, source=source)
     _check_asset_sources(config)
+    _check_image_folders(config)
     return config
 
 
@@ -549,6 +550,35 @@ def _check_asset_sources(config: SceneConfig) -> None:
             raise ConfigError(
                 f"{config.source}: objects.assets[{i}].path: {source.path!r} matches no mesh file"
             )
+
+
+def _check_image_folders(config: SceneConfig) -> None:
+    """Folders of images the scene may draw from must hold images: fail early, naming the key."""
+    needed = []
+    m = config.materials
+    if m.texture_probability > 0 and "image" in m.textures.params:
+        needed.append(("materials.texture_images", m.texture_images))
+    if "images" in config.background.kind.params:
+        needed.append(("background.images", config.background.images))
+    for key, folder in needed:
+        if not resolve_image_files(config.base_dir, folder):
+            raise ConfigError(f"{config.source}: {key}: {folder!r} holds no image files "
+                              f"({', '.join(IMAGE_SUFFIXES)})")
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def resolve_image_files(base_dir: Path, folder: str) -> list[Path]:
+    """Image files in a folder (searched recursively; relative to base_dir), sorted for determinism."""
+    if not folder:
+        return []
+    path = Path(os.path.expanduser(folder))
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.is_dir():
+        return []
+    return sorted(p.resolve() for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 MESH_SUFFIXES = (".obj", ".ply", ".stl", ".glb", ".gltf", ".off")

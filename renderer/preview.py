@@ -141,14 +141,15 @@ def frame_row(frame: Frame, scale: float = 1.0) -> Image:
     if scale != 1.0:
         panels = {k: np.asarray(cv2.resize(v, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), dtype=np.uint8)
                   for k, v in panels.items()}
-    titles = {"rgb": "rgb, boxes, landmarks (dot: visible, ring: occluded)", "depth": "depth",
+    titles = {"rgb": "rgb, boxes, landmarks", "depth": "depth",
               "normals": "normals (camera frame)", "instances": "instances"}
     for name, panel in panels.items():
         _text(panel, titles[name], (5, 14), 0.4)
     row = np.concatenate([panels[name] for name in PANELS], axis=1)
     caption = np.full((LABEL_HEIGHT, row.shape[1], 3), 32, dtype=np.uint8)
     visible = sum(1 for o in frame.objects if o.visible_pixels > 0)
-    _text(caption, f"frame {frame.index}: {len(frame.objects)} objects, {visible} visible", (6, LABEL_HEIGHT - 7))
+    _text(caption, f"frame {frame.index}: {len(frame.objects)} objects, {visible} visible    "
+                   "landmarks: dot visible, ring occluded", (6, LABEL_HEIGHT - 7))
     return np.concatenate([caption, row], axis=0)
 
 

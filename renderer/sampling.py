@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from renderer.assets import TABLE_CATEGORY, TRAY_CATEGORY, Asset, AssetCatalog
-from renderer.config import TEXTURE_KINDS, SceneConfig
+from renderer.config import TEXTURE_KINDS, SceneConfig, resolve_image_files
 from renderer.distributions import Distribution
 from renderer.geometry import (
     intrinsics_from_fov,
@@ -41,7 +41,6 @@ from renderer.scene import (
 from renderer.seeding import frame_rng
 
 PLACEMENT_TRIES = 200
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 TRAY_WALL = 0.01  # metres
 
 
@@ -265,11 +264,7 @@ def _hsv_from(rng: np.random.Generator, hue: Distribution, saturation: Distribut
 
 def image_files(config: SceneConfig, folder: str) -> list[Path]:
     """Image files in a folder named by a scene file (relative to it), sorted for determinism."""
-    path = Path(folder).expanduser()
-    if not path.is_absolute():
-        path = config.base_dir / path
-    return sorted(p.resolve() for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if path.is_dir() \
-        else []
+    return resolve_image_files(config.base_dir, folder)
 
 
 def _object_material(config: SceneConfig, rng: np.random.Generator, catalog: AssetCatalog,
