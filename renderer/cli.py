@@ -40,7 +40,7 @@ def _generate(args: argparse.Namespace) -> int:
     config = load_scene(args.scene, args.set)
     if args.resume and not (Path(args.out) / "dataset.json").is_file():
         raise OutputError(f"{args.out}: --resume given but it holds no dataset to resume")
-    summary = generate(config, args.out, frames=args.frames, seed=args.seed, workers=args.workers,
+    summary = generate(config, args.out, frames=args.frames, seed=args.seed, start=args.start, workers=args.workers,
                        executor=args.backend, ray_address=args.address, skip_bad_assets=args.skip_bad_assets,
                        progress=_progress_bar(sys.stderr),
                        warn=lambda message: print(f"renderer: warning: {message}", file=sys.stderr))
@@ -160,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, help="output folder (created; a run into it again resumes)")
     gen.add_argument("--frames", type=_non_negative, default=10, help="number of frames (default 10)")
     gen.add_argument("--seed", type=_non_negative, default=0, help="dataset seed (default 0)")
+    gen.add_argument("--start", type=_non_negative, default=0,
+                     help="first frame index (default 0): --start 40 --frames 10 makes frames 40..49")
     gen.add_argument("--workers", type=_positive, default=1,
                      help="local worker processes, each with its own GL context (default 1)")
     gen.add_argument("--backend", choices=("local", "ray"), default="local",

@@ -82,18 +82,18 @@ def load_catalog(config: SceneConfig, skip_bad_assets: bool = False,
     return catalog
 
 
-def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, seed: int,
+def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, seed: int, start: int = 0,
              workers: int = 1, executor: Literal["local", "ray"] = "local", ray_address: str | None = None,
              skip_bad_assets: bool = False, progress: Progress | None = None,
              warn: Callable[[str], None] | None = None,
              backend: PyrenderBackend | None = None) -> GenerationSummary:
-    """Write frames 0..frames-1 of (config, seed) to ``out``; frames already complete are kept.
+    """Write frames start .. start+frames-1 of (config, seed) to ``out``; frames already complete are kept.
 
     Everything that can fail on bad input (scene, meshes, GL context, output folder) is checked before
     the first file is written. ``backend`` reuses a GL context in this process (workers=1 only).
     """
-    if frames < 0:
-        raise ValueError(f"frames must be >= 0, got {frames}")
+    if frames < 0 or start < 0:
+        raise ValueError(f"frames and start must be >= 0, got {frames} and {start}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     catalog = load_catalog(config, skip_bad_assets, warn)
@@ -109,7 +109,7 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         prepare_dataset(out, dataset_header(config, seed, catalog), meshes)
         writer = DatasetWriter(out)
         done = writer.completed()
-        todo = [i for i in range(frames) if i not in done]
+        todo = [i for i in range(start, start + frames) if i not in done]
         start = time.perf_counter()
         if not todo:
             written = 0

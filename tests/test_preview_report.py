@@ -49,7 +49,8 @@ def test_instances_panel_tints_masks_and_leaves_background(tabletop_dataset: Pat
             continue
         before = np.median(np.abs(rgb[inside].astype(int) - colors[obj.instance_id]).sum(-1))
         after = np.median(np.abs(panel[inside].astype(int) - colors[obj.instance_id]).sum(-1))
-        assert after < 0.6 * before + 2, (obj.category, inside.sum())  # 1 - OVERLAY_ALPHA = 0.45 of the way left; labels are few pixels
+        # 1 - OVERLAY_ALPHA = 0.45 of the way is left
+        assert after < 0.6 * before + 2, (obj.category, inside.sum())
 
 
 def test_rgb_panel_draws_boxes_and_landmarks(tabletop_dataset: Path) -> None:
