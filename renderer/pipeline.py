@@ -1,6 +1,6 @@
 """Run the stages over a dataset's frames: sample -> render -> label -> write.
 
-Frames are independent (frame i draws only from frame_rng(seed, i)) and written atomically, so any
+Frames are independent (frame i draws only from streams seeded by (seed, i)) and written atomically, so any
 split of the frame indices over workers gives the same files. Three ways to run them:
 
 - in this process (``workers=1``), with a writer thread overlapping encoding and rendering;
@@ -110,7 +110,7 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         writer = DatasetWriter(out)
         done = writer.completed()
         todo = [i for i in range(start, start + frames) if i not in done]
-        start = time.perf_counter()
+        began = time.perf_counter()
         if not todo:
             written = 0
         elif executor == "ray":
@@ -122,7 +122,7 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         else:
             assert backend is not None
             written = render_frames(config, catalog, backend, writer, seed, todo, progress)
-        seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - began
     finally:
         if own_backend and backend is not None:
             backend.close()

@@ -1,8 +1,9 @@
 """(config, seed, frame index) -> frame description. Pure data, no OpenGL.
 
-Every draw comes from ``frame_rng(seed, index)`` in a fixed order, so frame i is the same whether it is
-made alone, in a long run, or by any worker. Order: support (table, tray), objects, distractors,
-lights, ambient, camera, background, sensor.
+Every draw comes from streams seeded by (seed, index) (renderer.seeding), so frame i is the same whether
+it is made alone, in a long run, or by any worker. Each randomizer (supports, objects, distractors,
+placement, lights, camera, background, sensor) has its own stream: changing one leaves the others'
+draws untouched.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from renderer.scene import (
     TextureDescription,
     as_matrix,
 )
-from renderer.seeding import frame_rng
+from renderer.seeding import randomizer_rng
 
 PLACEMENT_TRIES = 200
 TRAY_WALL = 0.01  # metres
@@ -46,16 +47,22 @@ TRAY_WALL = 0.01  # metres
 
 def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index: int) -> FrameDescription:
     """The description of frame ``index`` of the dataset made with ``seed``."""
-    rng = frame_rng(seed, index)
+    def stream(name: str) -> np.random.Generator:
+        return randomizer_rng(seed, index, name)
+
     supports: list[ObjectDescription] = []
+    support_rng = stream("supports")
     if config.table.enabled:
-        supports.append(_table(config, catalog, rng, instance_id=1))
+        supports.append(_table(config, catalog, support_rng, instance_id=1))
     physics = config.objects.placement == "physics"
     if physics and config.objects.physics.container == "tray":
-        supports.append(_tray(config, catalog, rng, instance_id=len(supports) + 1))
-    drafts = _drafts(config, catalog, rng, catalog.assets, config.objects.count)
-    distractor_drafts = _drafts(config, catalog, rng, catalog.distractors, config.distractors.count)
-    placed = _place(config, catalog, rng, drafts + distractor_drafts)
+        supports.append(_tray(config, catalog, support_rng, instance_id=len(supports) + 1))
+    drafts = _drafts(config, catalog, stream("objects"), catalog.assets, config.objects.count)
+    distractor_drafts = _drafts(config, catalog, stream("distractors"), catalog.distractors, config.distractors.count)
+    placement_rng = stream("placement")
+    # Place in a random order, so that when space runs out distractors are not always the ones left out.
+    order = placement_rng.permutation(len(drafts) + len(distractor_drafts))
+    placed = _place(config, catalog, placement_rng, [(drafts + distractor_drafts)[k] for k in order])
     objects = list(supports)
     labelled_distractors = config.distractors.labelled
     for draft, pose in placed:
@@ -66,11 +73,12 @@ def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index
             instance_id=instance_id, asset_id=draft.asset.asset_id, category=draft.asset.category,
             category_id=category_id, mesh=draft.asset.source, scale=draft.scale,
             object_to_world=as_matrix(pose), material=draft.material))
-    lights = _lights(config, rng)
-    ambient = float(config.lights.ambient.sample(rng))
-    camera = _camera(config, rng)
-    background = _background(config, rng)
-    sensor = _sensor(config, rng)
+    light_rng = stream("lights")
+    lights = _lights(config, light_rng)
+    ambient = float(config.lights.ambient.sample(light_rng))
+    camera = _camera(config, stream("camera"))
+    background = _background(config, stream("background"))
+    sensor = _sensor(config, stream("sensor"))
     return FrameDescription(index=index, seed=seed, camera=camera, objects=tuple(objects), lights=tuple(lights),
                             ambient=ambient, background=background, sensor=sensor)
 

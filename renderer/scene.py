@@ -143,7 +143,7 @@ class CameraDescription:
 
 @dataclass(frozen=True)
 class FrameDescription:
-    """All that is needed to render one frame, drawn from frame_rng(seed, index)."""
+    """All that is needed to render one frame, drawn from the streams of (seed, index) (renderer.seeding)."""
 
     index: int
     seed: int

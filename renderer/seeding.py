@@ -1,4 +1,9 @@
-"""Per-frame random streams: frame i draws only from frame_rng(seed, i)."""
+"""Per-frame random streams: frame i draws only from streams seeded by (seed, i).
+
+Within a frame, each randomizer has its own stream (``randomizer_rng``), so switching one randomizer
+on or off, or widening its range, leaves every other draw of the frame as it was: two datasets that
+differ in one randomizer show the same objects from the same cameras, frame by frame.
+"""
 
 from __future__ import annotations
 
@@ -14,3 +19,15 @@ def frame_rng(seed: int, index: int) -> np.random.Generator:
     if seed < 0 or index < 0:
         raise ValueError(f"seed ({seed}) and frame index ({index}) must be >= 0")
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
+
+
+RANDOMIZERS = ("supports", "objects", "distractors", "placement", "lights", "camera", "background", "sensor")
+
+
+def randomizer_rng(seed: int, index: int, randomizer: str) -> np.random.Generator:
+    """The stream of one randomizer in one frame: ``SeedSequence(seed, spawn_key=(index, k))``, k its
+    position in RANDOMIZERS (fixed, so datasets stay reproducible as randomizers are added at the end)."""
+    if seed < 0 or index < 0:
+        raise ValueError(f"seed ({seed}) and frame index ({index}) must be >= 0")
+    k = RANDOMIZERS.index(randomizer)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index, k)))
