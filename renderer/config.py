@@ -387,6 +387,11 @@ def apply_override(data: Any, setting: str, source: str = "<memory>") -> Any:
         else:
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {key_path}: {_join_parts(parts[:depth])} is not a mapping")
+            if depth == 0 and part == "background" and isinstance(node.get(part), list):
+                try:  # the short form [r, g, b], spelled out so that its keys can be set
+                    node[part] = _background_from_rgb(node[part], part)
+                except _KeyPathError as exc:
+                    raise ConfigError(f"{source}: {exc.path}: {exc.message}") from None
             node = node.setdefault(part, {})
     last = parts[-1]
     if isinstance(last, int):

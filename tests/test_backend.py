@@ -70,9 +70,10 @@ def test_camera_above_a_table_top(backend: PyrenderBackend, height_m: float) -> 
     assert buffers.rgb.shape == (HEIGHT, WIDTH, 3) and buffers.rgb[inside].mean() > buffers.rgb[~inside].mean()
 
 
-def test_composited_colour_equals_pyrenders_own_colour(backend: PyrenderBackend) -> None:
-    """Our colour-only read over transparent black, composited on the background, against pyrender's own
-    render with the background as clear colour: equal but for 8-bit rounding at antialiased edges."""
+def test_colour_read_and_compositing_equal_pyrenders_own_colour(backend: PyrenderBackend) -> None:
+    """Our colour-only read equals pyrender's own colour; the image over transparent black, composited
+    on the background, equals it but for 8-bit rounding at antialiased edges."""
+    from renderer.backgrounds import background_image, composite
     from renderer.sampling import sample_frame
 
     config = scene_from_dict({"image": {"width": WIDTH, "height": HEIGHT},
@@ -81,7 +82,9 @@ def test_composited_colour_equals_pyrenders_own_colour(backend: PyrenderBackend)
     catalog = AssetCatalog(config)
     frame = sample_frame(config, catalog, seed=0, index=0)
     colour, depth = backend.render_pyrender_rgb_depth(frame, catalog)
-    ours = backend.render_rgb(frame, catalog).astype(int)
+    np.testing.assert_array_equal(backend.render_rgb(frame, catalog), colour)
+    background = background_image(frame.background, WIDTH, HEIGHT)
+    ours = composite(backend.render_rgba(frame, catalog), background).astype(int)
     difference = np.abs(ours - colour.astype(int))
     assert difference.max() <= 2 and np.mean(difference.max(axis=-1) == 0) > 0.97
     assert depth.max() > 0

@@ -315,3 +315,35 @@ def test_experiment_script_sees_the_lighting_randomizer(tmp_path: Path) -> None:
     # same objects from the same cameras: the geometry statistics do not move
     assert fixed["objects_per_frame"] == random["objects_per_frame"]
     assert fixed["visible_fraction_histogram"] == random["visible_fraction_histogram"]
+
+
+def test_intrinsics_backgrounds_and_image_textures(tmp_path: Path) -> None:
+    size = ["image.width=96", "image.height=72"]
+    config = load_scene(SCENES / "tabletop.yaml", size + ["camera.intrinsics={fx: 80, fy: 90, cx: 40.5, cy: 30}"])
+    catalog = AssetCatalog(config)
+    frame = sample_frame(config, catalog, seed=0, index=0)
+    np.testing.assert_array_equal(np.asarray(frame.camera.K), [[80, 0, 40.5], [0, 90, 30], [0, 0, 1]])
+
+    textured = load_scene(SCENES / "tabletop.yaml", size + [
+        "materials.texture_probability=1", "materials.textures=image",
+        "materials.texture_images=../assets/backgrounds", "background.kind=gradient",
+        "background.value=[0.1, 0.9]"])
+    frame = sample_frame(textured, AssetCatalog(textured), seed=0, index=0)
+    assert all(o.material.texture.kind == "image" for o in frame.objects[1:])
+    generate(textured, tmp_path / "g", frames=1, seed=0)
+    rendered = Dataset(tmp_path / "g")[0]
+    top, bottom = np.array(frame.background.colors) * 255
+    column = rendered.rgb[:, :, :].astype(float)
+    empty = rendered.depth == 0
+    rows = np.nonzero(empty.any(axis=1))[0]
+    assert len(rows) > 5
+    first, last = rows[0], rows[-1]  # background rows run from the top colour towards the bottom one
+    t = np.array([first, last]) / (rendered.depth.shape[0] - 1)
+    expected = (1 - t)[:, None] * top + t[:, None] * bottom
+    got = np.array([column[r][empty[r]].mean(axis=0) for r in (first, last)])
+    np.testing.assert_allclose(got, expected, atol=2.0)
+
+    texture_bg = load_scene(SCENES / "tabletop.yaml", size + ["background.kind=texture", "table.enabled=false",
+                                                              "objects.count=0"])
+    generate(texture_bg, tmp_path / "t", frames=1, seed=0)
+    assert Dataset(tmp_path / "t")[0].rgb.reshape(-1, 3).std(axis=0).max() > 5  # a pattern, not a flat fill

@@ -146,22 +146,38 @@ class PyrenderBackend:
     def render_rgb(self, frame: FrameDescription, catalog: AssetCatalog) -> NDArray[np.uint8]:
         """pyrender's antialiased colour image over the frame's background (before sensor effects).
 
+        A solid background is pyrender's clear colour. Any other (gradient, texture, image) goes under
+        the image rendered over transparent black (render_rgba): multisample resolving leaves colour
+        premultiplied by coverage, so compositing blends antialiased edges as a clear colour would.
+        """
+        background = frame.background
+        if background.kind == "solid":
+            return self._render_color(frame, catalog, (*background.colors[0], 1.0), rgba=False)
+        return composite(self.render_rgba(frame, catalog), background_image(background, self.width, self.height))
+
+    def render_rgba(self, frame: FrameDescription, catalog: AssetCatalog) -> NDArray[np.uint8]:
+        """The colour image over transparent black, (H, W, 4): colour premultiplied by coverage (alpha)."""
+        return self._render_color(frame, catalog, (0.0, 0.0, 0.0, 0.0), rgba=True)
+
+    def _render_color(self, frame: FrameDescription, catalog: AssetCatalog, clear_color: tuple[float, ...],
+                      rgba: bool) -> NDArray[np.uint8]:
+        """pyrender's colour pass, read without its depth read-back.
+
         pyrender always reads back and linearises its (multisample) depth, which our labels never
         use; for this call its framebuffer read is replaced by a colour-only one (pyrender is pinned
-        to 0.1.45, whose framebuffer attributes this relies on). The scene is drawn over transparent
-        black, so the resolved colour is premultiplied by coverage and any background (gradient,
-        texture, image) goes under antialiased edges exactly as a solid clear colour would.
+        to 0.1.45, whose framebuffer attributes this relies on).
         """
         self._check_size(frame)
-        scene, _ = self.pyrender_scene(frame, catalog)
+        scene, _ = self.pyrender_scene(frame, catalog, clear_color=clear_color)
         impl = self._renderer._renderer
         impl._read_main_framebuffer = functools.partial(_read_color_only, impl)
         flags = self._pyrender.RenderFlags
+        # pyrender sizes shadow maps by the scene's extent, which an empty scene does not have
+        shadows = flags.SHADOWS_DIRECTIONAL | flags.SHADOWS_SPOT if frame.objects else flags.NONE
         try:
-            rgba = self._renderer.render(scene, flags=flags.SHADOWS_DIRECTIONAL | flags.SHADOWS_SPOT | flags.RGBA)
+            return self._renderer.render(scene, flags=shadows | (flags.RGBA if rgba else flags.NONE))
         finally:
             del impl._read_main_framebuffer
-        return composite(rgba, background_image(frame.background, self.width, self.height))
 
     def render_amodal_masks(self, frame: FrameDescription, meshes: MeshLookup) -> NDArray[np.bool_]:
         """(N, H, W) bool: the pixel centres each of the frame's N labelled objects covers drawn alone."""
