@@ -183,6 +183,17 @@ def resting_rotation(config: SceneConfig, catalog: AssetCatalog, rng: np.random.
     return poses.rotations[int(rng.choice(len(poses.probabilities), p=poses.probabilities))]
 
 
+def first_free(candidates: NDArray[np.float64], radius: float, centers: list[NDArray[np.float64]],
+               radii: list[float], gap: float) -> NDArray[np.float64] | None:
+    """The first candidate centre whose disc or ball of ``radius`` keeps ``gap`` from every placed one."""
+    if not centers:
+        return candidates[0]
+    reach = np.array(radii) + radius + gap
+    distances = np.linalg.norm(candidates[:, None, :] - np.array(centers)[None, :, :], axis=2)
+    free = np.flatnonzero(np.all(distances >= reach[None, :], axis=1))
+    return candidates[free[0]] if len(free) else None
+
+
 def _place_on_surface(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator,
                       drafts: list[_Draft]) -> list[tuple[_Draft, NDArray[np.float64]]]:
     """Resting on z = 0 with a random yaw, the disks covering their footprints apart by min_gap."""
@@ -199,16 +210,9 @@ def _place_on_surface(config: SceneConfig, catalog: AssetCatalog, rng: np.random
         room = half - radius
         if np.any(room <= 0):
             continue
-        candidates = candidates * room
-        if centers:
-            reach = np.array(radii) + radius + config.objects.min_gap
-            distances = np.linalg.norm(candidates[:, None, :] - np.array(centers)[None, :, :], axis=2)
-            free = np.flatnonzero(np.all(distances >= reach[None, :], axis=1))
-        else:
-            free = np.arange(len(candidates))
-        if len(free) == 0:
+        spot = first_free(candidates * room, radius, centers, radii, config.objects.min_gap)
+        if spot is None:
             continue  # the table is full: fewer objects rather than overlapping ones
-        spot = candidates[free[0]]
         centers.append(spot)
         radii.append(radius)
         turn = rotation_z(yaw)
@@ -238,15 +242,9 @@ def _place_in_air(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Gen
         candidates = low + rng.random((PLACEMENT_TRIES, 3)) * (high - low)
         sphere_center, sphere_radius = catalog.bounding_sphere(draft.asset.source)
         radius = sphere_radius * draft.scale
-        if centers:
-            reach = np.array(radii) + radius + config.objects.min_gap
-            distances = np.linalg.norm(candidates[:, None, :] - np.array(centers)[None, :, :], axis=2)
-            free = np.flatnonzero(np.all(distances >= reach[None, :], axis=1))
-        else:
-            free = np.arange(len(candidates))
-        if len(free) == 0:
+        spot = first_free(candidates, radius, centers, radii, config.objects.min_gap)
+        if spot is None:
             continue
-        spot = candidates[free[0]]
         centers.append(spot)
         radii.append(radius)
         pose = np.eye(4)
