@@ -25,7 +25,8 @@ DENSITY = 500.0  # kg/m^3; only ratios matter for a pile
 LOST_BELOW = -0.05  # metres: objects that fell off the support are left out
 
 
-def _pybullet() -> Any:
+def require_pybullet() -> Any:
+    """The pybullet module, or a ConfigError saying which extra to install."""
     try:
         import pybullet
     except ImportError:
@@ -63,7 +64,7 @@ def drop_and_settle(config: SceneConfig, catalog: AssetCatalog, rng: np.random.G
     """Object poses (4x4, object_to_world of the scaled mesh) after the drafts fell and settled."""
     from renderer.sampling import resting_rotation
 
-    p = _pybullet()
+    p = require_pybullet()
     physics = config.objects.physics
     client = p.connect(p.DIRECT)
     try:

@@ -97,6 +97,10 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     catalog = load_catalog(config, skip_bad_assets, warn)
+    if config.objects.placement == "physics":
+        from renderer.physics import require_pybullet
+
+        require_pybullet()  # before anything is written
     own_backend = backend is None and executor == "local"
     if own_backend:  # also proves a GL context can be made before anything is written
         from renderer.backends.pyrender_backend import PyrenderBackend

@@ -347,3 +347,15 @@ def test_intrinsics_backgrounds_and_image_textures(tmp_path: Path) -> None:
                                                               "objects.count=0"])
     generate(texture_bg, tmp_path / "t", frames=1, seed=0)
     assert Dataset(tmp_path / "t")[0].rgb.reshape(-1, 3).std(axis=0).max() > 5  # a pattern, not a flat fill
+
+
+def test_physics_without_pybullet_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['pybullet'] = None\n"  # as if the physics extra were not installed
+            "from renderer.cli import main; sys.exit(main(sys.argv[1:]))")
+    out = tmp_path / "bins"
+    result = subprocess.run([sys.executable, "-c", code, "generate", str(SCENES / "bin_picking.yaml"),
+                             "--out", str(out), "--frames", "1"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "renderer: error: objects.placement: physics needs pybullet: pip install 'renderer[physics]'"]
+    assert not out.exists()
