@@ -208,7 +208,7 @@ def tray_mesh(extents: tuple[float, float, float], wall: float) -> trimesh.Trime
             (0, sign * (y - wall) / 2, wall + (height - wall) / 2)))
         parts.append(box_mesh((wall, y - 2 * wall, height - wall)).apply_translation(
             (sign * (x - wall) / 2, 0, wall + (height - wall) / 2)))
-    mesh = trimesh.Trimesh(*_stacked(parts), process=False)
+    mesh = stack_meshes(parts)
     uv = mesh.vertices[:, :2] / np.asarray((x, y)) + 0.5
     mesh.visual = trimesh.visual.TextureVisuals(uv=uv)
     return mesh
@@ -223,11 +223,11 @@ def box_mesh(extents: tuple[float, float, float]) -> trimesh.Trimesh:
     return mesh
 
 
-def _stacked(parts: list[trimesh.Trimesh]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Vertices and faces of several meshes as one (faces re-indexed)."""
+def stack_meshes(parts: list[trimesh.Trimesh]) -> trimesh.Trimesh:
+    """Several meshes as one, geometry only, faces re-indexed and nothing merged or dropped."""
     offsets = np.cumsum([0] + [len(p.vertices) for p in parts[:-1]])
-    return (np.vstack([p.vertices for p in parts]),
-            np.vstack([p.faces + o for p, o in zip(parts, offsets, strict=True)]))
+    return trimesh.Trimesh(np.vstack([p.vertices for p in parts]),
+                           np.vstack([p.faces + o for p, o in zip(parts, offsets, strict=True)]), process=False)
 
 
 def load_mesh(source: MeshSource) -> trimesh.Trimesh:

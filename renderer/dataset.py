@@ -15,6 +15,7 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
+from renderer.assets import stack_meshes
 from renderer.labels import LandmarkLabels, ObjectLabels
 from renderer.scene import FrameDescription, MeshSource
 from renderer.writers import FORMAT_NAME, frame_name
@@ -105,10 +106,7 @@ class Frame:
             else:
                 distractors.append(mesh)
         if distractors:
-            offsets = np.cumsum([0] + [len(m.vertices) for m in distractors[:-1]])
-            meshes[0] = trimesh.Trimesh(np.vstack([m.vertices for m in distractors]),
-                                        np.vstack([m.faces + o for m, o in zip(distractors, offsets, strict=True)]),
-                                        process=False)
+            meshes[0] = stack_meshes(distractors)
         return meshes
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import colorsys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import trimesh
@@ -65,9 +64,11 @@ def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index
     placed = _place(config, catalog, placement_rng, [(drafts + distractor_drafts)[k] for k in order])
     objects = list(supports)
     labelled_distractors = config.distractors.labelled
+    next_id = len(supports) + 1
     for draft, pose in placed:
         labelled = not draft.distractor or labelled_distractors
-        instance_id = len([o for o in objects if o.labelled]) + 1 if labelled else 0
+        instance_id = next_id if labelled else 0
+        next_id += labelled
         category_id = catalog.categories[draft.asset.category] if labelled else 0
         objects.append(ObjectDescription(
             instance_id=instance_id, asset_id=draft.asset.asset_id, category=draft.asset.category,
@@ -268,11 +269,6 @@ def _hsv_from(rng: np.random.Generator, hue: Distribution, saturation: Distribut
     return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
 
 
-def image_files(config: SceneConfig, folder: str) -> list[Path]:
-    """Image files in a folder named by a scene file (relative to it), sorted for determinism."""
-    return resolve_image_files(config.base_dir, folder)
-
-
 def _object_material(config: SceneConfig, rng: np.random.Generator, catalog: AssetCatalog,
                      asset: Asset) -> MaterialDescription:
     m = config.materials
@@ -283,7 +279,7 @@ def _object_material(config: SceneConfig, rng: np.random.Generator, catalog: Ass
     if m.texture_probability > 0 and rng.random() < m.texture_probability:
         kind = m.textures.sample(rng)
         if kind == "image":
-            images = image_files(config, m.texture_images)
+            images = resolve_image_files(config.base_dir, m.texture_images)
             texture = TextureDescription(kind="image", seed=0, size=512,
                                          path=str(images[int(rng.integers(len(images)))]))
             color = (1.0, 1.0, 1.0)  # show the image's own colours
@@ -391,7 +387,7 @@ def _background(config: SceneConfig, rng: np.random.Generator) -> BackgroundDesc
         texture = TextureDescription(kind=TEXTURE_KINDS[int(rng.integers(len(TEXTURE_KINDS)))],  # type: ignore[arg-type]
                                      seed=int(rng.integers(0, 64)), size=512)
         return BackgroundDescription("texture", (first,), texture=texture)
-    images = image_files(config, bg.images)
+    images = resolve_image_files(config.base_dir, bg.images)
     return BackgroundDescription("image", (first,), path=str(images[int(rng.integers(len(images)))]))
 
 

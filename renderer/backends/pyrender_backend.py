@@ -186,7 +186,8 @@ class PyrenderBackend:
         labelled = frame.labelled_objects
         masks = np.zeros((len(labelled), self.height, self.width), dtype=bool)
         for k, obj in enumerate(labelled):
-            _, _, instance, _ = self._labels.render(dataclasses.replace(frame, objects=(obj,)), meshes)
+            _, _, instance, _ = self._labels.render(dataclasses.replace(frame, objects=(obj,)), meshes,
+                                                    count_alone=False)
             masks[k] = instance == obj.instance_id
         return masks
 
@@ -295,7 +296,9 @@ def _read_color_only(impl: Any, scene: Any, flags: int) -> NDArray[np.uint8]:
     gl.glBindFramebuffer(gl.GL_DRAW_FRAMEBUFFER, impl._main_fb)
     gl.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, gl.GL_COLOR_BUFFER_BIT, gl.GL_LINEAR)
     gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, impl._main_fb)
-    channels, layout = (4, gl.GL_RGBA) if flags & 2048 else (3, gl.GL_RGB)  # 2048: RenderFlags.RGBA
+    from pyrender import RenderFlags
+
+    channels, layout = (4, gl.GL_RGBA) if flags & RenderFlags.RGBA else (3, gl.GL_RGB)
     data = gl.glReadPixels(0, 0, width, height, layout, gl.GL_UNSIGNED_BYTE)
     return np.ascontiguousarray(np.frombuffer(data, dtype=np.uint8).reshape(height, width, channels)[::-1])
 
@@ -389,8 +392,9 @@ class _LabelPass:
         vao, _, count = self.meshes[source]
         return vao, count
 
-    def render(self, frame: FrameDescription, catalog: MeshLookup) -> tuple[
+    def render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool = True) -> tuple[
             NDArray[np.float32], NDArray[np.float32], NDArray[np.uint16], NDArray[np.int64]]:
+        """(normals, depth, instance, unoccluded pixel counts); the counts are empty unless count_alone."""
         gl = self.gl
         w, h = self.width, self.height
         cam = frame.camera
@@ -437,7 +441,7 @@ class _LabelPass:
         ids = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RED, gl.GL_FLOAT),
                             dtype=np.float32).reshape(h, w)
 
-        unoccluded = self._count_alone(draws)
+        unoccluded = self._count_alone(draws) if count_alone else np.zeros(0, dtype=np.int64)
 
         gl.glBindVertexArray(0)
         gl.glUseProgram(0)
