@@ -25,14 +25,3 @@ def background_image(background: BackgroundDescription, width: int, height: int)
         return (tiled[..., None] * colors[0]).astype(np.float32)
     image = load_image(background.path, width, height)
     return image.astype(np.float32) / 255.0
-
-
-def composite(rgba: NDArray[np.uint8], background: NDArray[np.float32]) -> NDArray[np.uint8]:
-    """Put an image rendered over transparent black (colour premultiplied by coverage, as multisample
-    resolving gives it) over a background: out = colour + (1 - alpha) * background."""
-    color = rgba[..., :3].astype(np.float32)
-    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-    out = color + (1.0 - alpha) * background * 255.0
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-
-

@@ -1,4 +1,4 @@
-"""What a backend returns for one frame: RGB plus label buffers sampled at pixel centres."""
+"""Named results of the render stages: the label pass's buffers, an engine's image, and the frame's whole set."""
 
 from __future__ import annotations
 
@@ -9,18 +9,48 @@ from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
-class RenderBuffers:
-    """Buffers of one frame, rows top to bottom (image order), H x W.
+class LabelBuffers:
+    """What the label pass gives for one frame, rows top to bottom (image order), H x W.
 
-    rgb: uint8 (H, W, 3), antialiased colour image.
     depth: float32 (H, W), metres along the optical axis (camera z) at the pixel centre; 0 = no surface.
     normals: float32 (H, W, 3), unit geometric (face) normals in the OpenCV camera frame, turned to face
         the camera; 0 = no surface.
     instance: uint16 (H, W), instance id of the surface at the pixel centre; 0 = background.
     unoccluded_pixels: int64 (N,), for the frame's N objects in order, the pixel centres each object
-        covers when rendered alone (nothing in front of it).
-    The label buffers come from one non-multisampled pass, so id, depth and normal at a pixel all
-    describe the same surface point: the one the ray through the pixel centre hits first.
+        covers when rendered alone (nothing in front of it); empty when not asked for.
+    All come from one non-multisampled pass, so id, depth and normal at a pixel describe the same
+    surface point: the one the ray through the pixel centre hits first.
+    """
+
+    depth: NDArray[np.float32]
+    normals: NDArray[np.float32]
+    instance: NDArray[np.uint16]
+    unoccluded_pixels: NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class EngineImage:
+    """What an engine gives for one frame: its colour image over transparent black, before the
+    background and sensor stages.
+
+    rgba: float32 (H, W, 4) in [0, 1]: display-encoded colour (linear radiance ** (1 / 2.2), clamped:
+        the transfer both engines share) premultiplied by alpha, the fraction of the pixel covered by
+        a surface (antialiased edges); where alpha < 1 the background shows through.
+    linear: float32 (H, W, 3) linear radiance premultiplied by alpha, before clamping, where the engine
+        has it (the path engine); None otherwise. For measurements (docs/engines.md), never written.
+    """
+
+    rgba: NDArray[np.float32]
+    linear: NDArray[np.float32] | None = None
+
+
+@dataclass(frozen=True)
+class RenderBuffers:
+    """Buffers of one frame, rows top to bottom (image order), H x W.
+
+    rgb: uint8 (H, W, 3), the engine's colour image over the background, sensor effects applied.
+    depth, normals, instance, unoccluded_pixels: the label pass's (LabelBuffers), whichever engine made
+    the RGB image.
     """
 
     rgb: NDArray[np.uint8]
@@ -28,3 +58,8 @@ class RenderBuffers:
     normals: NDArray[np.float32]
     instance: NDArray[np.uint16]
     unoccluded_pixels: NDArray[np.int64]
+
+    @staticmethod
+    def of(rgb: NDArray[np.uint8], labels: LabelBuffers) -> RenderBuffers:
+        return RenderBuffers(rgb=rgb, depth=labels.depth, normals=labels.normals, instance=labels.instance,
+                             unoccluded_pixels=labels.unoccluded_pixels)

@@ -41,7 +41,7 @@ def _generate(args: argparse.Namespace) -> int:
     if args.resume and not (Path(args.out) / "dataset.json").is_file():
         raise OutputError(f"{args.out}: --resume given but it holds no dataset to resume")
     summary = generate(config, args.out, frames=args.frames, seed=args.seed, start=args.start, workers=args.workers,
-                       executor=args.backend, ray_address=args.address, skip_bad_assets=args.skip_bad_assets,
+                       executor=args.executor, ray_address=args.address, skip_bad_assets=args.skip_bad_assets,
                        progress=_progress_bar(sys.stderr),
                        warn=lambda message: print(f"renderer: warning: {message}", file=sys.stderr))
     print(summary.line())
@@ -164,9 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="first frame index (default 0): --start 40 --frames 10 makes frames 40..49")
     gen.add_argument("--workers", type=_positive, default=1,
                      help="local worker processes, each with its own GL context (default 1)")
-    gen.add_argument("--backend", choices=("local", "ray"), default="local",
+    gen.add_argument("--executor", choices=("local", "ray"), default="local",
                      help="run frames in local processes, or as Ray tasks (renderer[ray] extra)")
-    gen.add_argument("--address", default=None, help="Ray cluster address (with --backend ray)")
+    gen.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
     gen.add_argument("--resume", action="store_true",
                      help="continue the dataset in --out (running the same command again does the same)")
     gen.add_argument("--skip-bad-assets", action="store_true",

@@ -230,12 +230,16 @@ class MaterialsConfig:
     textures: WordDist = Distribution("choice", TEXTURE_KINDS)
     texture_images: str = ""
     keep_asset_textures: bool = True
+    glass_probability: float = 0.0
+    ior: FloatDist = constant(1.5)
 
     def __post_init__(self) -> None:
         for name in ("hue", "saturation", "value", "roughness", "metallic"):
             _within(name, getattr(self, name), 0.0, 1.0)
-        if not 0 <= self.texture_probability <= 1:
-            raise ValueError(f"texture_probability: {self.texture_probability:g} is outside [0, 1]")
+        for name in ("texture_probability", "glass_probability"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name}: {getattr(self, name):g} is outside [0, 1]")
+        _within("ior", self.ior, 1.0, 4.0)
         _words("textures", self.textures, (*TEXTURE_KINDS, "image"))
 
 
@@ -310,6 +314,63 @@ class SensorConfig:
         _within("exposure_ev", self.exposure_ev, -10.0, 10.0)
 
 
+ENVIRONMENT_KINDS = ("none", "uniform", "sky", "hdri")
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """Light from all around (renderer.environment): none, a uniform radiance, a Preetham sky with a
+    sun, or equirectangular HDR maps (.hdr, .exr) from a folder. ``intensity``: the uniform radiance,
+    the sky's ambient luminance (its E / pi, comparable to lights.ambient), or the HDR map's scale.
+    ``visible``: it shows behind the scene in place of the background."""
+
+    kind: WordDist = constant("none")
+    intensity: FloatDist = constant(1.0)
+    rotation_deg: FloatDist = uniform(0.0, 360.0)
+    sun_elevation_deg: FloatDist = uniform(20.0, 70.0)
+    sun_azimuth_deg: FloatDist = uniform(0.0, 360.0)
+    sun_intensity: FloatDist = constant(3.0)
+    turbidity: FloatDist = uniform(2.0, 5.0)
+    images: str = ""
+    visible: bool = True
+
+    def __post_init__(self) -> None:
+        _words("kind", self.kind, ENVIRONMENT_KINDS)
+        _within("intensity", self.intensity, 0.0, 1e6)
+        _within("sun_intensity", self.sun_intensity, 0.0, 1e6)
+        _within("sun_elevation_deg", self.sun_elevation_deg, 0.0, 90.0)
+        _within("turbidity", self.turbidity, 1.7, 10.0)
+        if "hdri" in self.kind.params and not self.images:
+            raise ValueError("images: a folder of .hdr or .exr maps is needed for kind hdri")
+
+
+ENGINES = ("raster", "path")  # renderer.engines.ENGINES holds the implementations under these names
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Which engine makes the RGB image (labels never depend on it) and the path engine's knobs:
+    samples per pixel, path length, denoising, and the Mitsuba variant (auto: cuda_ad_rgb where a GPU
+    is usable, else llvm_ad_rgb where libLLVM >= 16 is found, else scalar_rgb)."""
+
+    engine: str = "raster"
+    samples: int = 64
+    max_bounces: int = 8
+    denoise: bool = True
+    variant: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine: {self.engine!r} is not one of {', '.join(ENGINES)}")
+        if not 1 <= self.samples <= 65536:
+            raise ValueError(f"samples: {self.samples} is outside [1, 65536]")
+        if not 1 <= self.max_bounces <= 64:
+            raise ValueError(f"max_bounces: {self.max_bounces} is outside [1, 64]")
+        variants = ("auto", "scalar_rgb", "llvm_ad_rgb", "cuda_ad_rgb")
+        if self.variant not in variants:
+            raise ValueError(f"variant: {self.variant!r} is not one of {', '.join(variants)}")
+
+
 @dataclass(frozen=True)
 class SceneConfig:
     """The whole scene file. ``source`` is where it was read from (for messages and relative paths)."""
@@ -323,6 +384,8 @@ class SceneConfig:
     lights: LightsConfig = LightsConfig()
     background: BackgroundConfig = BackgroundConfig()
     sensor: SensorConfig = SensorConfig()
+    environment: EnvironmentConfig = EnvironmentConfig()
+    render: RenderConfig = RenderConfig()
     source: str = field(default="<memory>", metadata={"internal": True})
 
     @property
@@ -569,12 +632,17 @@ def _check_image_folders(config: SceneConfig) -> None:
         if not resolve_image_files(config.base_dir, folder):
             raise ConfigError(f"{config.source}: {key}: {folder!r} holds no image files "
                               f"({', '.join(IMAGE_SUFFIXES)})")
+    if "hdri" in config.environment.kind.params and not resolve_image_files(
+            config.base_dir, config.environment.images, HDR_SUFFIXES):
+        raise ConfigError(f"{config.source}: environment.images: {config.environment.images!r} holds no "
+                          f"environment maps ({', '.join(HDR_SUFFIXES)})")
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+HDR_SUFFIXES = (".hdr", ".exr")
 
 
-def resolve_image_files(base_dir: Path, folder: str) -> list[Path]:
+def resolve_image_files(base_dir: Path, folder: str, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> list[Path]:
     """Image files in a folder (searched recursively; relative to base_dir), sorted for determinism."""
     if not folder:
         return []
@@ -583,7 +651,7 @@ def resolve_image_files(base_dir: Path, folder: str) -> list[Path]:
         path = base_dir / path
     if not path.is_dir():
         return []
-    return sorted(p.resolve() for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(p.resolve() for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
 
 
 MESH_SUFFIXES = (".obj", ".ply", ".stl", ".glb", ".gltf", ".off")

@@ -31,7 +31,7 @@ from renderer.sampling import sample_frame, support_sources
 from renderer.writers import DatasetWriter, dataset_header, prepare_dataset
 
 if TYPE_CHECKING:
-    from renderer.backends.pyrender_backend import PyrenderBackend
+    from renderer.rendering import FrameRenderer
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +86,11 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
              workers: int = 1, executor: Literal["local", "ray"] = "local", ray_address: str | None = None,
              skip_bad_assets: bool = False, progress: Progress | None = None,
              warn: Callable[[str], None] | None = None,
-             backend: PyrenderBackend | None = None) -> GenerationSummary:
+             renderer: FrameRenderer | None = None) -> GenerationSummary:
     """Write frames start .. start+frames-1 of (config, seed) to ``out``; frames already complete are kept.
 
     Everything that can fail on bad input (scene, meshes, GL context, output folder) is checked before
-    the first file is written. ``backend`` reuses a GL context in this process (workers=1 only).
+    the first file is written. ``renderer`` reuses an engine and GL context in this process (workers=1 only).
     """
     if frames < 0 or start < 0:
         raise ValueError(f"frames and start must be >= 0, got {frames} and {start}")
@@ -101,12 +101,9 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         from renderer.physics import require_pybullet
 
         require_pybullet()  # before anything is written
-    own_backend = backend is None and executor == "local"
-    if own_backend:  # also proves a GL context can be made before anything is written
-        from renderer.backends.pyrender_backend import PyrenderBackend
-
-        backend = PyrenderBackend(config.image.width, config.image.height) if workers == 1 \
-            else PyrenderBackend(8, 8)
+    own_renderer = renderer is None and executor == "local"
+    if own_renderer:  # also proves a GL context and the engine can be made before anything is written
+        renderer = _frame_renderer(config) if workers == 1 else _frame_renderer(config, probe=True)
     try:
         meshes = {a.asset_id: catalog.mesh(a.source) for a in catalog.all_assets}
         meshes.update({asset_id: catalog.mesh(source) for asset_id, source in support_sources(config).items()})
@@ -120,23 +117,31 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         elif executor == "ray":
             written = _run_ray(config, out, seed, frozenset(catalog.skipped), todo, ray_address, progress)
         elif workers > 1:
-            if own_backend and backend is not None:
-                backend.close()
+            if own_renderer and renderer is not None:
+                renderer.close()
             written = _run_processes(config, out, seed, frozenset(catalog.skipped), todo, workers, progress)
         else:
-            assert backend is not None
-            written = render_frames(config, catalog, backend, writer, seed, todo, progress)
+            assert renderer is not None
+            written = render_frames(config, catalog, renderer, writer, seed, todo, progress)
         seconds = time.perf_counter() - began
     finally:
-        if own_backend and backend is not None:
-            backend.close()
+        if own_renderer and renderer is not None:
+            renderer.close()
     summary = GenerationSummary(Path(out), written, frames - len(todo), seconds)
     writer.finish({"frames_written": written, "seconds": round(seconds, 3), "workers": workers,
                    "executor": executor, "frames_per_second": round(summary.frames_per_second, 3)})
     return summary
 
 
-def render_frames(config: SceneConfig, catalog: AssetCatalog, backend: PyrenderBackend, writer: DatasetWriter,
+def _frame_renderer(config: SceneConfig, probe: bool = False) -> FrameRenderer:
+    """The scene's engine and label pass (``probe``: a tiny one, to fail early in the main process)."""
+    from renderer.rendering import FrameRenderer
+
+    size = (8, 8) if probe else (config.image.width, config.image.height)
+    return FrameRenderer(*size, config.render)
+
+
+def render_frames(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRenderer, writer: DatasetWriter,
                   seed: int, indices: Sequence[int], progress: Progress | None = None) -> int:
     """Render and write the given frames in this process; returns how many were written.
 
@@ -157,7 +162,7 @@ def render_frames(config: SceneConfig, catalog: AssetCatalog, backend: PyrenderB
         try:
             for index in indices:
                 frame = sample_frame(config, catalog, seed=seed, index=index)
-                buffers = backend.render(frame, catalog)
+                buffers = renderer.render(frame, catalog)
                 labels = frame_labels(frame, buffers, catalog)
                 while len(pending) >= 2 or (pending and pending[0].done()):
                     settle(pending.popleft())
@@ -179,17 +184,15 @@ def _worker_render(config: SceneConfig, out: str, seed: int, skip: frozenset[str
     """Render some frames in a worker process, keeping its catalog and GL context between tasks."""
     key = (config, skip)
     if _WORKER_STATE.get("key") != key:
-        from renderer.backends.pyrender_backend import PyrenderBackend
-
-        old = _WORKER_STATE.get("backend")
+        old = _WORKER_STATE.get("renderer")
         if old is not None:
             old.close()  # type: ignore[attr-defined]
         _WORKER_STATE["catalog"] = AssetCatalog(config, skip=skip)
-        _WORKER_STATE["backend"] = PyrenderBackend(config.image.width, config.image.height)
+        _WORKER_STATE["renderer"] = _frame_renderer(config)
         _WORKER_STATE["key"] = key
     catalog = _WORKER_STATE["catalog"]
-    backend = _WORKER_STATE["backend"]
-    return render_frames(config, catalog, backend, DatasetWriter(out), seed, indices)  # type: ignore[arg-type]
+    renderer = _WORKER_STATE["renderer"]
+    return render_frames(config, catalog, renderer, DatasetWriter(out), seed, indices)  # type: ignore[arg-type]
 
 
 def _init_local_worker(rasteriser_threads: int) -> None:

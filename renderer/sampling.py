@@ -17,8 +17,10 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from renderer.assets import TABLE_CATEGORY, TRAY_CATEGORY, Asset, AssetCatalog
-from renderer.config import TEXTURE_KINDS, SceneConfig, resolve_image_files
+from renderer.color import color_from_temperature
+from renderer.config import HDR_SUFFIXES, TEXTURE_KINDS, SceneConfig, resolve_image_files
 from renderer.distributions import Distribution
+from renderer.environment import sun_color
 from renderer.geometry import (
     intrinsics_from_fov,
     look_at_world_to_camera,
@@ -29,9 +31,11 @@ from renderer.geometry import (
 from renderer.scene import (
     BackgroundDescription,
     CameraDescription,
+    EnvironmentDescription,
     FrameDescription,
     LightDescription,
     MaterialDescription,
+    Matrix,
     MeshSource,
     ObjectDescription,
     SensorDescription,
@@ -80,8 +84,10 @@ def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index
     camera = _camera(config, stream("camera"))
     background = _background(config, stream("background"))
     sensor = _sensor(config, stream("sensor"))
+    environment, sun = _environment(config, stream("environment"))
+    lights.extend(sun)
     return FrameDescription(index=index, seed=seed, camera=camera, objects=tuple(objects), lights=tuple(lights),
-                            ambient=ambient, background=background, sensor=sensor)
+                            ambient=ambient, background=background, sensor=sensor, environment=environment)
 
 
 # -- supports -----------------------------------------------------------------------------------------
@@ -286,6 +292,11 @@ def _object_material(config: SceneConfig, rng: np.random.Generator, catalog: Ass
         else:
             texture = TextureDescription(kind=kind, seed=int(rng.integers(0, 64)), size=256)
     keep = m.keep_asset_textures and has_own_texture(catalog.mesh(asset.source))
+    if m.glass_probability > 0 and rng.random() < m.glass_probability:
+        # Glass: a pale tint of the drawn colour, smooth or slightly frosted; the mesh's textures go.
+        r, g, b = (0.75 + 0.25 * c for c in color)
+        return MaterialDescription(base_color=(r, g, b, 1.0), metallic=0.0, roughness=min(roughness, 0.3) * 0.2,
+                                   kind="glass", ior=float(m.ior.sample(rng)))
     return MaterialDescription(base_color=(*color, 1.0), metallic=metallic, roughness=roughness,
                                texture=texture, use_asset_material=keep)
 
@@ -301,25 +312,15 @@ def has_own_texture(mesh: trimesh.Trimesh) -> bool:
 
 # -- lights -------------------------------------------------------------------------------------------
 
-def color_from_temperature(kelvin: float) -> tuple[float, float, float]:
-    """RGB (max channel 1) of a black body at this temperature: Tanner Helland's fit of the CIE data."""
-    t = kelvin / 100.0
-    if t <= 66:
-        r = 255.0
-        g = 99.4708025861 * np.log(t) - 161.1195681661
-        b = 0.0 if t <= 19 else 138.5177312231 * np.log(t - 10) - 305.0447927307
-    else:
-        r = 329.698727446 * (t - 60) ** -0.1332047592
-        g = 288.1221695283 * (t - 60) ** -0.0755148492
-        b = 255.0
-    rgb = np.clip(np.array([r, g, b]), 0, 255) / 255.0
-    rgb = rgb / rgb.max()
-    return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
-
-
 def _direction(elevation_deg: float, azimuth_deg: float) -> NDArray[np.float64]:
     elevation, azimuth = np.deg2rad(elevation_deg), np.deg2rad(azimuth_deg)
     return np.array([np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)])
+
+
+def _light_pose(target: NDArray[np.float64], direction: NDArray[np.float64], distance: float) -> Matrix:
+    """light_to_world of a light at target + distance * direction shining at the target (along its -z)."""
+    camera_to_world = rigid_inverse(look_at_world_to_camera(target + distance * direction, target))
+    return as_matrix(opengl_from_opencv_pose(camera_to_world))
 
 
 def _lights(config: SceneConfig, rng: np.random.Generator) -> list[LightDescription]:
@@ -335,10 +336,8 @@ def _lights(config: SceneConfig, rng: np.random.Generator) -> list[LightDescript
         spot_angle = float(lc.spot_angle_deg.sample(rng)) if kind == "spot" else 0.0
         if kind != "directional":
             intensity *= distance**2  # the same illuminance at the target as a directional light
-        position = target + distance * direction
-        camera_to_world = rigid_inverse(look_at_world_to_camera(position, target))
         lights.append(LightDescription(kind=kind, color=color, intensity=intensity,
-                                       light_to_world=as_matrix(opengl_from_opencv_pose(camera_to_world)),
+                                       light_to_world=_light_pose(target, direction, distance),
                                        spot_angle_deg=spot_angle))
     return lights
 
@@ -389,6 +388,34 @@ def _background(config: SceneConfig, rng: np.random.Generator) -> BackgroundDesc
         return BackgroundDescription("texture", (first,), texture=texture)
     images = resolve_image_files(config.base_dir, bg.images)
     return BackgroundDescription("image", (first,), path=str(images[int(rng.integers(len(images)))]))
+
+
+def _environment(config: SceneConfig,
+                 rng: np.random.Generator) -> tuple[EnvironmentDescription, list[LightDescription]]:
+    """The frame's environment, and for a sky its sun as a directional light."""
+    env = config.environment
+    kind = env.kind.sample(rng)
+    intensity = float(env.intensity.sample(rng))
+    rotation = float(env.rotation_deg.sample(rng))
+    if kind == "none":
+        return EnvironmentDescription(), []
+    if kind == "uniform":
+        return EnvironmentDescription("uniform", intensity=intensity, visible=env.visible), []
+    if kind == "hdri":
+        maps = resolve_image_files(config.base_dir, env.images, HDR_SUFFIXES)
+        return EnvironmentDescription("hdri", intensity=intensity, rotation_deg=rotation,
+                                      path=str(maps[int(rng.integers(len(maps)))]), visible=env.visible), []
+    elevation = float(env.sun_elevation_deg.sample(rng))
+    direction = _direction(elevation, float(env.sun_azimuth_deg.sample(rng)))
+    turbidity = float(env.turbidity.sample(rng))
+    sun_intensity = float(env.sun_intensity.sample(rng))
+    sky = EnvironmentDescription("sky", intensity=intensity, sun_direction=(float(direction[0]), float(direction[1]),
+                                 float(direction[2])), turbidity=turbidity, visible=env.visible)
+    if sun_intensity <= 0:
+        return sky, []
+    sun = LightDescription(kind="directional", color=sun_color(elevation), intensity=sun_intensity,
+                           light_to_world=_light_pose(np.array(config.camera.target, dtype=float), direction, 10.0))
+    return sky, [sun]
 
 
 def _sensor(config: SceneConfig, rng: np.random.Generator) -> SensorDescription:

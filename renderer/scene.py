@@ -37,13 +37,21 @@ class TextureDescription:
 
 @dataclass(frozen=True)
 class MaterialDescription:
-    """Metallic-roughness PBR material. base_color is linear RGBA in [0, 1]."""
+    """A surface's material. base_color is linear RGBA in [0, 1].
+
+    kind pbr: metallic-roughness (glTF's model). glass: a dielectric of index of refraction ``ior``
+    whose transmission is tinted by base_color (rough when roughness > 0.05); diffuse: Lambertian
+    (albedo base_color, no specular lobe) for analytic checks. How each engine draws each kind:
+    docs/engines.md.
+    """
 
     base_color: tuple[float, float, float, float]
     metallic: float
     roughness: float
     texture: TextureDescription | None = None
     use_asset_material: bool = False  # keep the mesh file's own textures/colours
+    kind: Literal["pbr", "glass", "diffuse"] = "pbr"
+    ior: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,26 @@ class BackgroundDescription:
 
 
 @dataclass(frozen=True)
+class EnvironmentDescription:
+    """Light arriving from every direction at infinity (renderer.environment), in world coordinates.
+
+    kind none: no environment. uniform: radiance ``intensity`` from every direction. sky: a Preetham
+    clear sky of ``turbidity`` with the sun towards ``sun_direction`` (the sun itself is one of the
+    frame's directional lights), scaled by ``intensity``. hdri: the equirectangular map in ``path``
+    (linear radiance) times ``intensity``, turned by ``rotation_deg`` about world z. visible: it shows
+    behind the scene in place of the background.
+    """
+
+    kind: Literal["none", "uniform", "sky", "hdri"] = "none"
+    intensity: float = 1.0
+    rotation_deg: float = 0.0
+    sun_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    turbidity: float = 3.0
+    path: str = ""
+    visible: bool = True
+
+
+@dataclass(frozen=True)
 class SensorDescription:
     """Camera effects applied to the RGB image only, in this order (renderer.sensor): exposure (stops),
     brightness (+x of full scale), contrast and saturation (factor 1 + x), Gaussian blur (sigma, px),
@@ -153,6 +181,7 @@ class FrameDescription:
     ambient: float
     background: BackgroundDescription
     sensor: SensorDescription = SensorDescription()
+    environment: EnvironmentDescription = EnvironmentDescription()
 
     @property
     def labelled_objects(self) -> tuple[ObjectDescription, ...]:
@@ -181,6 +210,7 @@ _NESTED: dict[str, type] = {
     "mesh": MeshSource,
     "background": BackgroundDescription,
     "sensor": SensorDescription,
+    "environment": EnvironmentDescription,
 }
 
 

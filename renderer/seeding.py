@@ -21,7 +21,8 @@ def frame_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
 
 
-RANDOMIZERS = ("supports", "objects", "distractors", "placement", "lights", "camera", "background", "sensor")
+RANDOMIZERS = ("supports", "objects", "distractors", "placement", "lights", "camera", "background", "sensor",
+               "environment", "render")
 
 
 def randomizer_rng(seed: int, index: int, randomizer: str) -> np.random.Generator:

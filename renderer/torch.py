@@ -142,7 +142,7 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
         self.seed, self.length = seed, length
         self.fields = _check_fields(fields)
         self.transform = transform
-        self._process: tuple[int, Any, Any] | None = None  # (pid, catalog, backend)
+        self._process: tuple[int, Any, Any] | None = None  # (pid, catalog, renderer)
 
     def __len__(self) -> int:
         return self.length
@@ -150,10 +150,10 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
     def _renderer(self) -> tuple[Any, Any]:
         if self._process is None or self._process[0] != os.getpid():  # a fresh worker: its own context
             from renderer.assets import AssetCatalog
-            from renderer.backends.pyrender_backend import PyrenderBackend
+            from renderer.rendering import FrameRenderer
 
-            backend = PyrenderBackend(self.config.image.width, self.config.image.height)
-            self._process = (os.getpid(), AssetCatalog(self.config), backend)
+            renderer = FrameRenderer(self.config.image.width, self.config.image.height, self.config.render)
+            self._process = (os.getpid(), AssetCatalog(self.config), renderer)
         return self._process[1], self._process[2]
 
     def __getstate__(self) -> dict[str, Any]:
@@ -165,9 +165,9 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
 
         if not 0 <= i < self.length:
             raise IndexError(f"frame {i} out of range for {self.length} frames")
-        catalog, backend = self._renderer()
+        catalog, renderer = self._renderer()
         frame = sample_frame(self.config, catalog, seed=self.seed, index=i)
-        buffers = backend.render(frame, catalog)
+        buffers = renderer.render(frame, catalog)
         labels = frame_labels(frame, buffers, catalog)
         sample = make_sample(
             i, self.fields, rgb=lambda: buffers.rgb, depth=lambda: buffers.depth, normals=lambda: buffers.normals,

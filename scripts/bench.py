@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from renderer.assets import AssetCatalog
-from renderer.backends.pyrender_backend import PyrenderBackend
 from renderer.buffers import RenderBuffers
 from renderer.config import load_scene
 from renderer.labels import frame_labels
 from renderer.pipeline import generate, load_catalog
+from renderer.rendering import FrameRenderer
 from renderer.sampling import sample_frame, table_source
 from renderer.scene import FrameDescription
 from renderer.writers import DatasetWriter, dataset_header, prepare_dataset
@@ -43,12 +43,12 @@ def bare_pyrender(scene: Path, frames: int, seed: int) -> float:
     config = load_scene(scene)
     catalog = AssetCatalog(config)
     descriptions = [sample_frame(config, catalog, seed=seed, index=i) for i in range(frames)]
-    with PyrenderBackend(config.image.width, config.image.height) as backend:
+    with FrameRenderer(config.image.width, config.image.height) as backend:
         for description in descriptions:  # warm-up
-            backend.render_pyrender_rgb_depth(description, catalog)
+            backend.engine.render_pyrender_rgb_depth(description, catalog)
         start = time.perf_counter()
         for description in descriptions:
-            backend.render_pyrender_rgb_depth(description, catalog)
+            backend.engine.render_pyrender_rgb_depth(description, catalog)
         return frames / (time.perf_counter() - start)
 
 
@@ -56,20 +56,21 @@ def full_pipeline(scene: Path, frames: int, seed: int) -> float:
     config = load_scene(scene)
     out = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
-        with PyrenderBackend(config.image.width, config.image.height) as backend:
-            generate(config, out / "warm", frames=frames, seed=seed, backend=backend)  # warm-up
-            summary = generate(config, out / "ds", frames=frames, seed=seed, backend=backend)
+        with FrameRenderer(config.image.width, config.image.height) as backend:
+            generate(config, out / "warm", frames=frames, seed=seed, renderer=backend)  # warm-up
+            summary = generate(config, out / "ds", frames=frames, seed=seed, renderer=backend)
         return summary.frames_per_second
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def naive_buffers(backend: PyrenderBackend, frame: FrameDescription, catalog: AssetCatalog) -> RenderBuffers:
+def naive_buffers(backend: FrameRenderer, frame: FrameDescription, catalog: AssetCatalog) -> RenderBuffers:
     import pyrender
 
     flags = pyrender.RenderFlags
-    renderer = backend._renderer
-    scene, nodes = backend.pyrender_scene(frame, catalog)
+    engine = backend.engine
+    renderer = engine._renderer  # type: ignore[attr-defined]
+    scene, nodes = engine.pyrender_scene(frame, catalog)  # type: ignore[attr-defined]
     rgb, _ = renderer.render(scene, flags=flags.SHADOWS_DIRECTIONAL)
     depth = renderer.render(scene, flags=flags.DEPTH_ONLY)
     id_colours = {node: np.array([(k + 1) % 256, (k + 1) // 256, 0]) for k, node in enumerate(nodes)}
@@ -98,7 +99,7 @@ def naive_pipeline(scene: Path, frames: int, seed: int) -> float:
     meshes["table"] = catalog.mesh(table_source(config))
     out = Path(tempfile.mkdtemp(prefix="bench-naive-"))
     try:
-        with PyrenderBackend(config.image.width, config.image.height) as backend:
+        with FrameRenderer(config.image.width, config.image.height) as backend:
             elapsed = 0.0
             for name in ("warm", "ds"):
                 prepare_dataset(out / name, dataset_header(config, seed, catalog), meshes)
@@ -154,7 +155,7 @@ def main() -> None:
         naive.append(naive_pipeline(args.scene, args.frames, args.seed))
         one.append(workers_run(args.scene, args.worker_frames, args.seed, 1, busy_one))
         two.append(workers_run(args.scene, args.worker_frames, args.seed, 2, busy_two))
-    with PyrenderBackend(8, 8):
+    with FrameRenderer(8, 8):
         from OpenGL import GL  # imported only once the backend has chosen the GL platform
 
         gl_renderer = GL.glGetString(GL.GL_RENDERER).decode()

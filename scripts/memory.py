@@ -12,10 +12,10 @@ import argparse
 import resource
 from pathlib import Path
 
-from renderer.backends.pyrender_backend import PyrenderBackend
 from renderer.config import load_scene
 from renderer.labels import frame_labels
 from renderer.pipeline import load_catalog
+from renderer.rendering import FrameRenderer
 from renderer.sampling import sample_frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ def main() -> None:
     config = load_scene(args.scene)
     catalog = load_catalog(config)
     readings = []
-    with PyrenderBackend(config.image.width, config.image.height) as backend:
+    with FrameRenderer(config.image.width, config.image.height) as backend:
         for index in range(args.frames):
             frame = sample_frame(config, catalog, seed=0, index=index)
             frame_labels(frame, backend.render(frame, catalog), catalog)

@@ -9,9 +9,9 @@ import pytest
 import trimesh
 
 from renderer.assets import AssetCatalog
-from renderer.backends.pyrender_backend import PyrenderBackend
 from renderer.config import scene_from_dict
 from renderer.geometry import intrinsics_from_fov, look_at_world_to_camera
+from renderer.rendering import FrameRenderer
 from renderer.scene import (
     BackgroundDescription,
     CameraDescription,
@@ -26,8 +26,8 @@ WIDTH, HEIGHT = 64, 48
 
 
 @pytest.fixture(scope="module")
-def backend() -> PyrenderBackend:
-    with PyrenderBackend(WIDTH, HEIGHT) as b:
+def backend() -> FrameRenderer:
+    with FrameRenderer(WIDTH, HEIGHT) as b:
         yield b
 
 
@@ -43,7 +43,7 @@ def overhead_frame(height_m: float, table: tuple[float, float], offset: tuple[fl
     return FrameDescription(0, 0, camera, (box,), (), 0.5, BackgroundDescription("solid", ((0.0, 0.0, 0.0),)))
 
 
-def test_pyrender_numpy2_fix_is_in_place(backend: PyrenderBackend) -> None:
+def test_pyrender_numpy2_fix_is_in_place(backend: FrameRenderer) -> None:
     import pyrender
 
     bounds = pyrender.Mesh.from_trimesh(trimesh.creation.box()).bounds  # uses np.infty inside
@@ -51,7 +51,7 @@ def test_pyrender_numpy2_fix_is_in_place(backend: PyrenderBackend) -> None:
 
 
 @pytest.mark.parametrize("height_m", [0.7, 1.3])
-def test_camera_above_a_table_top(backend: PyrenderBackend, height_m: float) -> None:
+def test_camera_above_a_table_top(backend: FrameRenderer, height_m: float) -> None:
     frame = overhead_frame(height_m, (0.6, 0.4), (0.05, -0.03))
     catalog = AssetCatalog(scene_from_dict({"objects": {"count": 0}, "table": {"enabled": False}}))
     buffers = backend.render(frame, catalog)
@@ -70,10 +70,10 @@ def test_camera_above_a_table_top(backend: PyrenderBackend, height_m: float) -> 
     assert buffers.rgb.shape == (HEIGHT, WIDTH, 3) and buffers.rgb[inside].mean() > buffers.rgb[~inside].mean()
 
 
-def test_colour_read_and_compositing_equal_pyrenders_own_colour(backend: PyrenderBackend) -> None:
+def test_colour_read_and_compositing_equal_pyrenders_own_colour(backend: FrameRenderer) -> None:
     """Our colour-only read equals pyrender's own colour; the image over transparent black, composited
     on the background, equals it but for 8-bit rounding at antialiased edges."""
-    from renderer.backgrounds import background_image, composite
+    from renderer.rendering import composite, frame_background
     from renderer.sampling import sample_frame
 
     config = scene_from_dict({"image": {"width": WIDTH, "height": HEIGHT},
@@ -81,10 +81,10 @@ def test_colour_read_and_compositing_equal_pyrenders_own_colour(backend: Pyrende
                              source=str(Path(__file__).parent.parent / "scenes" / "x.yaml"))
     catalog = AssetCatalog(config)
     frame = sample_frame(config, catalog, seed=0, index=0)
-    colour, depth = backend.render_pyrender_rgb_depth(frame, catalog)
-    np.testing.assert_array_equal(backend.render_rgb(frame, catalog), colour)
-    background = background_image(frame.background, WIDTH, HEIGHT)
-    ours = composite(backend.render_rgba(frame, catalog), background).astype(int)
+    engine = backend.engine
+    colour, depth = engine.render_pyrender_rgb_depth(frame, catalog)
+    np.testing.assert_array_equal(engine.render_on_clear_color(frame, catalog, frame.background.colors[0]), colour)
+    ours = composite(engine.render(frame, catalog), frame_background(frame)).astype(int)
     difference = np.abs(ours - colour.astype(int))
     assert difference.max() <= 2 and np.mean(difference.max(axis=-1) == 0) > 0.97
     assert depth.max() > 0
@@ -97,20 +97,20 @@ def test_same_description_renders_the_same_rgb_every_time() -> None:
 
     config = load_scene(Path(__file__).resolve().parent.parent / "scenes" / "tabletop.yaml")
     catalog = AssetCatalog(config)
-    with PyrenderBackend(config.image.width, config.image.height) as b:
+    with FrameRenderer(config.image.width, config.image.height) as b:
         for index in range(3):
             frame = sample_frame(config, catalog, seed=7, index=index)
-            first = b.render_rgb(frame, catalog)
+            first = b.render(frame, catalog).rgb
             for _ in range(3):
-                np.testing.assert_array_equal(b.render_rgb(frame, catalog), first)
+                np.testing.assert_array_equal(b.render(frame, catalog).rgb, first)
 
 
-def test_closing_one_backend_leaves_another_working(backend: PyrenderBackend) -> None:
+def test_closing_one_backend_leaves_another_working(backend: FrameRenderer) -> None:
     """pyrender's own delete terminates the EGL display that all contexts of a process share."""
     frame = overhead_frame(1.0, (0.6, 0.4), (0.0, 0.0))
     catalog = AssetCatalog(scene_from_dict({"objects": {"count": 0}, "table": {"enabled": False}}))
     before = backend.render(frame, catalog)
-    with PyrenderBackend(16, 16):
+    with FrameRenderer(16, 16):
         pass
     after = backend.render(frame, catalog)
     np.testing.assert_array_equal(after.rgb, before.rgb)

@@ -154,7 +154,8 @@ def _export_frame(frame: Frame, im_id: int, scene: _SceneFiles, models: dict[tup
 
 def export_bop(root: str | Path, out: str | Path | None = None, split: str = "train_pbr") -> Path:
     """Write the BOP layout under ``out`` (default ``<root>/bop``); returns that folder."""
-    from renderer.backends.pyrender_backend import PyrenderBackend
+    from renderer.backends.gl_context import GLContext
+    from renderer.backends.label_pass import LabelPass
 
     dataset = Dataset(root)
     target = Path(out) if out is not None else Path(root) / "bop"
@@ -163,13 +164,14 @@ def export_bop(root: str | Path, out: str | Path | None = None, split: str = "tr
     image = dataset.header["image"]
     meshes = DatasetMeshes()
     scenes: dict[int, _SceneFiles] = {}
-    with PyrenderBackend(image["width"], image["height"]) as backend:
+    with GLContext(image["width"], image["height"]) as context:
+        label_pass = LabelPass(context)
         for i in range(len(dataset)):
             frame = dataset[i]
             scene_id, im_id = divmod(frame.index, IMAGES_PER_SCENE)
             if scene_id not in scenes:
                 scenes[scene_id] = _SceneFiles(target / split / f"{scene_id:06d}")
-            amodal = backend.render_amodal_masks(frame.description_on_dataset_meshes(), meshes)
+            amodal = label_pass.amodal_masks(frame.description_on_dataset_meshes(), meshes)
             _export_frame(frame, im_id, scenes[scene_id], models, amodal)
     for scene in scenes.values():
         scene.flush()

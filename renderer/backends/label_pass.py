@@ -1,0 +1,261 @@
+"""The label pass: depth, normals and instance ids at pixel centres, from one pass of our own shaders.
+
+Why our own pass: pyrender 0.1.45 renders colour 4x multisampled and returns the depth of one
+multisample rather than the pixel centre, and has no normals output. This pass draws every object once
+into a non-multisampled framebuffer with two render targets (normal + camera z, instance id), so id,
+depth and normal at a pixel are the values of the surface hit by the ray through the pixel centre.
+Pixels an object would cover alone are counted with occlusion queries and the stencil buffer: each
+object is drawn again with depth testing off, and the stencil makes every pixel count once per object,
+so no extra image is cleared or read back.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer.assets import MeshLookup
+from renderer.backends.gl_context import GLContext
+from renderer.backends.gl_platform import BackendError
+from renderer.buffers import LabelBuffers
+from renderer.geometry import clip_from_opencv
+from renderer.scene import FrameDescription, MeshSource, ObjectDescription
+
+_VERTEX_SHADER = """
+#version 330 core
+layout(location = 0) in vec3 position;
+layout(location = 1) in vec3 face_normal;
+uniform mat4 model_view;      // scaled object frame -> OpenCV camera frame
+uniform mat3 normal_matrix;   // inverse transpose of model_view's 3x3
+uniform mat4 projection;      // OpenCV camera frame -> clip space (geometry.clip_from_opencv)
+out vec3 camera_position;
+out vec3 camera_normal;
+void main() {
+    vec4 p = model_view * vec4(position, 1.0);
+    camera_position = p.xyz;
+    camera_normal = normal_matrix * face_normal;
+    gl_Position = projection * p;
+}
+"""
+
+_FRAGMENT_SHADER = """
+#version 330 core
+in vec3 camera_position;
+in vec3 camera_normal;
+uniform float instance_id;
+layout(location = 0) out vec4 normal_and_z;
+layout(location = 1) out float instance;
+void main() {
+    vec3 n = normalize(camera_normal);
+    if (dot(n, camera_position) > 0.0) n = -n;   // face the camera
+    normal_and_z = vec4(n, camera_position.z);
+    instance = instance_id;
+}
+"""
+
+
+
+def model_matrix(obj: ObjectDescription) -> NDArray[np.float64]:
+    """Scaled object frame -> world."""
+    return np.asarray(obj.object_to_world) @ np.diag([obj.scale, obj.scale, obj.scale, 1.0])
+
+
+
+class LabelPass:
+    """Our non-multisampled multi-render-target pass, drawn in a GLContext (whose close releases it).
+
+    Independent of the engine that makes the RGB image: for a frame, its buffers are the same bits
+    whichever engine runs beside it.
+    """
+
+    def __init__(self, context: GLContext) -> None:
+        context.make_current()
+        from OpenGL import GL as gl
+
+        self.context = context
+        self.gl = gl
+        self.width, self.height = width, height = context.width, context.height
+        self.program = _link_program(gl, _VERTEX_SHADER, _FRAGMENT_SHADER)
+        self.uniforms = {name: gl.glGetUniformLocation(self.program, name)
+                         for name in ("model_view", "normal_matrix", "projection", "instance_id")}
+        self.framebuffer = gl.glGenFramebuffers(1)
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.framebuffer)
+        self.renderbuffers = list(np.atleast_1d(gl.glGenRenderbuffers(3)))
+        for rb, fmt, attachment in zip(
+            self.renderbuffers,
+            (gl.GL_RGBA32F, gl.GL_R32F, gl.GL_DEPTH32F_STENCIL8),
+            (gl.GL_COLOR_ATTACHMENT0, gl.GL_COLOR_ATTACHMENT1, gl.GL_DEPTH_STENCIL_ATTACHMENT),
+            strict=True,
+        ):
+            gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, int(rb))
+            gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, fmt, width, height)
+            gl.glFramebufferRenderbuffer(gl.GL_FRAMEBUFFER, attachment, gl.GL_RENDERBUFFER, int(rb))
+        status = gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER)
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
+        if status != gl.GL_FRAMEBUFFER_COMPLETE:
+            raise BackendError(f"label framebuffer incomplete (status 0x{int(status):x})")
+        self.meshes: dict[MeshSource, tuple[int, int, int]] = {}  # source -> (vao, vbo, vertex count)
+        self.queries: list[int] = []
+        context.on_close(self.release)
+
+    def release(self) -> None:
+        gl = self.gl
+        for vao, vbo, _ in self.meshes.values():
+            gl.glDeleteVertexArrays(1, [vao])
+            gl.glDeleteBuffers(1, [vbo])
+        self.meshes.clear()
+        if self.queries:
+            gl.glDeleteQueries(len(self.queries), self.queries)
+        gl.glDeleteRenderbuffers(len(self.renderbuffers), [int(r) for r in self.renderbuffers])
+        gl.glDeleteFramebuffers(1, [self.framebuffer])
+        gl.glDeleteProgram(self.program)
+
+    def _vertex_array(self, source: MeshSource, catalog: MeshLookup) -> tuple[int, int]:
+        """VAO of a mesh, unindexed so that each triangle carries its own face normal."""
+        if source not in self.meshes:
+            gl = self.gl
+            mesh = catalog.mesh(source)
+            positions = mesh.vertices[mesh.faces].reshape(-1, 3)
+            normals = np.repeat(mesh.face_normals, 3, axis=0)
+            data = np.ascontiguousarray(np.hstack([positions, normals]), dtype=np.float32)
+            vao = gl.glGenVertexArrays(1)
+            vbo = gl.glGenBuffers(1)
+            gl.glBindVertexArray(vao)
+            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, vbo)
+            gl.glBufferData(gl.GL_ARRAY_BUFFER, data.nbytes, data, gl.GL_STATIC_DRAW)
+            stride = 6 * 4
+            gl.glEnableVertexAttribArray(0)
+            gl.glVertexAttribPointer(0, 3, gl.GL_FLOAT, False, stride, ctypes.c_void_p(0))
+            gl.glEnableVertexAttribArray(1)
+            gl.glVertexAttribPointer(1, 3, gl.GL_FLOAT, False, stride, ctypes.c_void_p(12))
+            gl.glBindVertexArray(0)
+            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+            self.meshes[source] = (int(vao), int(vbo), len(positions))
+        vao, _, count = self.meshes[source]
+        return vao, count
+
+    def render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool = True) -> LabelBuffers:
+        """The label buffers of a frame; unoccluded_pixels is empty unless count_alone."""
+        if (frame.camera.width, frame.camera.height) != (self.width, self.height):
+            raise ValueError(f"frame is {frame.camera.width}x{frame.camera.height}, label pass is "
+                             f"{self.width}x{self.height}")
+        self.context.make_current()
+        gl = self.gl
+        w, h = self.width, self.height
+        cam = frame.camera
+        world_to_camera = np.asarray(cam.world_to_camera)
+        # Flip clip y so that OpenGL's bottom-up rows read back in image order (top row first).
+        projection = np.diag([1.0, -1.0, 1.0, 1.0]) @ clip_from_opencv(np.asarray(cam.K), w, h, cam.near, cam.far)
+        draws = []
+        for obj in frame.objects:
+            model_view = world_to_camera @ model_matrix(obj)
+            normal_matrix = np.linalg.inv(model_view[:3, :3]).T
+            vao, count = self._vertex_array(obj.mesh, catalog)
+            draws.append((obj.instance_id, model_view.astype(np.float32), normal_matrix.astype(np.float32),
+                          vao, count))
+
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.framebuffer)
+        gl.glViewport(0, 0, w, h)
+        gl.glDrawBuffers(2, [gl.GL_COLOR_ATTACHMENT0, gl.GL_COLOR_ATTACHMENT1])
+        gl.glColorMask(True, True, True, True)
+        gl.glDepthMask(True)
+        gl.glStencilMask(0xFF)
+        gl.glDisable(gl.GL_BLEND)
+        gl.glDisable(gl.GL_CULL_FACE)
+        gl.glDisable(gl.GL_STENCIL_TEST)
+        gl.glEnable(gl.GL_DEPTH_TEST)
+        gl.glDepthFunc(gl.GL_LESS)
+        zeros = np.zeros(4, dtype=np.float32)
+        gl.glClearBufferfv(gl.GL_COLOR, 0, zeros)
+        gl.glClearBufferfv(gl.GL_COLOR, 1, zeros)
+        gl.glClearBufferfi(gl.GL_DEPTH_STENCIL, 0, 1.0, 0)
+
+        gl.glUseProgram(self.program)
+        gl.glUniformMatrix4fv(self.uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
+        for instance_id, model_view32, normal_matrix32, vao, count in draws:
+            gl.glUniformMatrix4fv(self.uniforms["model_view"], 1, gl.GL_TRUE, model_view32)
+            gl.glUniformMatrix3fv(self.uniforms["normal_matrix"], 1, gl.GL_TRUE, normal_matrix32)
+            gl.glUniform1f(self.uniforms["instance_id"], float(instance_id))
+            gl.glBindVertexArray(vao)
+            gl.glDrawArrays(gl.GL_TRIANGLES, 0, count)
+
+        gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0)
+        normal_z = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RGBA, gl.GL_FLOAT),
+                                 dtype=np.float32).reshape(h, w, 4)
+        gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT1)
+        ids = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RED, gl.GL_FLOAT),
+                            dtype=np.float32).reshape(h, w)
+
+        unoccluded = self._count_alone(draws) if count_alone else np.zeros(0, dtype=np.int64)
+
+        gl.glBindVertexArray(0)
+        gl.glUseProgram(0)
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
+        gl.glDisable(gl.GL_STENCIL_TEST)
+        gl.glColorMask(True, True, True, True)
+        gl.glDepthMask(True)
+        gl.glEnable(gl.GL_DEPTH_TEST)
+
+        normals = np.ascontiguousarray(normal_z[..., :3])
+        depth = np.ascontiguousarray(normal_z[..., 3])
+        instance = np.rint(ids).astype(np.uint16)
+        return LabelBuffers(depth=depth, normals=normals, instance=instance, unoccluded_pixels=unoccluded)
+
+    def amodal_masks(self, frame: FrameDescription, meshes: MeshLookup) -> NDArray[np.bool_]:
+        """(N, H, W) bool: the pixel centres each of the frame's N labelled objects covers drawn alone."""
+        labelled = frame.labelled_objects
+        masks = np.zeros((len(labelled), self.height, self.width), dtype=bool)
+        for k, obj in enumerate(labelled):
+            alone = self.render(dataclasses.replace(frame, objects=(obj,)), meshes, count_alone=False)
+            masks[k] = alone.instance == obj.instance_id
+        return masks
+
+    def _count_alone(self, draws: list[Any]) -> NDArray[np.int64]:
+        """Pixel centres each object covers with nothing in front: stencil-once + occlusion query."""
+        gl = self.gl
+        while len(self.queries) < len(draws):
+            self.queries.append(int(np.ravel(gl.glGenQueries(1))[0]))
+        gl.glColorMask(False, False, False, False)
+        gl.glDepthMask(False)
+        gl.glDisable(gl.GL_DEPTH_TEST)
+        gl.glEnable(gl.GL_STENCIL_TEST)
+        gl.glStencilOp(gl.GL_KEEP, gl.GL_KEEP, gl.GL_REPLACE)
+        for k, (_, model_view, normal_matrix, vao, count) in enumerate(draws):
+            if k > 0 and k % 255 == 0:
+                gl.glClear(gl.GL_STENCIL_BUFFER_BIT)
+            gl.glStencilFunc(gl.GL_NOTEQUAL, k % 255 + 1, 0xFF)
+            gl.glUniformMatrix4fv(self.uniforms["model_view"], 1, gl.GL_TRUE, model_view)
+            gl.glUniformMatrix3fv(self.uniforms["normal_matrix"], 1, gl.GL_TRUE, normal_matrix)
+            gl.glBeginQuery(gl.GL_SAMPLES_PASSED, self.queries[k])
+            gl.glBindVertexArray(vao)
+            gl.glDrawArrays(gl.GL_TRIANGLES, 0, count)
+            gl.glEndQuery(gl.GL_SAMPLES_PASSED)
+        counts = np.array([int(gl.glGetQueryObjectuiv(self.queries[k], gl.GL_QUERY_RESULT))
+                           for k in range(len(draws))], dtype=np.int64)
+        return counts
+
+
+
+def _link_program(gl: Any, vertex_source: str, fragment_source: str) -> int:
+    shaders = []
+    for kind, source in ((gl.GL_VERTEX_SHADER, vertex_source), (gl.GL_FRAGMENT_SHADER, fragment_source)):
+        shader = gl.glCreateShader(kind)
+        gl.glShaderSource(shader, source)
+        gl.glCompileShader(shader)
+        if not gl.glGetShaderiv(shader, gl.GL_COMPILE_STATUS):
+            raise BackendError(f"label shader failed to compile: {gl.glGetShaderInfoLog(shader)!r}")
+        shaders.append(shader)
+    program = gl.glCreateProgram()
+    for shader in shaders:
+        gl.glAttachShader(program, shader)
+    gl.glLinkProgram(program)
+    if not gl.glGetProgramiv(program, gl.GL_LINK_STATUS):
+        raise BackendError(f"label shaders failed to link: {gl.glGetProgramInfoLog(program)!r}")
+    for shader in shaders:
+        gl.glDetachShader(program, shader)
+        gl.glDeleteShader(shader)
+    return int(program)

@@ -1,0 +1,38 @@
+"""Shading geometry shared by the engines: the same smooth normals and texture coordinates in both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+
+
+def shading_arrays(mesh: trimesh.Trimesh) -> dict[str, NDArray[Any]]:
+    """Vertex arrays for shading: smooth normals, split where faces meet at a sharp angle."""
+    uv = getattr(mesh.visual, "uv", None)
+    if uv is not None and len(uv) == len(mesh.vertices):
+        shaded = mesh  # keep the UV layout as it is
+    else:
+        shaded = mesh.smooth_shaded
+        uv = box_projected_uv(shaded)
+    arrays = {
+        "positions": np.asarray(shaded.vertices, dtype=np.float32),
+        "normals": np.asarray(shaded.vertex_normals, dtype=np.float32),
+        "indices": np.asarray(shaded.faces, dtype=np.uint32),
+    }
+    if uv is not None:
+        arrays["uv"] = np.asarray(uv, dtype=np.float32)
+    return arrays
+
+
+
+
+def box_projected_uv(mesh: trimesh.Trimesh) -> NDArray[np.float64]:
+    """Texture coordinates for meshes without any: each vertex projected along the axis its normal
+    points most along (a box projection), 10 texture repeats per metre."""
+    axis = np.argmax(np.abs(mesh.vertex_normals), axis=1)
+    others = np.array([[1, 2], [0, 2], [0, 1]])[axis]
+    rows = np.arange(len(mesh.vertices))
+    return np.stack([mesh.vertices[rows, others[:, 0]], mesh.vertices[rows, others[:, 1]]], axis=1) * 10.0
