@@ -482,6 +482,10 @@ def scene_from_dict(data: Any, source: str = "<memory>") -> SceneConfig:
     except _KeyPathError as exc:
         raise ConfigError(f"{source}: {exc.path}: {exc.message}") from None
     config = dataclasses.replace(config, source=source)
+    intrinsics = config.camera.intrinsics
+    if config.render.engine == "path" and intrinsics is not None and intrinsics.fx != intrinsics.fy:
+        raise ConfigError(f"{source}: camera.intrinsics: the path engine needs square pixels (fx = fy), "
+                          f"got fx {intrinsics.fx:g} and fy {intrinsics.fy:g}")
     _check_asset_sources(config)
     _check_image_folders(config)
     return config

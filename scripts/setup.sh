@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-system_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri)
+# libllvm19: Mitsuba's fast CPU variant (llvm_ad_rgb) needs libLLVM >= 16; Debian 12's default is 14/15.
+system_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libllvm19)
 for arg in "$@"; do
   case "$arg" in
     --browser) system_packages+=(chromium chromium-driver) ;;
@@ -57,7 +58,7 @@ if [ ! -f "$stamp" ]; then
     echo "setup: pip install failed (full log: $log)" >&2
     exit 2
   fi
-  .venv/bin/python -c "import renderer, pyrender, trimesh, embreex, pybullet_data, torch, pycocotools, matplotlib, selenium" \
+  .venv/bin/python -c "import renderer, pyrender, trimesh, embreex, pybullet_data, torch, pycocotools, matplotlib, selenium, mitsuba, pyoidn, OpenEXR" \
     || { echo "setup: installation into .venv failed" >&2; exit 2; }
   rm -f .venv/.installed-*
   touch "$stamp"
