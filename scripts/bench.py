@@ -10,6 +10,8 @@
 textures, mesh caches), alternating in rounds so that machine drift hits all of them.
 (1w), (2w): `renderer generate` with --workers 1 and 2 from a cold start (process spawn, GL context,
 warm-up included) over more frames, for the speed-up of a second worker.
+(p) path engine (Mitsuba 3): seconds per frame of its RGB at 16 and 64 samples, denoised or not, over
+    --path-frames frames after a warm-up frame; and the label pass's time beside it.
 
     .venv/bin/python scripts/bench.py [--frames 30] [--rounds 2] [--worker-frames 60]
 """
@@ -133,6 +135,31 @@ def workers_run(scene: Path, frames: int, seed: int, workers: int, busy: list[fl
         shutil.rmtree(out, ignore_errors=True)
 
 
+def path_engine_seconds(scene: Path, frames: int, seed: int, samples: int, denoise: bool,
+                        label_seconds: list[float]) -> float:
+    """Seconds per frame of the path engine's RGB (scene dictionary, render, denoise, display transform)
+    over the scene's frames after one warm-up frame (JIT kernels); appends the label pass's s/frame."""
+    import dataclasses
+
+    from renderer.config import RenderConfig
+
+    config = load_scene(scene)
+    config = dataclasses.replace(config, render=RenderConfig(engine="path", samples=samples, denoise=denoise))
+    catalog = AssetCatalog(config)
+    descriptions = [sample_frame(config, catalog, seed=seed, index=i) for i in range(frames + 1)]
+    with FrameRenderer(config.image.width, config.image.height, config.render) as renderer:
+        renderer.engine.render(descriptions[0], catalog)
+        start = time.perf_counter()
+        for description in descriptions[1:]:
+            renderer.engine.render(description, catalog)
+        elapsed = (time.perf_counter() - start) / frames
+        start = time.perf_counter()
+        for description in descriptions[1:]:
+            renderer.labels.render(description, catalog)
+        label_seconds.append((time.perf_counter() - start) / frames)
+    return elapsed
+
+
 def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
@@ -144,6 +171,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--worker-frames", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--path-frames", type=int, default=3, help="frames per path-engine row (0: no path rows)")
     args = parser.parse_args()
 
     bare, full, naive, one, two = [], [], [], [], []
@@ -172,6 +200,13 @@ def main() -> None:
     print(f"full/naive ratio: {mean(full) / mean(naive):.2f}")
     print(f"2 workers/1 worker ratio: {mean(two) / mean(one):.2f}")
     print(f"full/bare ratio: {mean(full) / mean(bare):.2f}")
+    if args.path_frames > 0:
+        labels: list[float] = []
+        for samples in (16, 64):
+            for denoise in (False, True):
+                seconds = path_engine_seconds(args.scene, args.path_frames, args.seed, samples, denoise, labels)
+                print(f"(p) path engine {samples:3d} spp, denoise {'on ' if denoise else 'off'} {seconds:7.2f} s/frame")
+        print(f"label pass beside the path engine: {mean(labels) * 1000:.1f} ms/frame")
 
 
 if __name__ == "__main__":
