@@ -12,6 +12,8 @@ textures, mesh caches), alternating in rounds so that machine drift hits all of 
 warm-up included) over more frames, for the speed-up of a second worker.
 (p) path engine (Mitsuba 3): seconds per frame of its RGB at 16 and 64 samples, denoised or not, over
     --path-frames frames after a warm-up frame; and the label pass's time beside it.
+(c) Blender Cycles (CPU) on the same frames' geometry, lights and base materials at the same samples and
+    bounces, denoised (its OIDN) or not, where a Python with bpy is given (scripts/cycles_frames.py).
 
     .venv/bin/python scripts/bench.py [--frames 30] [--rounds 2] [--worker-frames 60]
 """
@@ -160,6 +162,56 @@ def path_engine_seconds(scene: Path, frames: int, seed: int, samples: int, denoi
     return elapsed
 
 
+def dump_frames(scene: Path, frames: int, seed: int, path: Path) -> None:
+    """The default scene's frames as plain data for scripts/cycles_frames.py (bpy): world-space smooth
+    triangles (the path engine's shading arrays), base materials, lights, camera."""
+    import json
+
+    from renderer.backends.label_pass import model_matrix
+    from renderer.engines.shading import shading_arrays
+    from renderer.environment import ambient_radiance
+    from renderer.geometry import transform_points
+
+    config = load_scene(scene)
+    catalog = AssetCatalog(config)
+    payload = []
+    for i in range(frames + 1):
+        frame = sample_frame(config, catalog, seed=seed, index=i)
+        objects = []
+        for obj in frame.objects:
+            arrays = shading_arrays(catalog.mesh(obj.mesh))
+            positions = transform_points(model_matrix(obj), arrays["positions"])
+            objects.append({"positions": np.round(positions, 6).tolist(), "indices": arrays["indices"].tolist(),
+                            "base_color": list(obj.material.base_color[:3]), "metallic": obj.material.metallic,
+                            "roughness": obj.material.roughness})
+        lights = [{"kind": light.kind, "color": list(light.color), "intensity": light.intensity,
+                   "light_to_world": [list(row) for row in light.light_to_world],
+                   "spot_angle_deg": light.spot_angle_deg} for light in frame.lights]
+        payload.append({"width": frame.camera.width, "height": frame.camera.height,
+                        "K": [list(row) for row in frame.camera.K],
+                        "world_to_camera": [list(row) for row in frame.camera.world_to_camera],
+                        "objects": objects, "lights": lights,
+                        "ambient": frame.ambient + float(ambient_radiance(frame.environment).mean())})
+    path.write_text(json.dumps(payload))
+
+
+def cycles_seconds(python: str, frames_file: Path, samples: int, denoise: bool) -> float:
+    import subprocess
+
+    command = [python, str(ROOT / "scripts" / "cycles_frames.py"), str(frames_file), "--samples", str(samples)]
+    output = subprocess.run(command + (["--denoise"] if denoise else []), check=True, capture_output=True,
+                            text=True).stdout
+    line = [row for row in output.splitlines() if row.startswith("cycles ")][-1]
+    return float(line.split()[1])
+
+
+def _python_with_bpy() -> str | None:
+    import importlib.util
+    import sys
+
+    return sys.executable if importlib.util.find_spec("bpy") is not None else None
+
+
 def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
@@ -172,6 +224,9 @@ def main() -> None:
     parser.add_argument("--worker-frames", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--path-frames", type=int, default=3, help="frames per path-engine row (0: no path rows)")
+    parser.add_argument("--cycles-python", default=_python_with_bpy(),
+                        help="a Python with bpy (pip install bpy) for the Cycles rows (default: this one, if it "
+                             "has bpy; else no Cycles rows)")
     args = parser.parse_args()
 
     bare, full, naive, one, two = [], [], [], [], []
@@ -202,11 +257,19 @@ def main() -> None:
     print(f"full/bare ratio: {mean(full) / mean(bare):.2f}")
     if args.path_frames > 0:
         labels: list[float] = []
+        frames_file = Path(tempfile.mkdtemp(prefix="bench-cycles-")) / "frames.json"
+        if args.cycles_python:
+            dump_frames(args.scene, args.path_frames, args.seed, frames_file)
         for samples in (16, 64):
             for denoise in (False, True):
                 seconds = path_engine_seconds(args.scene, args.path_frames, args.seed, samples, denoise, labels)
-                print(f"(p) path engine {samples:3d} spp, denoise {'on ' if denoise else 'off'} {seconds:7.2f} s/frame")
+                line = f"(p) path engine {samples:3d} spp, denoise {'on ' if denoise else 'off'} {seconds:7.2f} s/frame"
+                if args.cycles_python:
+                    cycles = cycles_seconds(args.cycles_python, frames_file, samples, denoise)
+                    line += f"   (c) Cycles {cycles:7.2f} s/frame   cycles/path {cycles / seconds:5.2f}"
+                print(line, flush=True)
         print(f"label pass beside the path engine: {mean(labels) * 1000:.1f} ms/frame")
+        shutil.rmtree(frames_file.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -200,3 +200,78 @@ def test_same_frame_same_image_and_labels_identical_across_engines(tmp_path: Pat
                 assert a.read_bytes() == (tmp_path / "raster" / sub / a.name).read_bytes(), a
     assert (tmp_path / "path" / "rgb" / "000000.png").read_bytes() != (tmp_path / "raster" / "rgb" /
                                                                         "000000.png").read_bytes()
+
+
+def test_curved_surfaces_are_smooth_not_faceted(converged_renderer: FrameRenderer) -> None:
+    """A diffuse ball (a 1280-face mesh of a 35 mm sphere) under a directional light matches Lambert's
+    law on the true sphere's normals, which flat facets would not (their normals are off by degrees)."""
+    ball_path = ROOT / "assets" / "meshes" / "ball.obj"
+    config = scene_from_dict({"objects": {"count": 1, "assets": [{"path": str(ball_path)}]},
+                              "table": {"enabled": False}})
+    catalog = AssetCatalog(config)
+    source = catalog.assets[0].source
+    light_dir = np.array([0.3, -0.5, 0.81])
+    light_dir /= np.linalg.norm(light_dir)
+    light_pose = opengl_from_opencv_pose(rigid_inverse(look_at_world_to_camera(light_dir, np.zeros(3))))
+    light = LightDescription("directional", (1.0, 1.0, 1.0), 3.0, as_matrix(light_pose))
+    ball = ObjectDescription(1, "ball", "ball", 1, source, 1.0, as_matrix(np.eye(4)),
+                             MaterialDescription((0.8, 0.8, 0.8, 1.0), 0.0, 1.0, kind="diffuse"))
+    eye = np.array([0.0, -0.12, 0.035 + 0.05])
+    cam = camera(tuple(eye), (0.0, 0.0, 0.035))
+    image = converged_renderer.engine.render(frame(cam, (ball,), (light,)), catalog)
+    assert image.linear is not None
+    # Rays through pixel centres, intersected with the true sphere (centre (0, 0, 0.035), r 0.035).
+    K = np.asarray(cam.K)
+    w2c = np.asarray(cam.world_to_camera)
+    v, u = np.mgrid[0:H, 0:W].astype(float)
+    rays = np.stack([(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1], np.ones_like(u)], -1) @ w2c[:3, :3]
+    rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
+    centre, radius = np.array([0.0, 0.0, 0.035]), 0.035
+    oc = eye - centre
+    b = rays @ oc
+    disc = b**2 - (oc @ oc - radius**2)
+    hit = disc > 0
+    t = -b - np.sqrt(np.where(hit, disc, 0.0))
+    normals = (eye + t[..., None] * rays - centre) / radius
+    cos = np.clip(normals @ light_dir, 0.0, None)
+    expected = 0.8 * 3.0 * cos / np.pi
+    inside = hit & (image.rgba[..., 3] > 0.999) & (cos > 0.2)
+    grown = np.zeros_like(inside)  # keep off the silhouette, where mesh and sphere differ most
+    grown[1:-1, 1:-1] = inside[1:-1, 1:-1] & inside[:-2, 1:-1] & inside[2:, 1:-1] & inside[1:-1, :-2] & inside[1:-1, 2:]
+    assert grown.sum() > 300
+    relative = np.abs(image.linear[..., 0] - expected)[grown] / expected[grown]
+    # Measured: smooth 0.16 % median, 0.8 % 90th percentile; flat facets 0.9 % and 3.3 %.
+    assert np.median(relative) < 0.004 and np.percentile(relative, 90) < 0.015
+
+
+def test_mesh_files_bring_their_own_pbr_material(path_renderer: FrameRenderer, tmp_path: Path) -> None:
+    """A GLB's base colour texture (through its factor) and metallic-roughness texture reach the path
+    engine: a red rough dielectric box in a uniform environment returns its albedo (sRGB-decoded) * L."""
+    import trimesh
+    from PIL import Image
+
+    mesh = trimesh.creation.box((0.3, 0.3, 0.3))
+    uv = (mesh.vertices[:, :2] + 0.15) / 0.3
+    red = Image.fromarray(np.tile(np.array([200, 30, 30], np.uint8), (8, 8, 1)))
+    rough = Image.fromarray(np.tile(np.array([0, 255, 0], np.uint8), (8, 8, 1)))  # G roughness 1, B metallic 0
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=red, metallicRoughnessTexture=rough,
+                                                   baseColorFactor=[255, 255, 255, 255], metallicFactor=1.0,
+                                                   roughnessFactor=1.0)
+    mesh.visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
+    mesh.export(tmp_path / "red.glb")
+    config = scene_from_dict({"objects": {"count": 1, "assets": [{"path": str(tmp_path / "red.glb")}]},
+                              "table": {"enabled": False}})
+    catalog = AssetCatalog(config)
+    from renderer.sampling import sample_frame
+
+    drawn = sample_frame(config, catalog, seed=0, index=0).objects[0]
+    assert drawn.material.use_asset_material
+    obj = dataclasses.replace(drawn, object_to_world=as_matrix(np.eye(4)))
+    L = 0.5
+    linear, inside = covered(path_renderer, frame(camera((0.6, -0.5, 0.5)), (obj,),
+                                                  environment=EnvironmentDescription("uniform", intensity=L)))
+    assert inside.sum() > 150
+    albedo = ((np.array([200, 30, 30]) / 255 + 0.055) / 1.055) ** 2.4
+    mean = linear[inside].mean(axis=0)
+    # A rough dielectric: diffuse albedo * L plus a few per cent of specular (Fresnel 0.04 at normal incidence).
+    assert np.all(mean >= albedo * L * 0.95) and np.all(mean <= albedo * L * 1.15 + 0.02)

@@ -47,6 +47,7 @@ _MITSUBA_FROM_OPENCV_CAMERA = np.diag([-1.0, -1.0, 1.0, 1.0])
 # u = atan2(x, -z) / 2pi): x_m = y, y_m = z, z_m = -x.
 _ENVMAP_FROM_OURS = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [-1.0, 0.0, 0.0]])
 LLVM_MIN_VERSION = 16
+GUIDE_SAMPLES = 4  # samples per pixel of the denoiser's albedo and normal guides
 
 
 def _find_libllvm() -> str | None:
@@ -131,6 +132,9 @@ class PathEngine:
         self._folder = tempfile.mkdtemp(prefix="renderer-path-")
         self._cleanup = atexit.register(shutil.rmtree, self._folder, True)
         self._plys: dict[tuple[MeshSource, bool], str] = {}
+        # The denoiser's guides (first-hit albedo and shading normal) in a pass of their own: a few
+        # samples of them cost far less than carrying them through every path sample.
+        self._guides = self.mi.load_dict({"type": "aov", "aovs": "albedo:albedo,nn:sh_normal"})
         self._textures: dict[Any, Any] = {}
 
     def close(self) -> None:
@@ -138,16 +142,22 @@ class PathEngine:
         self._textures.clear()
 
     def render(self, frame: FrameDescription, catalog: AssetCatalog) -> EngineImage:
+        return self.render_seeded(frame, catalog, render_seed(frame))
+
+    def render_seeded(self, frame: FrameDescription, catalog: AssetCatalog, seed: int) -> EngineImage:
+        """render() with another sample seed (independent noise, e.g. for a converged reference)."""
         if (frame.camera.width, frame.camera.height) != (self.width, self.height):
             raise ValueError(f"frame is {frame.camera.width}x{frame.camera.height}, engine is "
                              f"{self.width}x{self.height}")
         mi = self.mi
         scene = mi.load_dict(self.scene_dict(frame, catalog))
-        raw = np.asarray(mi.render(scene, seed=render_seed(frame), spp=self.settings.samples), dtype=np.float32)
+        raw = np.asarray(mi.render(scene, seed=seed, spp=self.settings.samples), dtype=np.float32)
         linear = np.ascontiguousarray(raw[..., :3])
         alpha = np.clip(raw[..., 3:4], 0.0, 1.0)
         if self.settings.denoise:
-            linear = denoise(linear, albedo=raw[..., 4:7], normal=raw[..., 7:10])
+            guides = np.asarray(mi.render(scene, integrator=self._guides, seed=seed, spp=GUIDE_SAMPLES),
+                                dtype=np.float32)
+            linear = denoise(linear, albedo=guides[..., -6:-3], normal=guides[..., -3:])  # the last 6 channels
         return EngineImage(rgba=display_rgba(linear, alpha), linear=linear)
 
     # -- the scene dictionary --------------------------------------------------------------------------
@@ -155,10 +165,7 @@ class PathEngine:
     def scene_dict(self, frame: FrameDescription, catalog: AssetCatalog) -> dict[str, Any]:
         """The Mitsuba scene of a frame (plain dictionaries, but for meshes, bitmaps and transforms)."""
         mi = self.mi
-        path = {"type": "path", "max_depth": self.settings.max_bounces + 1, "hide_emitters": True}
-        integrator: dict[str, Any] = path
-        if self.settings.denoise:
-            integrator = {"type": "aov", "aovs": "albedo:albedo,nn:sh_normal", "integrator": path}
+        integrator = {"type": "path", "max_depth": self.settings.max_bounces + 1, "hide_emitters": True}
         scene: dict[str, Any] = {"type": "scene", "integrator": integrator, "sensor": self._sensor(frame)}
         for k, obj in enumerate(frame.objects):
             scene[f"object_{k:04d}"] = self._shape(obj, catalog)
