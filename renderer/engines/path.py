@@ -336,7 +336,7 @@ def _write_ply(path: str, arrays: dict[str, NDArray[Any]]) -> None:
         vertices[name] = positions[:, k]
         vertices["n" + name] = normals[:, k]
     if uv is not None:
-        vertices["u"], vertices["v"] = uv[:, 0], uv[:, 1]
+        vertices["u"], vertices["v"] = uv[:, 0], 1.0 - uv[:, 1]  # Mitsuba samples images with v up
     triangles = np.empty(len(faces), dtype=[("n", "u1"), ("i", "<u4", (3,))])
     triangles["n"] = 3
     triangles["i"] = faces
