@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -239,6 +240,8 @@ def load_mesh(source: MeshSource) -> trimesh.Trimesh:
     path = Path(source.path)
     if not path.is_file():
         raise AssetError(f"{path}: mesh file not found")
+    if path.suffix.lower() == ".obj":
+        check_obj_textures(path)
     try:
         loaded = trimesh.load(str(path), force="mesh", process=False)
     except Exception as exc:  # trimesh raises many types for bad files
@@ -255,6 +258,59 @@ def load_mesh(source: MeshSource) -> trimesh.Trimesh:
     if len(loaded.faces) == 0:
         raise AssetError(f"{path}: mesh has only degenerate faces")
     return loaded
+
+
+_MTLLIB = re.compile(r"^\s*mtllib\s+(.+?)\s*$", re.MULTILINE)
+_MAP = re.compile(r"^\s*(?:map_\w+|bump|disp|decal|refl|norm)\s+(.+?)\s*$", re.MULTILINE | re.IGNORECASE)
+
+
+def _last_token(arguments: str) -> str:
+    """The file name at the end of an MTL map statement (options such as -s 1 1 1 come first)."""
+    return arguments.split()[-1] if arguments.split() else ""
+
+
+def obj_companions(path: Path) -> list[Path]:
+    """The MTL libraries an OBJ file names and the images those name (relative to their own folders).
+    Files that are named but missing are included, so that callers can report them."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    files: list[Path] = []
+    for name in _MTLLIB.findall(text):
+        mtl = path.parent / name
+        files.append(mtl)
+        try:
+            mtl_text = mtl.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        files += [mtl.parent / _last_token(arguments) for arguments in _MAP.findall(mtl_text)
+                  if _last_token(arguments)]
+    return files
+
+
+IMAGE_MAP_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tga", ".tif", ".tiff", ".webp")
+
+
+def check_obj_textures(path: Path) -> None:
+    """The texture images an OBJ's materials name must exist and decode: trimesh would drop a bad one
+    silently and the object would render with another material. (An MTL library that is missing
+    altogether names no texture: such an OBJ renders with a material the scene draws, as documented.)"""
+    from PIL import Image
+
+    for companion in obj_companions(path):
+        is_image = companion.suffix.lower() in IMAGE_MAP_SUFFIXES
+        if not companion.is_file():
+            if not is_image:  # a missing MTL library carries no texture: the object gets a drawn material
+                continue
+            raise AssetError(f"{path}: names {companion.name}, which is missing")
+        if is_image:
+            try:
+                with Image.open(companion) as image:
+                    image.load()
+            except Exception as exc:  # PIL raises several types for damaged files
+                raise AssetError(f"{companion}: unreadable texture image ({type(exc).__name__}) of {path.name}") \
+                    from None
 
 
 def landmarks_path(mesh_path: Path) -> Path:

@@ -14,7 +14,6 @@ import colorsys
 import copy
 import dataclasses
 import glob
-import math
 import os
 import re
 import types
@@ -39,6 +38,19 @@ from renderer.distributions import (
 class ConfigError(ValueError):
     """A scene file that cannot be used; the message is one line naming the key path."""
 
+
+# Sane ranges (docs/scenes.md): every length, scale, count and ratio has one, so that no value that
+# passes validation can overflow into non-finite numbers, blank frames or unbounded work.
+MAX_LENGTH = 1000.0  # metres: any length, position or distance
+MAX_SCALE = 1000.0  # asset scale factor
+MIN_NEAR, MAX_FAR = 1e-4, 1e5  # metres
+MAX_DEPTH_RATIO = 1e6  # far / near
+MAX_PIXELS = 1e6  # focal lengths and principal points, pixels
+MAX_INTENSITY = 1e6  # light intensities and radiances
+MAX_OBJECTS = 500  # objects (and distractors) per frame
+MAX_LIGHTS = 64  # lights per frame (the raster engine: at most RASTER_MAX_LIGHTS of each type)
+RASTER_MAX_LIGHTS = 4  # pyrender 0.1.45's shader has this many slots per light type
+MAX_SETTLE_SECONDS = 60.0  # simulated seconds of physics settling
 
 # Randomized values: a Distribution (renderer.distributions) parsed as real numbers, integers or words.
 FloatDist = Annotated[Distribution, "float"]
@@ -85,8 +97,10 @@ class IntrinsicsConfig:
     cy: float
 
     def __post_init__(self) -> None:
-        if self.fx <= 0 or self.fy <= 0:
-            raise ValueError("fx and fy must be > 0")
+        if not (0 < self.fx <= MAX_PIXELS and 0 < self.fy <= MAX_PIXELS):
+            raise ValueError(f"fx and fy must lie in (0, {MAX_PIXELS:g}]")
+        if not (abs(self.cx) <= MAX_PIXELS and abs(self.cy) <= MAX_PIXELS):
+            raise ValueError(f"cx and cy must lie in [-{MAX_PIXELS:g}, {MAX_PIXELS:g}]")
 
 
 @dataclass(frozen=True)
@@ -106,12 +120,18 @@ class CameraConfig:
 
     def __post_init__(self) -> None:
         _within("fov_deg", self.fov_deg, 0.0, 180.0, open_low=True, open_high=True)
-        _within("distance", self.distance, 0.0, math.inf, open_low=True)
+        _within("distance", self.distance, 0.0, MAX_LENGTH, open_low=True)
         _within("elevation_deg", self.elevation_deg, -90.0, 90.0)
-        if self.target_jitter < 0:
-            raise ValueError(f"target_jitter: {self.target_jitter:g} must be >= 0")
-        if not 0 < self.near < self.far:
-            raise ValueError(f"near {self.near:g} and far {self.far:g} must satisfy 0 < near < far")
+        if not 0 <= self.target_jitter <= MAX_LENGTH:
+            raise ValueError(f"target_jitter: {self.target_jitter:g} is outside [0, {MAX_LENGTH:g}]")
+        if any(abs(t) > MAX_LENGTH for t in self.target):
+            raise ValueError(f"target: each coordinate must lie in [-{MAX_LENGTH:g}, {MAX_LENGTH:g}]")
+        if not MIN_NEAR <= self.near < self.far <= MAX_FAR:
+            raise ValueError(f"near {self.near:g} and far {self.far:g} must satisfy {MIN_NEAR:g} <= near < far "
+                             f"<= {MAX_FAR:g}")
+        if self.far / self.near > MAX_DEPTH_RATIO:
+            raise ValueError(f"far / near is {self.far / self.near:.3g}, above {MAX_DEPTH_RATIO:g}: the depth "
+                             "buffer cannot resolve surfaces over such a range")
 
 
 TEXTURE_KINDS = ("wood", "checker", "noise", "stripes")
@@ -127,8 +147,8 @@ class TableConfig:
     enabled: bool = True
 
     def __post_init__(self) -> None:
-        if min(self.size) <= 0 or self.thickness <= 0:
-            raise ValueError("size and thickness must be > 0")
+        if not (0 < min(self.size) and max(self.size) <= MAX_LENGTH and 0 < self.thickness <= MAX_LENGTH):
+            raise ValueError(f"size and thickness must lie in (0, {MAX_LENGTH:g}] metres")
         _words("texture", self.texture, (*TEXTURE_KINDS, "none"))
 
 
@@ -142,9 +162,9 @@ class AssetSource:
     scale: FloatDist = constant(1.0)
 
     def __post_init__(self) -> None:
-        if self.weight <= 0:
-            raise ValueError(f"weight: {self.weight:g} must be > 0")
-        _within("scale", self.scale, 0.0, math.inf, open_low=True)
+        if not 0 < self.weight <= 1e9:
+            raise ValueError(f"weight: {self.weight:g} is outside (0, 1e9]")
+        _within("scale", self.scale, 0.0, MAX_SCALE, open_low=True)
 
 
 POSES = ("upright", "stable", "free")
@@ -161,6 +181,8 @@ class AirConfig:
     def __post_init__(self) -> None:
         if any(lo > hi for lo, hi in zip(self.low, self.high, strict=True)):
             raise ValueError("low must be <= high in x, y and z")
+        if any(abs(v) > MAX_LENGTH for v in (*self.low, *self.high)):
+            raise ValueError(f"low and high must lie in [-{MAX_LENGTH:g}, {MAX_LENGTH:g}] metres")
 
 
 @dataclass(frozen=True)
@@ -176,9 +198,11 @@ class PhysicsConfig:
     def __post_init__(self) -> None:
         if self.container not in ("tray", "table"):
             raise ValueError(f"container: {self.container!r} is not one of tray, table")
-        if min(self.tray_size) <= 0 or self.wall_height <= 0 or self.settle_seconds <= 0:
-            raise ValueError("tray_size, wall_height and settle_seconds must be > 0")
-        _within("drop_height", self.drop_height, 0.0, math.inf)
+        if not (0 < min(self.tray_size) and max(self.tray_size) <= MAX_LENGTH and 0 < self.wall_height <= MAX_LENGTH):
+            raise ValueError(f"tray_size and wall_height must lie in (0, {MAX_LENGTH:g}] metres")
+        if not 0 < self.settle_seconds <= MAX_SETTLE_SECONDS:
+            raise ValueError(f"settle_seconds: {self.settle_seconds:g} is outside (0, {MAX_SETTLE_SECONDS:g}]")
+        _within("drop_height", self.drop_height, 0.0, MAX_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -195,9 +219,9 @@ class ObjectsConfig:
     physics: PhysicsConfig = PhysicsConfig()
 
     def __post_init__(self) -> None:
-        _within("count", self.count, 0, math.inf)
-        if self.min_gap < 0:
-            raise ValueError(f"min_gap: {self.min_gap:g} must be >= 0")
+        _within("count", self.count, 0, MAX_OBJECTS)
+        if not 0 <= self.min_gap <= MAX_LENGTH:
+            raise ValueError(f"min_gap: {self.min_gap:g} is outside [0, {MAX_LENGTH:g}]")
         if self.pose not in POSES:
             raise ValueError(f"pose: {self.pose!r} is not one of {', '.join(POSES)}")
         if self.placement not in PLACEMENTS:
@@ -214,7 +238,7 @@ class DistractorsConfig:
     labelled: bool = False
 
     def __post_init__(self) -> None:
-        _within("count", self.count, 0, math.inf)
+        _within("count", self.count, 0, MAX_OBJECTS)
 
 
 @dataclass(frozen=True)
@@ -262,12 +286,12 @@ class LightsConfig:
     ambient: FloatDist = uniform(0.15, 0.35)
 
     def __post_init__(self) -> None:
-        _within("count", self.count, 0, math.inf)
+        _within("count", self.count, 0, MAX_LIGHTS)
         _words("type", self.type, LIGHT_TYPES)
-        _within("intensity", self.intensity, 0.0, math.inf)
-        _within("ambient", self.ambient, 0.0, math.inf)
+        _within("intensity", self.intensity, 0.0, MAX_INTENSITY)
+        _within("ambient", self.ambient, 0.0, MAX_INTENSITY)
         _within("color_temperature_k", self.color_temperature_k, 1000.0, 40000.0)
-        _within("distance", self.distance, 0.0, math.inf, open_low=True)
+        _within("distance", self.distance, 0.0, MAX_LENGTH, open_low=True)
         _within("spot_angle_deg", self.spot_angle_deg, 0.0, 90.0, open_low=True, open_high=True)
 
 
@@ -336,8 +360,8 @@ class EnvironmentConfig:
 
     def __post_init__(self) -> None:
         _words("kind", self.kind, ENVIRONMENT_KINDS)
-        _within("intensity", self.intensity, 0.0, 1e6)
-        _within("sun_intensity", self.sun_intensity, 0.0, 1e6)
+        _within("intensity", self.intensity, 0.0, MAX_INTENSITY)
+        _within("sun_intensity", self.sun_intensity, 0.0, MAX_INTENSITY)
         _within("sun_elevation_deg", self.sun_elevation_deg, 0.0, 90.0)
         _within("turbidity", self.turbidity, 1.7, 10.0)
         if "hdri" in self.kind.params and not self.images:
@@ -416,11 +440,31 @@ def load_scene(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> S
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+    _refuse_duplicate_keys(text, path)
     if data is None:
         data = {}
     for setting in overrides:
         data = apply_override(data, setting, str(path))
     return scene_from_dict(data, source=str(path))
+
+
+def _refuse_duplicate_keys(text: str, path: Path) -> None:
+    """YAML lets a repeated key silently replace the first: refuse it, naming its key path and line."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    stack: list[tuple[Any, str]] = [(root, "")] if root is not None else []
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if key in seen:
+                    line = key_node.start_mark.line + 1
+                    raise ConfigError(f"{path}: {_join(where, key)}: duplicate key (line {line})")
+                seen.add(key)
+                stack.append((value_node, _join(where, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, _join(where, i)) for i, item in enumerate(node.value))
 
 
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -482,6 +526,7 @@ def scene_from_dict(data: Any, source: str = "<memory>") -> SceneConfig:
     except _KeyPathError as exc:
         raise ConfigError(f"{source}: {exc.path}: {exc.message}") from None
     config = dataclasses.replace(config, source=source)
+    _check_raster_lights(config)
     intrinsics = config.camera.intrinsics
     if config.render.engine == "path" and intrinsics is not None and intrinsics.fx != intrinsics.fy:
         raise ConfigError(f"{source}: camera.intrinsics: the path engine needs square pixels (fx = fy), "
@@ -610,6 +655,20 @@ def _parse_dataclass(cls: type, value: Any, path: str) -> Any:
         if sep and head in public:
             raise _KeyPathError(_join(path, head), rest) from None
         raise _KeyPathError(path, message) from None
+
+
+def _check_raster_lights(config: SceneConfig) -> None:
+    """pyrender's shader drops lights beyond its slots per type: refuse a raster scene that can draw more."""
+    if config.render.engine != "raster":
+        return
+    env = config.environment
+    sun = 1 if "sky" in env.kind.params and env.sun_intensity.max > 0 else 0
+    most = int(config.lights.count.max) + sun
+    if most > RASTER_MAX_LIGHTS:
+        extra = " (with the sky's sun)" if sun else ""
+        raise ConfigError(f"{config.source}: lights.count: the raster engine renders at most {RASTER_MAX_LIGHTS} "
+                          f"lights of each type (pyrender's shader), and this scene can draw {most}{extra} of one "
+                          "type; lower lights.count or use render.engine: path")
 
 
 def _check_asset_sources(config: SceneConfig) -> None:

@@ -25,11 +25,12 @@ from renderer import __version__
 from renderer.assets import BOX_EDGES, TABLE_CATEGORY, TRAY_CATEGORY, AssetCatalog
 from renderer.buffers import RenderBuffers
 from renderer.config import SceneConfig, scene_to_dict
+from renderer.inputs import changed_input, input_hashes
 from renderer.labels import OCCLUSION_TOLERANCE, ObjectLabels, semantic_from_instance
 from renderer.scene import FrameDescription
 
 FORMAT_NAME = "renderer-dataset"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CONVENTIONS = {
     "camera_frame": "OpenCV: x right, y down, z forward",
     "units": "metres",
@@ -67,8 +68,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_json(path: Path, payload: Any, indent: int | None = 1) -> None:
-    """JSON file; indent=None writes compactly (and much faster: the C encoder)."""
-    atomic_write_bytes(path, (json.dumps(payload, indent=indent) + "\n").encode())
+    """Strict JSON file (NaN and infinities refused: they are not JSON); indent=None writes compactly
+    (and much faster: the C encoder)."""
+    try:
+        text = json.dumps(payload, indent=indent, allow_nan=False)
+    except ValueError:
+        raise OutputError(f"{path}: refusing to write non-finite numbers (NaN or infinity) into JSON; the "
+                          "scene's values are out of a usable range") from None
+    atomic_write_bytes(path, (text + "\n").encode())
 
 
 # Fast zlib level and one fixed row filter (SUB for photos, NONE for masks): about half the time of
@@ -106,6 +113,7 @@ def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog) -> dic
         "scene": scene_to_dict(config),
         "skipped_assets": sorted(catalog.skipped),
         "skeletons": _skeletons(config, catalog),
+        "inputs": input_hashes(config, catalog),
     }
 
 
@@ -123,7 +131,7 @@ def _skeletons(config: SceneConfig, catalog: AssetCatalog) -> dict[str, list[lis
     return edges
 
 
-IDENTITY_KEYS = ("version", "seed", "image", "scene", "categories", "skipped_assets")
+IDENTITY_KEYS = ("version", "seed", "image", "scene", "categories", "skipped_assets", "inputs")
 
 
 def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes: dict[str, trimesh.Trimesh]) -> None:
@@ -141,8 +149,15 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
             existing = json.loads(header_path.read_text())
         except (OSError, ValueError) as exc:
             raise OutputError(f"{header_path}: unreadable dataset header ({exc})") from None
+        if not isinstance(existing, dict):
+            raise OutputError(f"{header_path}: not a dataset header (a JSON object is expected)")
         for key in IDENTITY_KEYS:
-            if existing.get(key) != header.get(key):
+            if key == "inputs" and isinstance(existing.get(key), dict) and existing.get("version") == header["version"]:
+                changed = changed_input(existing[key], header[key])
+                if changed is not None:
+                    raise OutputError(f"{root}: an input file changed since this dataset was started: {changed}; "
+                                      "use another --out, or restore the file")
+            elif existing.get(key) != header.get(key):
                 raise OutputError(f"{root}: already holds a different dataset ({key} differs); "
                                   "use another --out or delete it")
     elif root.is_dir() and any(p for p in root.iterdir() if not p.name.startswith(".")):

@@ -267,7 +267,7 @@ def test_every_light_type_lights_the_scene(tmp_path: Path) -> None:
 def test_bad_distribution_values_name_the_key(tmp_path: Path) -> None:
     cases = {
         "objects:\n  count: {randint: [4, 2]}\n": "objects.count: min 4 > max 2",
-        "distractors:\n  count: -2\n": "distractors.count: draws from [-2, -2], outside [0, inf]",
+        "distractors:\n  count: -2\n": "distractors.count: draws from [-2, -2], outside [0, 500]",
         "background:\n  kind: images\n": "background.images: a folder of images is needed",
         "objects:\n  count: 0\nbackground:\n  kind: images\n  images: nowhere\n":
             "background.images: 'nowhere' holds no image files",

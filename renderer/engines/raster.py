@@ -14,9 +14,10 @@ from numpy.typing import NDArray
 
 from renderer.assets import AssetCatalog
 from renderer.backends.gl_context import GLContext
+from renderer.backends.gl_platform import BackendError
 from renderer.backends.label_pass import model_matrix
 from renderer.buffers import EngineImage
-from renderer.config import RenderConfig
+from renderer.config import RASTER_MAX_LIGHTS, RenderConfig
 from renderer.engines.shading import shading_arrays
 from renderer.environment import ambient_radiance
 from renderer.geometry import opengl_from_opencv_pose, rigid_inverse
@@ -129,6 +130,11 @@ class RasterEngine:
                        clear_color: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)) -> tuple[Any, list[Any]]:
         """The pyrender.Scene of a frame and its mesh nodes in the order of frame.objects."""
         pyrender = self._pyrender
+        kinds = [light.kind for light in frame.lights]
+        for kind in set(kinds):
+            if kinds.count(kind) > RASTER_MAX_LIGHTS:  # pyrender would drop the rest without a word
+                raise BackendError(f"frame {frame.index}: {kinds.count(kind)} {kind} lights; the raster engine renders "
+                                   f"at most {RASTER_MAX_LIGHTS} of each type (use the path engine)")
         node = _ordered_node_class(pyrender)
         ambient = np.full(3, frame.ambient) + ambient_radiance(frame.environment)
         scene = pyrender.Scene(bg_color=list(clear_color), ambient_light=ambient.tolist())
