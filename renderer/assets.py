@@ -27,8 +27,9 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from renderer.config import AssetSource, SceneConfig, resolve_asset_paths
+from renderer.config import HDR_SUFFIXES, AssetSource, SceneConfig, resolve_asset_paths, resolve_image_files
 from renderer.distributions import Distribution
+from renderer.errors import RendererError, quiet_stderr
 from renderer.scene import MeshSource
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class MeshLookup(Protocol):
     def mesh(self, source: MeshSource) -> trimesh.Trimesh: ...
 
 
-class AssetError(ValueError):
+class AssetError(RendererError, ValueError):
     """A mesh or landmark file that cannot be used; the message is one line naming the file."""
 
 
@@ -120,6 +121,7 @@ class AssetCatalog:
         if config.objects.placement == "physics" and config.objects.physics.container == "tray":
             names.add(TRAY_CATEGORY)
         self.categories: dict[str, int] = {name: i + 1 for i, name in enumerate(sorted(names))}
+        self.images = {key: [p for p in paths if str(p) not in skip] for key, paths in image_folders(config).items()}
         self._meshes: dict[MeshSource, trimesh.Trimesh] = {}
         self._landmarks: dict[MeshSource, Landmarks] = {}
         self._footprints: dict[tuple[MeshSource, bytes], Footprint] = {}
@@ -153,7 +155,8 @@ class AssetCatalog:
         return self._meshes[source]
 
     def find_bad_assets(self) -> dict[str, str]:
-        """Load every asset and its landmarks; {asset_id: one-line reason} for those that fail."""
+        """Load every asset and its landmarks, and decode every image the scene may draw (textures,
+        backgrounds, environment maps); {asset id or image path: one-line reason} for those that fail."""
         bad = {}
         for asset in self.all_assets:
             try:
@@ -161,7 +164,20 @@ class AssetCatalog:
                 self.landmarks(asset.source)
             except AssetError as exc:
                 bad[asset.asset_id] = str(exc)
+        for key, paths in self.images.items():
+            for path in paths:
+                reason = image_problem(path, hdr=key == "environment.images")
+                if reason is not None:
+                    bad[str(path)] = f"{path}: {reason} ({key})"
         return bad
+
+    def image_choices(self, key: str) -> list[Path]:
+        """The usable images of a folder key (materials.texture_images, background.images,
+        environment.images), bad ones skipped; an AssetError if none is left."""
+        paths = self.images.get(key, [])
+        if not paths:
+            raise AssetError(f"{key}: no usable image left")
+        return paths
 
     def footprint(self, source: MeshSource, rotation: NDArray[np.float64] | None = None) -> Footprint:
         """Where the unscaled mesh stands after ``rotation`` (default: as it is, upright): see Footprint."""
@@ -222,6 +238,40 @@ def box_mesh(extents: tuple[float, float, float]) -> trimesh.Trimesh:
     uv = mesh.vertices[:, :2] / np.asarray(extents[:2]) + 0.5
     mesh.visual = trimesh.visual.TextureVisuals(uv=uv)
     return mesh
+
+
+def image_folders(config: SceneConfig) -> dict[str, list[Path]]:
+    """{config key: image files} of the folders a scene may draw images from (resolved once)."""
+    folders: dict[str, list[Path]] = {}
+    m = config.materials
+    if m.texture_probability > 0 and "image" in m.textures.params:
+        folders["materials.texture_images"] = resolve_image_files(config.base_dir, m.texture_images)
+    if "images" in config.background.kind.params:
+        folders["background.images"] = resolve_image_files(config.base_dir, config.background.images)
+    if "hdri" in config.environment.kind.params:
+        folders["environment.images"] = resolve_image_files(config.base_dir, config.environment.images,
+                                                            HDR_SUFFIXES)
+    return folders
+
+
+def image_problem(path: Path, hdr: bool = False) -> str | None:
+    """Why an image file cannot be used (decoded in full), or None."""
+    if hdr:
+        from renderer.environment import EnvironmentMapError, read_hdr_map
+
+        try:
+            read_hdr_map(str(path))
+        except EnvironmentMapError as exc:
+            return str(exc).split(": ", 1)[-1]
+        return None
+    import cv2
+
+    try:
+        with quiet_stderr():  # libjpeg and libpng print their complaints themselves
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    except cv2.error:
+        image = None
+    return "missing or unreadable image" if image is None else None
 
 
 def stack_meshes(parts: list[trimesh.Trimesh]) -> trimesh.Trimesh:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
-from renderer.assets import AssetError
-from renderer.backends.gl_platform import BackendError
-from renderer.config import ConfigError, load_scene
-from renderer.pipeline import WorkerError
+from renderer.config import load_scene
+from renderer.errors import RendererError
 from renderer.writers import OutputError
 
 EXIT_USAGE = 2
@@ -116,8 +118,6 @@ def _report(args: argparse.Namespace) -> int:
         path = write_report(args.dataset, args.output, samples=args.samples)
     except (DatasetError, ReportError) as exc:
         raise OutputError(str(exc)) from None
-    except OSError as exc:
-        raise OutputError(f"{args.output}: cannot write the report ({exc.strerror or exc})") from None
     print(f"report: {path}")
     return 0
 
@@ -153,7 +153,7 @@ def _formats(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="renderer", description=__doc__)
+    parser = _OneLineParser(prog="renderer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="render a labelled dataset from a scene file")
     gen.add_argument("scene", help="scene file (YAML), e.g. scenes/tabletop.yaml")
@@ -226,17 +226,43 @@ def _non_negative(text: str) -> int:
     return value
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse prints its usage block before an error; ours is one line (usage stays in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message} (see {self.prog.split()[0]} --help)", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split()) or "unknown error"
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # the same orderly stop as Ctrl-C: workers stopped, finished frames kept
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # On failure stderr is one line: library warnings (numpy, OpenCV, trimesh) are not shown here.
+    warnings.simplefilter("ignore")
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if threading.current_thread() is \
+        threading.main_thread() else None
     try:
         return int(args.run(args))
-    except (ConfigError, AssetError, OutputError, BackendError, WorkerError) as exc:
-        print(f"renderer: error: {exc}", file=sys.stderr)
+    except RendererError as exc:
+        print(f"renderer: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("renderer: interrupted; frames written so far are complete, run the same command to resume",
               file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError:
+        print("renderer: error: out of memory; use smaller images, fewer objects or smaller meshes", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

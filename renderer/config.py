@@ -33,9 +33,10 @@ from renderer.distributions import (
     parse_distribution,
     uniform,
 )
+from renderer.errors import RendererError
 
 
-class ConfigError(ValueError):
+class ConfigError(RendererError, ValueError):
     """A scene file that cannot be used; the message is one line naming the key path."""
 
 
@@ -433,6 +434,15 @@ def load_scene(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> S
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read scene file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: the scene file is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return _load_scene_text(text, path, overrides)
+    except RecursionError:
+        raise ConfigError(f"{path}: the scene file is nested too deeply") from None
+
+
+def _load_scene_text(text: str, path: Path, overrides: Sequence[str]) -> SceneConfig:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -565,6 +575,8 @@ class _KeyPathError(Exception):
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
+    if not key.isprintable() or not key:  # keep every message on one line: show such keys quoted
+        return f"{path}[{key!r}]"
     return f"{path}.{key}" if path else key
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -16,12 +17,15 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer.assets import stack_meshes
+from renderer.errors import RendererError, quiet_stderr
 from renderer.labels import LandmarkLabels, ObjectLabels
 from renderer.scene import FrameDescription, MeshSource
 from renderer.writers import FORMAT_NAME, frame_name
 
+T = TypeVar("T")
 
-class DatasetError(ValueError):
+
+class DatasetError(RendererError, ValueError):
     """A folder that is not a readable dataset."""
 
 
@@ -48,11 +52,11 @@ class Frame:
 
     @cached_property
     def depth(self) -> NDArray[np.float32]:
-        return np.load(self._path("depth", ".npy"))
+        return _read_npy(self._path("depth", ".npy"), 2)
 
     @cached_property
     def normals(self) -> NDArray[np.float32]:
-        return np.load(self._path("normals", ".npy"))
+        return _read_npy(self._path("normals", ".npy"), 3)
 
     @cached_property
     def instance(self) -> NDArray[np.uint16]:
@@ -64,24 +68,31 @@ class Frame:
 
     @property
     def K(self) -> NDArray[np.float64]:
-        return np.array(self.meta["camera"]["K"], dtype=float)
+        return self._from_meta(lambda m: _matrix(m["camera"]["K"], (3, 3)))
 
     @property
     def world_to_camera(self) -> NDArray[np.float64]:
-        return np.array(self.meta["camera"]["world_to_camera"], dtype=float)
+        return self._from_meta(lambda m: _matrix(m["camera"]["world_to_camera"], (4, 4)))
 
     @property
     def image_size(self) -> tuple[int, int]:
         """(width, height) in pixels."""
-        return self.meta["camera"]["width"], self.meta["camera"]["height"]
+        return self._from_meta(lambda m: (int(m["camera"]["width"]), int(m["camera"]["height"])))
 
     @cached_property
     def description(self) -> FrameDescription:
-        return FrameDescription.from_dict(self.meta["description"])
+        return self._from_meta(lambda m: FrameDescription.from_dict(m["description"]))
 
     @cached_property
     def objects(self) -> tuple[ObjectLabels, ...]:
-        return tuple(_object_labels(o) for o in self.meta["objects"])
+        return self._from_meta(lambda m: tuple(_object_labels(o) for o in m["objects"]))
+
+    def _from_meta(self, read: Callable[[dict[str, Any]], T]) -> T:
+        """A value read from the meta file; anything missing or malformed is a DatasetError naming it."""
+        try:
+            return read(self.meta)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise DatasetError(f"{self._path('meta', '.json')}: malformed frame record ({_what(exc)})") from None
 
     def description_on_dataset_meshes(self) -> FrameDescription:
         """The description with every mesh source pointing at the dataset's own copy (meshes/*.ply),
@@ -115,8 +126,13 @@ _MESH_CACHE: dict[Path, trimesh.Trimesh] = {}
 
 def _load_dataset_mesh(path: Path) -> trimesh.Trimesh:
     if path not in _MESH_CACHE:
-        mesh = trimesh.load(str(path), force="mesh", process=False)
-        if not isinstance(mesh, trimesh.Trimesh):
+        if not path.is_file():
+            raise DatasetError(f"{path}: missing mesh file")
+        try:
+            mesh = trimesh.load(str(path), force="mesh", process=False)
+        except Exception as exc:  # trimesh raises many types on damaged files
+            raise DatasetError(f"{path}: unreadable mesh ({_what(exc)})") from None
+        if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
             raise DatasetError(f"{path}: not a triangle mesh")
         _MESH_CACHE[path] = mesh
     return _MESH_CACHE[path]
@@ -130,10 +146,40 @@ class DatasetMeshes:
 
 
 def _read_png(path: Path) -> NDArray[Any]:
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if not path.is_file():
+        raise DatasetError(f"{path}: missing file")
+    with quiet_stderr():  # libpng prints its own complaints about damaged files
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
-        raise DatasetError(f"{path}: missing or unreadable image")
+        raise DatasetError(f"{path}: unreadable image (damaged or not a PNG)")
     return image
+
+
+def _read_npy(path: Path, ndim: int) -> NDArray[np.float32]:
+    if not path.is_file():
+        raise DatasetError(f"{path}: missing file")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise DatasetError(f"{path}: unreadable array ({_what(exc)})") from None
+    if array.dtype != np.float32 or array.ndim != ndim:
+        raise DatasetError(f"{path}: expected a float32 array of {ndim} dimensions, found {array.dtype} {array.shape}")
+    return array
+
+
+def _matrix(value: Any, shape: tuple[int, int]) -> NDArray[np.float64]:
+    array = np.array(value, dtype=float)
+    if array.shape != shape:
+        raise ValueError(f"expected a {shape[0]}x{shape[1]} matrix, got shape {array.shape}")
+    return array
+
+
+def _what(exc: BaseException) -> str:
+    """A short, one-line account of an exception (KeyError's message is just the key)."""
+    if isinstance(exc, KeyError):
+        return f"missing key {exc.args[0]!r}"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _object_labels(data: dict[str, Any]) -> ObjectLabels:
@@ -164,17 +210,23 @@ class Dataset:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         header_path = self.root / "dataset.json"
+        if not header_path.is_file():
+            raise DatasetError(f"{self.root}: not a renderer dataset (no dataset.json)")
         try:
-            self.header: dict[str, Any] = json.loads(header_path.read_text())
+            header = json.loads(header_path.read_text())
         except (OSError, ValueError) as exc:
-            raise DatasetError(f"{header_path}: not a renderer dataset ({exc})") from None
-        if self.header.get("format") != FORMAT_NAME:
-            raise DatasetError(f"{header_path}: not a renderer dataset")
+            raise DatasetError(f"{header_path}: unreadable dataset header ({_what(exc)})") from None
+        if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+            raise DatasetError(f"{header_path}: not a renderer dataset header")
+        self.header: dict[str, Any] = header
         self.indices = sorted(int(p.stem) for p in (self.root / "meta").glob("*.json") if p.stem.isdigit())
 
     @property
     def categories(self) -> dict[int, str]:
-        return {c["id"]: c["name"] for c in self.header["categories"]}
+        try:
+            return {int(c["id"]): str(c["name"]) for c in self.header["categories"]}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DatasetError(f"{self.root / 'dataset.json'}: malformed categories ({_what(exc)})") from None
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -183,5 +235,11 @@ class Dataset:
         if not -len(self) <= i < len(self):
             raise IndexError(f"frame {i} out of range for {len(self)} frames")
         index = self.indices[i]
-        meta = json.loads((self.root / "meta" / f"{frame_name(index)}.json").read_text())
+        path = self.root / "meta" / f"{frame_name(index)}.json"
+        try:
+            meta = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise DatasetError(f"{path}: unreadable frame record ({_what(exc)})") from None
+        if not isinstance(meta, dict):
+            raise DatasetError(f"{path}: malformed frame record (not a JSON object)")
         return Frame(self.root, index, meta)

@@ -22,12 +22,14 @@ from typing import Any, Literal
 
 import numpy as np
 
+from renderer.errors import RendererError
+
 Kind = Literal["constant", "uniform", "normal", "loguniform", "choice", "randint"]
 KINDS: tuple[str, ...] = ("uniform", "normal", "loguniform", "choice", "randint")
 _MAX_REDRAWS = 10_000
 
 
-class DistributionError(ValueError):
+class DistributionError(RendererError, ValueError):
     """A distribution written wrongly; the message is the part after the key path."""
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.color import color_from_temperature
+from renderer.errors import RendererError
 from renderer.scene import CameraDescription, EnvironmentDescription
 
 SKY_MAP_HEIGHT = 128  # rows of the computed sky map (a smooth function: more rows change nothing)
@@ -27,7 +28,7 @@ MAX_MAP_HEIGHT = 1024  # larger HDR maps are reduced (area average) to this many
 DISPLAY_GAMMA = 2.2  # the display transform both engines share (pyrender's shader applies it)
 
 
-class EnvironmentError(ValueError):
+class EnvironmentMapError(RendererError, ValueError):
     """An environment map that cannot be read; the message names the file."""
 
 
@@ -64,11 +65,11 @@ def read_hdr_map(path: str) -> NDArray[np.float32]:
             raw = cv2.imread(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
             image = None if raw is None else np.ascontiguousarray(raw[..., ::-1], dtype=np.float32)
     except Exception as exc:  # the readers raise a variety of types on damaged files
-        raise EnvironmentError(f"{path}: unreadable environment map ({exc})") from None
+        raise EnvironmentMapError(f"{path}: unreadable environment map ({exc})") from None
     if image is None or image.ndim != 3 or image.shape[0] < 2 or image.shape[1] < 2:
-        raise EnvironmentError(f"{path}: missing or unreadable environment map")
+        raise EnvironmentMapError(f"{path}: missing or unreadable environment map")
     if not np.all(np.isfinite(image)) or image.min() < 0:
-        raise EnvironmentError(f"{path}: environment map holds negative or non-finite values")
+        raise EnvironmentMapError(f"{path}: environment map holds negative or non-finite values")
     if image.shape[0] > MAX_MAP_HEIGHT:
         size = (2 * MAX_MAP_HEIGHT, MAX_MAP_HEIGHT)
         image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
@@ -87,7 +88,7 @@ def _read_exr(path: str) -> NDArray[np.float32]:
         elif all(c in channels for c in "RGB"):
             pixels = np.stack([np.asarray(channels[c].pixels, dtype=np.float32) for c in "RGB"], axis=-1)
         else:
-            raise EnvironmentError(f"{path}: no R, G, B channels (found {', '.join(channels)})")
+            raise EnvironmentMapError(f"{path}: no R, G, B channels (found {', '.join(channels)})")
     return np.ascontiguousarray(pixels)
 
 
@@ -101,7 +102,7 @@ def write_hdr_map(path: str | Path, radiance: NDArray[np.float32]) -> None:
         with OpenEXR.File(header, {"RGB": np.ascontiguousarray(radiance, dtype=np.float32)}) as exr:
             exr.write(str(path))
     elif not cv2.imwrite(str(path), np.ascontiguousarray(radiance[..., ::-1], dtype=np.float32)):
-        raise EnvironmentError(f"{path}: could not write")
+        raise EnvironmentMapError(f"{path}: could not write")
 
 
 # -- lookups ------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from renderer.assets import AssetCatalog, landmarks_path, obj_companions
-from renderer.config import HDR_SUFFIXES, SceneConfig, resolve_image_files
+from renderer.config import SceneConfig
 
 _CHUNK = 1 << 20
 
@@ -42,13 +42,8 @@ def input_files(config: SceneConfig, catalog: AssetCatalog) -> list[Path]:
     for asset in catalog.all_assets:
         if asset.source.kind == "file":
             files += mesh_files(Path(asset.source.path))
-    m = config.materials
-    if m.texture_probability > 0 and "image" in m.textures.params:
-        files += resolve_image_files(config.base_dir, m.texture_images)
-    if "images" in config.background.kind.params:
-        files += resolve_image_files(config.base_dir, config.background.images)
-    if "hdri" in config.environment.kind.params:
-        files += resolve_image_files(config.base_dir, config.environment.images, HDR_SUFFIXES)
+    for paths in catalog.images.values():
+        files += paths
     return sorted({Path(os.path.abspath(f)) for f in files if Path(f).is_file()})
 
 

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from renderer.config import ConfigError, SceneConfig
+from renderer.errors import quiet_stderr
 
 if TYPE_CHECKING:
     from renderer.assets import AssetCatalog
@@ -28,10 +29,12 @@ LOST_BELOW = -0.05  # metres: objects that fell off the support are left out
 def require_pybullet() -> Any:
     """The pybullet module, or a ConfigError saying which extra to install."""
     try:
-        import pybullet
+        with quiet_stderr():  # pybullet's C code prints a build banner to stderr on import
+            import pybullet
     except ImportError:
         raise ConfigError("objects.placement: physics needs pybullet: pip install 'renderer[physics]'") from None
     return pybullet
+
 
 
 def _static_box(p: Any, client: int, half_extents: tuple[float, float, float],

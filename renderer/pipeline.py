@@ -11,21 +11,23 @@ split of the frame indices over workers gives the same files. Three ways to run 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from renderer.assets import AssetCatalog, AssetError
 from renderer.backends.gl_platform import BackendError
 from renderer.config import SceneConfig
+from renderer.errors import RendererError
 from renderer.labels import frame_labels
 from renderer.sampling import sample_frame, support_sources
 from renderer.writers import DatasetWriter, dataset_header, prepare_dataset
@@ -37,10 +39,12 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 CHUNK = 4  # frames per local task: small enough to balance, large enough to amortise the hand-off
+IN_FLIGHT_PER_WORKER = 2  # local tasks queued per worker
 RAY_SHARD = 25  # frames per Ray task
+RAY_IN_FLIGHT = 256  # Ray tasks submitted at a time
 
 
-class WorkerError(RuntimeError):
+class WorkerError(RendererError, RuntimeError):
     """A worker process died; frames already written are complete and a rerun resumes."""
 
 
@@ -79,6 +83,9 @@ def load_catalog(config: SceneConfig, skip_bad_assets: bool = False,
     catalog = AssetCatalog(config, skip=frozenset(bad))
     if not catalog.assets and config.objects.count.max > 0:
         raise AssetError(f"{config.source}: no usable asset left after skipping {len(bad)} bad ones")
+    for key, paths in catalog.images.items():
+        if not paths:
+            raise AssetError(f"{config.source}: {key}: no usable image left after skipping the bad ones")
     return catalog
 
 
@@ -110,9 +117,11 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         prepare_dataset(out, dataset_header(config, seed, catalog), meshes)
         writer = DatasetWriter(out)
         done = writer.completed()
-        todo = [i for i in range(start, start + frames) if i not in done]
+        # Lazily: a run of 10^9 frames holds no list of them (only the frames already on disk are a set).
+        pending = frames - sum(1 for i in done if start <= i < start + frames)
+        todo = Pending((i for i in range(start, start + frames) if i not in done), pending)
         began = time.perf_counter()
-        if not todo:
+        if not pending:
             written = 0
         elif executor == "ray":
             written = _run_ray(config, out, seed, frozenset(catalog.skipped), todo, ray_address, progress)
@@ -127,7 +136,7 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
     finally:
         if own_renderer and renderer is not None:
             renderer.close()
-    summary = GenerationSummary(Path(out), written, frames - len(todo), seconds)
+    summary = GenerationSummary(Path(out), written, frames - pending, seconds)
     writer.finish({"frames_written": written, "seconds": round(seconds, 3), "workers": workers,
                    "executor": executor, "frames_per_second": round(summary.frames_per_second, 3)})
     return summary
@@ -141,13 +150,22 @@ def _frame_renderer(config: SceneConfig, probe: bool = False) -> FrameRenderer:
     return FrameRenderer(*size, config.render)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """Frame indices still to make, produced lazily, and how many there are (for progress)."""
+
+    indices: Iterator[int]
+    count: int
+
+
 def render_frames(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRenderer, writer: DatasetWriter,
-                  seed: int, indices: Sequence[int], progress: Progress | None = None) -> int:
+                  seed: int, indices: Sequence[int] | Pending, progress: Progress | None = None) -> int:
     """Render and write the given frames in this process; returns how many were written.
 
     Encoding and writing frame i (PNG encoders and file I/O release the GIL) overlaps rendering frame
     i + 1 in one writer thread; at most two frames wait in memory.
     """
+    todo = indices if isinstance(indices, Pending) else Pending(iter(indices), len(indices))
     written = 0
     pending: deque[Future[None]] = deque()
 
@@ -156,11 +174,11 @@ def render_frames(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRen
         future.result()  # re-raises a write error here
         written += 1
         if progress is not None:
-            progress(written, len(indices))
+            progress(written, todo.count)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer") as pool:
         try:
-            for index in indices:
+            for index in todo.indices:
                 frame = sample_frame(config, catalog, seed=seed, index=index)
                 buffers = renderer.render(frame, catalog)
                 labels = frame_labels(frame, buffers, catalog)
@@ -201,38 +219,58 @@ def _init_local_worker(rasteriser_threads: int) -> None:
     os.environ.setdefault("LP_NUM_THREADS", str(rasteriser_threads))
 
 
-def _chunks(indices: Sequence[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(indices), size):
-        yield list(indices[start:start + size])
+def _chunks(indices: Iterable[int], size: int) -> Iterator[list[int]]:
+    iterator = iter(indices)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def _run_processes(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: frozenset[str],
-                   todo: list[int], workers: int, progress: Progress | None) -> int:
+                   todo: Pending, workers: int, progress: Progress | None) -> int:
     threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")  # no GL state or threads inherited through fork
     written = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_local_worker,
-                             initargs=(threads,)) as pool:
-        futures = {pool.submit(_worker_render, config, str(out), seed, skip, chunk)
-                   for chunk in _chunks(todo, CHUNK)}
-        try:
-            while futures:
-                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    written += future.result()
-                    if progress is not None:
-                        progress(written, len(todo))
-        except BrokenProcessPool:
-            raise WorkerError(f"a worker process stopped unexpectedly after {written} frames; the frames "
-                              "written are complete: run the same command again to resume") from None
-        finally:
-            for future in futures:
-                future.cancel()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_local_worker,
+                               initargs=(threads,))
+    chunks = _chunks(todo.indices, CHUNK)
+    futures: set[Future[int]] = set()
+
+    def refill() -> None:  # a few chunks per worker in flight: constant memory for any frame count
+        while len(futures) < IN_FLIGHT_PER_WORKER * workers and (chunk := next(chunks, None)) is not None:
+            futures.add(pool.submit(_worker_render, config, str(out), seed, skip, chunk))
+
+    try:
+        refill()
+        while futures:
+            finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+            for future in finished:
+                written += future.result()
+                if progress is not None:
+                    progress(written, todo.count)
+            refill()
+    except BrokenProcessPool:
+        pool.shutdown(wait=True, cancel_futures=True)  # the other workers finish the frames they are on
+        raise WorkerError(f"a worker process stopped unexpectedly after {written} frames; the frames "
+                          "written are complete: run the same command again to resume") from None
+    except BaseException:  # Ctrl-C, SIGTERM (the CLI turns it into KeyboardInterrupt), an error: stop now
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     return written
 
 
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker now and the pool. Their frames in progress are dropped: each file is written
+    atomically and the meta file last, so a frame is complete or invisible (its finished files wait
+    for a later run to write them again)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: frozenset[str],
-             todo: list[int], address: str | None, progress: Progress | None) -> int:
+             todo: Pending, address: str | None, progress: Progress | None) -> int:
     try:
         import ray
     except ImportError:
@@ -240,9 +278,16 @@ def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: 
     if not ray.is_initialized():
         ray.init(address=address, log_to_driver=False, include_dashboard=False)
     task = ray.remote(num_cpus=1)(_ray_shard)
-    refs = [task.remote(config, str(Path(out).resolve()), seed, skip, shard) for shard in _chunks(todo, RAY_SHARD)]
+    shards = _chunks(todo.indices, RAY_SHARD)
+    refs: list[Any] = []
+
+    def refill() -> None:  # a bounded number of shards in flight: constant memory for any frame count
+        while len(refs) < RAY_IN_FLIGHT and (shard := next(shards, None)) is not None:
+            refs.append(task.remote(config, str(Path(out).resolve()), seed, skip, shard))
+
     written = 0
     try:
+        refill()
         while refs:
             finished, refs = ray.wait(refs, num_returns=1)
             for ref in finished:
@@ -255,7 +300,8 @@ def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: 
                     raise WorkerError(f"a Ray worker failed after {written} frames ({type(exc).__name__}); the "
                                       "frames written are complete: run the same command again to resume") from None
                 if progress is not None:
-                    progress(written, len(todo))
+                    progress(written, todo.count)
+            refill()
     finally:
         for ref in refs:
             ray.cancel(ref)

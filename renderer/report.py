@@ -21,11 +21,12 @@ import yaml
 from numpy.typing import NDArray
 
 from renderer.dataset import Dataset
+from renderer.errors import RendererError
 from renderer.preview import frame_row
 from renderer.writers import atomic_write_bytes
 
 
-class ReportError(RuntimeError):
+class ReportError(RendererError, RuntimeError):
     """The report cannot be made (missing plotting library)."""
 
 
@@ -246,5 +247,8 @@ def write_report(root: str | Path, out: str | Path, samples: int = 8) -> Path:
     """Write the report page for the dataset at root to out (atomically); returns out."""
     page = report_html(Dataset(root), samples=samples)
     path = Path(out)
-    atomic_write_bytes(path, page.encode("utf-8"))
+    try:
+        atomic_write_bytes(path, page.encode("utf-8"))
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
     return path

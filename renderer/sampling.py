@@ -18,7 +18,7 @@ from scipy.spatial.transform import Rotation
 
 from renderer.assets import TABLE_CATEGORY, TRAY_CATEGORY, Asset, AssetCatalog
 from renderer.color import color_from_temperature
-from renderer.config import HDR_SUFFIXES, TEXTURE_KINDS, SceneConfig, resolve_image_files
+from renderer.config import TEXTURE_KINDS, SceneConfig
 from renderer.distributions import Distribution
 from renderer.environment import sun_color
 from renderer.geometry import (
@@ -82,9 +82,9 @@ def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index
     lights = _lights(config, light_rng)
     ambient = float(config.lights.ambient.sample(light_rng))
     camera = _camera(config, stream("camera"))
-    background = _background(config, stream("background"))
+    background = _background(config, catalog, stream("background"))
     sensor = _sensor(config, stream("sensor"))
-    environment, sun = _environment(config, stream("environment"))
+    environment, sun = _environment(config, catalog, stream("environment"))
     lights.extend(sun)
     return FrameDescription(index=index, seed=seed, camera=camera, objects=tuple(objects), lights=tuple(lights),
                             ambient=ambient, background=background, sensor=sensor, environment=environment)
@@ -285,7 +285,7 @@ def _object_material(config: SceneConfig, rng: np.random.Generator, catalog: Ass
     if m.texture_probability > 0 and rng.random() < m.texture_probability:
         kind = m.textures.sample(rng)
         if kind == "image":
-            images = resolve_image_files(config.base_dir, m.texture_images)
+            images = catalog.image_choices("materials.texture_images")
             texture = TextureDescription(kind="image", seed=0, size=512,
                                          path=str(images[int(rng.integers(len(images)))]))
             color = (1.0, 1.0, 1.0)  # show the image's own colours
@@ -374,7 +374,7 @@ def _roll(angle: float) -> NDArray[np.float64]:
     return turn
 
 
-def _background(config: SceneConfig, rng: np.random.Generator) -> BackgroundDescription:
+def _background(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator) -> BackgroundDescription:
     bg = config.background
     kind = bg.kind.sample(rng)
     first = _hsv_from(rng, bg.hue, bg.saturation, bg.value)
@@ -386,11 +386,11 @@ def _background(config: SceneConfig, rng: np.random.Generator) -> BackgroundDesc
         texture = TextureDescription(kind=TEXTURE_KINDS[int(rng.integers(len(TEXTURE_KINDS)))],  # type: ignore[arg-type]
                                      seed=int(rng.integers(0, 64)), size=512)
         return BackgroundDescription("texture", (first,), texture=texture)
-    images = resolve_image_files(config.base_dir, bg.images)
+    images = catalog.image_choices("background.images")
     return BackgroundDescription("image", (first,), path=str(images[int(rng.integers(len(images)))]))
 
 
-def _environment(config: SceneConfig,
+def _environment(config: SceneConfig, catalog: AssetCatalog,
                  rng: np.random.Generator) -> tuple[EnvironmentDescription, list[LightDescription]]:
     """The frame's environment, and for a sky its sun as a directional light."""
     env = config.environment
@@ -402,7 +402,7 @@ def _environment(config: SceneConfig,
     if kind == "uniform":
         return EnvironmentDescription("uniform", intensity=intensity, visible=env.visible), []
     if kind == "hdri":
-        maps = resolve_image_files(config.base_dir, env.images, HDR_SUFFIXES)
+        maps = catalog.image_choices("environment.images")
         return EnvironmentDescription("hdri", intensity=intensity, rotation_deg=rotation,
                                       path=str(maps[int(rng.integers(len(maps)))]), visible=env.visible), []
     elevation = float(env.sun_elevation_deg.sample(rng))

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.errors import quiet_stderr
 from renderer.scene import TextureDescription
 
 
@@ -65,7 +66,8 @@ def make_texture(texture: TextureDescription) -> NDArray[np.uint8]:
 @functools.lru_cache(maxsize=32)
 def load_image(path: str, width: int, height: int) -> NDArray[np.uint8]:
     """An image file as RGB uint8 (height, width): scaled to cover the size, then centre-cropped."""
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    with quiet_stderr():  # libjpeg and libpng print their complaints themselves
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"{path}: missing or unreadable image")
     h, w = image.shape[:2]

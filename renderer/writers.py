@@ -11,6 +11,7 @@ import errno
 import io
 import json
 import os
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from renderer import __version__
 from renderer.assets import BOX_EDGES, TABLE_CATEGORY, TRAY_CATEGORY, AssetCatalog
 from renderer.buffers import RenderBuffers
 from renderer.config import SceneConfig, scene_to_dict
+from renderer.errors import RendererError
 from renderer.inputs import changed_input, input_hashes
 from renderer.labels import OCCLUSION_TOLERANCE, ObjectLabels, semantic_from_instance
 from renderer.scene import FrameDescription
@@ -43,7 +45,7 @@ CONVENTIONS = {
 }
 
 
-class OutputError(RuntimeError):
+class OutputError(RendererError, RuntimeError):
     """The output folder cannot take this dataset; one line saying why."""
 
 
@@ -53,10 +55,14 @@ def frame_name(index: int) -> str:
 
 def _atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
     # A name of its own per process and thread: workers may write the same file (never the same frame).
+    # The data reaches the disk (fsync) before the name appears, so a power loss cannot leave a named
+    # file with missing contents (measured: about 1 ms per 5 MB frame here, on the writer thread).
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as handle:
             write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -160,14 +166,16 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
             elif existing.get(key) != header.get(key):
                 raise OutputError(f"{root}: already holds a different dataset ({key} differs); "
                                   "use another --out or delete it")
-    elif root.is_dir() and any(p for p in root.iterdir() if not p.name.startswith(".")):
+    elif root.is_dir() and not _only_a_skeleton(root):
         raise OutputError(f"{root}: folder is not empty and holds no dataset.json; use another --out")
+    fresh = not header_path.is_file()  # new, or a set-up that was interrupted: (re)write every mesh
     try:
-        for sub in ("rgb", "depth", "normals", "instance", "semantic", "meta", "meshes"):
+        for sub in SUBFOLDERS:
             (root / sub).mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(root)
         for asset_id, mesh in meshes.items():
             path = root / "meshes" / f"{asset_id}.ply"
-            if not path.is_file():
+            if fresh or not path.is_file():
                 data = mesh.export(file_type="ply", encoding="binary")
                 assert isinstance(data, bytes)
                 atomic_write_bytes(path, data)
@@ -177,6 +185,67 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
         raise OutputError(f"{root}: cannot write output ({_reason(exc)})") from None
 
 
+SUBFOLDERS = ("rgb", "depth", "normals", "instance", "semantic", "meta", "meshes")
+FRAME_FILES = (("rgb", ".png"), ("instance", ".png"), ("semantic", ".png"), ("depth", ".npy"), ("normals", ".npy"))
+_TEMP = re.compile(r"^\..+\.(\d+)\.\d+\.tmp$")
+
+
+def _only_a_skeleton(root: Path) -> bool:
+    """Whether a folder without dataset.json holds only what an interrupted set-up leaves: our empty
+    subfolders and mesh files (no frame, nothing else)."""
+    for entry in root.iterdir():
+        if entry.name.startswith("."):
+            continue
+        if entry.name not in SUBFOLDERS or not entry.is_dir():
+            return False
+        for item in entry.iterdir():
+            if not (item.name.startswith(".") or (entry.name == "meshes" and item.suffix == ".ply")):
+                return False
+    return True
+
+
+def remove_stale_temp_files(root: Path) -> int:
+    """Delete temporary files that a killed process left (its pid no longer runs); returns how many.
+    Files of live processes (another run into the same folder) are left alone."""
+    removed = 0
+    for sub in ("", *SUBFOLDERS):
+        folder = root / sub
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            match = _TEMP.match(path.name)
+            if match and not _pid_alive(int(match.group(1))):
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make renames in a folder durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class DatasetWriter:
     """Writes frames into a folder made by prepare_dataset; any number of processes may share one."""
 
@@ -184,12 +253,27 @@ class DatasetWriter:
         self.root = Path(root)
 
     def completed(self) -> set[int]:
-        """Indices of frames already written in full (their meta file exists)."""
+        """Indices of frames written in full: the meta file (written last) is whole (non-empty, ends as
+        the writer ends it) and every other file of the frame is there and not empty. Anything less
+        (a power loss can leave empty or short files) is not complete, and a rerun makes it again."""
         done = set()
         for path in (self.root / "meta").glob("*.json"):
-            if path.stem.isdigit():
+            if path.stem.isdigit() and self._frame_is_whole(path):
                 done.add(int(path.stem))
         return done
+
+    def _frame_is_whole(self, meta: Path) -> bool:
+        try:
+            size = meta.stat().st_size
+            if size < 2:
+                return False
+            with open(meta, "rb") as handle:
+                handle.seek(size - 2)
+                if handle.read(2) != b"}\n":
+                    return False
+            return all((self.root / sub / f"{meta.stem}{suffix}").stat().st_size > 0 for sub, suffix in FRAME_FILES)
+        except OSError:
+            return False
 
     def write_frame(self, frame: FrameDescription, buffers: RenderBuffers, labels: list[ObjectLabels]) -> None:
         """Write one frame; its meta file last, so a frame is visible only when complete."""
@@ -202,7 +286,10 @@ class DatasetWriter:
             atomic_write_bytes(root / "semantic" / f"{name}.png", _encode_png(semantic))
             atomic_write_bytes(root / "depth" / f"{name}.npy", _npy_bytes(buffers.depth))
             atomic_write_bytes(root / "normals" / f"{name}.npy", _npy_bytes(buffers.normals))
+            for sub, _ in FRAME_FILES:  # the data files' names are durable before the meta file names them
+                _fsync_folder(root / sub)
             atomic_write_json(root / "meta" / f"{name}.json", frame_meta(frame, labels), indent=None)
+            _fsync_folder(root / "meta")
         except OSError as exc:
             raise OutputError(f"{root}: cannot write frame {frame.index} ({_reason(exc)})") from None
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
 
 from renderer.config import ImageConfig, SceneConfig, load_scene, scene_from_dict
 from renderer.pipeline import generate
+
+try:  # CI runs the fuzzer on a fixed sequence of examples (reproducible); elsewhere it explores anew
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+    _hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
+except ImportError:  # the fuzz tests skip themselves
+    pass
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLETOP = ROOT / "scenes" / "tabletop.yaml"

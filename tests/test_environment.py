@@ -9,7 +9,7 @@ import pytest
 
 from renderer.config import ConfigError, scene_from_dict
 from renderer.environment import (
-    EnvironmentError,
+    EnvironmentMapError,
     ambient_radiance,
     environment_background,
     lookup,
@@ -34,7 +34,7 @@ def test_hdr_files_round_trip(tmp_path: Path, suffix: str) -> None:
 
 def test_damaged_map_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bad.exr").write_bytes(b"not an exr at all")
-    with pytest.raises(EnvironmentError, match="bad.exr"):
+    with pytest.raises(EnvironmentMapError, match="bad.exr"):
         read_hdr_map(str(tmp_path / "bad.exr"))
 
 

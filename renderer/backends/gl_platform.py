@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
+from renderer.errors import RendererError
 
-class BackendError(RuntimeError):
+
+class BackendError(RendererError, RuntimeError):
     """No usable OpenGL context; the message says what to install."""
 
 

@@ -1,0 +1,226 @@
+"""Hostile input and interruptions: bad image files, odd scene files, interrupted set-up, stale temporary
+files, damaged frames, SIGTERM with workers, a billion frames, and one line on stderr for every failure."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from renderer.config import load_scene, scene_from_dict
+from renderer.pipeline import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+MESHES = ROOT / "assets" / "meshes"
+SCENE = f"""image: {{width: 64, height: 48}}
+objects: {{count: [2, 3], assets: [{{path: {MESHES}/*.obj}}]}}
+"""
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "renderer", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)
+
+
+def one_line(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+
+
+def write_scene(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "scene.yaml"
+    path.write_text(SCENE + extra)
+    return path
+
+
+def test_corrupt_background_image_is_caught_before_anything_is_written(tmp_path: Path) -> None:
+    images = tmp_path / "backgrounds"
+    images.mkdir()
+    cv2.imwrite(str(images / "good.png"), np.full((20, 30, 3), 90, np.uint8))
+    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    scene = write_scene(tmp_path, "background: {kind: images, images: backgrounds}\n")
+    out = tmp_path / "out"
+    one_line(run("generate", str(scene), "--out", str(out), "--frames", "2"), "broken.jpg", "background.images")
+    assert not out.exists()
+    skipped = run("generate", str(scene), "--out", str(out), "--frames", "2", "--skip-bad-assets")
+    assert skipped.returncode == 0 and "broken.jpg" in skipped.stderr
+    from renderer.dataset import Dataset
+
+    ds = Dataset(out)
+    assert {Path(ds[i].description.background.path).name for i in range(2)} == {"good.png"}
+
+
+def test_corrupt_environment_map_is_caught_before_anything_is_written(tmp_path: Path) -> None:
+    maps = tmp_path / "hdri"
+    maps.mkdir()
+    (maps / "sky.exr").write_bytes(b"v/1\x01 this is no exr")
+    scene = write_scene(tmp_path, "environment: {kind: hdri, images: hdri}\n")
+    one_line(run("generate", str(scene), "--out", str(tmp_path / "out"), "--frames", "1"), "sky.exr")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"image: {width: \xff\xfe}\n", "not UTF-8"),
+    (b"a: " + b"[" * 20000 + b"]" * 20000 + b"\n", "nested too deeply"),
+    (b"objects: {count: 2}\nobjects: {count: 3}\n", "objects: duplicate key (line 2)"),
+])
+def test_odd_scene_files_are_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    scene = tmp_path / "odd.yaml"
+    scene.write_bytes(content)
+    one_line(run("generate", str(scene), "--out", str(tmp_path / "out")), message)
+
+
+@pytest.mark.parametrize("args", [["generate"], ["generate", "x.yaml", "--out", "o", "--frames", "-1"],
+                                  ["frobnicate"], ["export", "somewhere", "--format", "yolo9"]])
+def test_argument_errors_are_one_line(args: list[str]) -> None:
+    one_line(run(*args), "error:")
+
+
+def test_physics_scene_errors_are_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "something").write_text("x")
+    one_line(run("generate", "scenes/bin_picking.yaml", "--out", str(out), "--frames", "1"), "not empty")
+
+
+def test_interrupted_set_up_is_resumed(tmp_path: Path) -> None:
+    """Killed after the folders were made but before dataset.json: the same command carries on."""
+    out = tmp_path / "out"
+    for sub in ("rgb", "depth", "normals", "instance", "semantic", "meta", "meshes"):
+        (out / sub).mkdir(parents=True)
+    (out / "meshes" / "mug.ply").write_bytes(b"partial junk from another run")
+    scene = write_scene(tmp_path)
+    assert run("generate", str(scene), "--out", str(out), "--frames", "1").returncode == 0
+    import trimesh
+
+    assert len(trimesh.load(out / "meshes" / "mug.ply").faces) > 0  # rewritten, not kept
+    (out / "other.txt").write_text("not ours")
+    fresh = tmp_path / "fresh"
+    (fresh / "rgb").mkdir(parents=True)
+    (fresh / "notes.txt").write_text("user data")
+    one_line(run("generate", str(scene), "--out", str(fresh), "--frames", "1"), "not empty")
+
+
+def test_stale_temporary_files_are_removed_and_damaged_frames_redone(tmp_path: Path) -> None:
+    config = load_scene(write_scene(tmp_path))
+    out = tmp_path / "out"
+    generate(config, out, frames=3, seed=0)
+    original = (out / "meta" / "000001.json").read_bytes()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = out / "meta" / f".000002.json.{dead.pid}.1.tmp"
+    stale.write_text("{")
+    mine = out / "rgb" / f".000000.png.{os.getpid()}.7.tmp"  # a live process's temp file stays
+    mine.write_text("in progress")
+    (out / "meta" / "000001.json").write_bytes(b"")  # what a power loss can leave
+    (out / "depth" / "000002.npy").write_bytes(original[:0])
+    summary = generate(config, out, frames=3, seed=0)
+    assert summary.frames_written == 2 and summary.frames_skipped == 1
+    assert not stale.exists() and mine.exists()
+    assert (out / "meta" / "000001.json").read_bytes() == original
+
+
+def test_sigterm_with_workers_stops_everything(tmp_path: Path) -> None:
+    scene = write_scene(tmp_path)
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "renderer", "generate", str(scene), "--out", str(out),
+                                "--frames", "100000", "--workers", "2"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "meta").glob("*.json"))) < 4:
+        time.sleep(0.2)
+    assert len(list((out / "meta").glob("*.json"))) >= 4
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2 and stderr.count("\n") == 1 and "interrupted" in stderr, stderr
+    written = sorted(p.name for p in (out / "meta").iterdir())
+    time.sleep(3)
+    assert sorted(p.name for p in (out / "meta").iterdir()) == written  # no worker goes on writing
+    resumed = run("generate", str(scene), "--out", str(out), "--frames", str(len(written) + 2))
+    assert resumed.returncode == 0
+
+
+class _Enough(Exception):
+    pass
+
+
+def test_a_billion_frames_start_in_constant_memory(tmp_path: Path) -> None:
+    config = scene_from_dict({"image": {"width": 32, "height": 24}, "objects": {"count": 0}})
+
+    def stop_after_two(done: int, total: int) -> None:
+        assert total == 10**9
+        if done >= 2:
+            raise _Enough
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(_Enough):
+            generate(config, tmp_path / "out", frames=10**9, seed=0, progress=stop_after_two)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20  # a list of 10^9 indices alone would be 8 GB
+
+
+DAMAGES = {
+    "depth missing": ("depth/000001.npy", lambda p: p.unlink()),
+    "depth truncated": ("depth/000001.npy", lambda p: p.write_bytes(p.read_bytes()[:100])),
+    "rgb corrupt": ("rgb/000001.png", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\nbroken")),
+    "instance missing": ("instance/000001.png", lambda p: p.unlink()),
+    "meta not JSON": ("meta/000001.json", lambda p: p.write_text("{not json")),
+    "meta missing camera": ("meta/000001.json",
+                            lambda p: p.write_text(p.read_text().replace('"camera"', '"kamera"') )),
+    "mesh missing": ("meshes/mug.ply", lambda p: p.unlink()),
+    "header a list": ("dataset.json", lambda p: p.write_text("[1, 2]")),
+}
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("pristine") / "ds"
+    config = scene_from_dict({"image": {"width": 64, "height": 48},
+                              "objects": {"count": 3, "assets": [{"path": str(MESHES / "mug.obj")}]}})
+    generate(config, root, frames=2, seed=0)
+    return root
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+def test_readers_on_a_damaged_dataset_say_which_file(pristine: Path, tmp_path: Path, damage: str,
+                                                     capfd: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from renderer import cli
+    from renderer.dataset import Dataset, DatasetError
+
+    root = tmp_path / "ds"
+    shutil.copytree(pristine, root)
+    relative, spoil = DAMAGES[damage]
+    spoil(root / relative)
+    named = 0
+    commands = [["preview", str(root), "-o", str(tmp_path / "p.png")],
+                ["report", str(root), "-o", str(tmp_path / "r.html")],
+                ["export", str(root), "--format", "coco", "--out", str(tmp_path / "coco")],
+                ["export", str(root), "--format", "bop", "--out", str(tmp_path / "bop")]]
+    for command in commands:
+        code = cli.main(command)
+        err = capfd.readouterr().err
+        assert code in (0, 2), (command, err)
+        if code == 2:
+            assert err.count("\n") == 1 and "Traceback" not in err, (command, err)
+            named += Path(relative).name in err
+    assert named >= 1, damage
+    with pytest.raises(DatasetError, match=Path(relative).name):  # the Python API, touching everything
+        ds = Dataset(root)
+        for i in range(len(ds)):
+            frame = ds[i]
+            _ = (frame.rgb, frame.depth, frame.normals, frame.instance, frame.semantic, frame.K, frame.objects)
+            frame.scene_meshes()
