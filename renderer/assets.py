@@ -307,6 +307,9 @@ def load_mesh(source: MeshSource) -> trimesh.Trimesh:
         loaded.remove_unreferenced_vertices()
     if len(loaded.faces) == 0:
         raise AssetError(f"{path}: mesh has only degenerate faces")
+    # Per-face arrays cached by the checks above (triangles, their cross products, areas) are ~4x the
+    # mesh itself and used by nothing later; normals (possibly the file's own) stay.
+    loaded._cache.clear(exclude=["vertex_normals", "face_normals"])
     return loaded
 
 
@@ -393,6 +396,15 @@ def read_landmarks_file(path: Path) -> Landmarks:
     return Landmarks(names, xyz, skeleton)
 
 
+def surface_centroid(mesh: trimesh.Trimesh) -> NDArray[np.float64]:
+    """trimesh's Trimesh.centroid (area-weighted triangle centres, the same arithmetic), without
+    leaving its per-face arrays cached on the mesh: for a scan of millions of faces they are hundreds
+    of MB."""
+    triangles = mesh.vertices[mesh.faces]
+    areas = trimesh.triangles.area(crosses=trimesh.triangles.cross(triangles))
+    return np.asarray(np.average(triangles.mean(axis=1), weights=areas, axis=0))
+
+
 def computed_landmarks(mesh: trimesh.Trimesh) -> Landmarks:
     lo, hi = mesh.bounds
     names, points = [], []
@@ -402,7 +414,7 @@ def computed_landmarks(mesh: trimesh.Trimesh) -> Landmarks:
                 names.append(f"box_{ix}{iy}{iz}")
                 points.append([(lo, hi)[ix][0], (lo, hi)[iy][1], (lo, hi)[iz][2]])
     names.append("centroid")
-    points.append(mesh.centroid)
+    points.append(surface_centroid(mesh).tolist())
     return Landmarks(tuple(names), np.array(points, dtype=float), BOX_EDGES)
 
 

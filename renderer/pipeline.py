@@ -103,6 +103,8 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         raise ValueError(f"frames and start must be >= 0, got {frames} and {start}")
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    if executor == "ray":
+        check_ray_address(ray_address)  # ray.init would retry an address that does not answer for minutes
     catalog = load_catalog(config, skip_bad_assets, warn)
     if config.objects.placement == "physics":
         from renderer.physics import require_pybullet
@@ -306,6 +308,31 @@ def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: 
         for ref in refs:
             ray.cancel(ref)
     return written
+
+
+RAY_CONNECT_SECONDS = 10.0
+
+
+def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_SECONDS) -> None:
+    """Fail in one line, within ``timeout``, when a Ray cluster address does not answer (ray.init itself
+    retries for minutes). None and "auto" (a local or discovered cluster) are left to Ray."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if address is None or address in ("auto", "local"):
+        return
+    parts = urlsplit(address if "://" in address else f"ray://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise BackendError(f"--address {address!r}: not a HOST:PORT or ray://HOST:PORT address") from None
+    if not host or port is None:
+        raise BackendError(f"--address {address!r}: not a HOST:PORT or ray://HOST:PORT address")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise BackendError(f"--address {address}: no Ray cluster answers there ({exc.strerror or exc}); "
+                           "check the address and that the cluster is running") from None
 
 
 def _ray_shard(config: SceneConfig, out: str, seed: int, skip: frozenset[str], indices: list[int]) -> int:

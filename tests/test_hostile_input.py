@@ -224,3 +224,19 @@ def test_readers_on_a_damaged_dataset_say_which_file(pristine: Path, tmp_path: P
             frame = ds[i]
             _ = (frame.rgb, frame.depth, frame.normals, frame.instance, frame.semantic, frame.K, frame.objects)
             frame.scene_meshes()
+
+
+def test_an_unreachable_ray_address_is_one_line_within_seconds(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a local port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    scene = write_scene(tmp_path)
+    start = time.monotonic()
+    result = run("generate", str(scene), "--out", str(tmp_path / "out"), "--frames", "1", "--executor", "ray",
+                 "--address", f"127.0.0.1:{port}")
+    one_line(result, "no Ray cluster answers", str(port))
+    assert time.monotonic() - start < 60 and not (tmp_path / "out").exists()
+    one_line(run("generate", str(scene), "--out", str(tmp_path / "out"), "--executor", "ray", "--address", "::"),
+             "not a HOST:PORT")

@@ -119,9 +119,12 @@ class LabelPass:
         if source not in self.meshes:
             gl = self.gl
             mesh = catalog.mesh(source)
-            positions = mesh.vertices[mesh.faces].reshape(-1, 3)
-            normals = np.repeat(mesh.face_normals, 3, axis=0)
-            data = np.ascontiguousarray(np.hstack([positions, normals]), dtype=np.float32)
+            # Built in float32 in place (the same values as casting float64 at the end, at a third of
+            # the peak memory: this array is 3 vertices x 6 floats per face).
+            per_face = np.empty((len(mesh.faces), 3, 6), dtype=np.float32)
+            per_face[:, :, :3] = mesh.vertices.astype(np.float32)[mesh.faces]
+            per_face[:, :, 3:] = mesh.face_normals.astype(np.float32)[:, None, :]
+            data = per_face.reshape(-1, 6)
             vao = gl.glGenVertexArrays(1)
             vbo = gl.glGenBuffers(1)
             gl.glBindVertexArray(vao)
@@ -134,7 +137,7 @@ class LabelPass:
             gl.glVertexAttribPointer(1, 3, gl.GL_FLOAT, False, stride, ctypes.c_void_p(12))
             gl.glBindVertexArray(0)
             gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
-            self.meshes[source] = (int(vao), int(vbo), len(positions))
+            self.meshes[source] = (int(vao), int(vbo), len(data))
         vao, _, count = self.meshes[source]
         return vao, count
 

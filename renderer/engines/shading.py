@@ -24,8 +24,10 @@ def shading_arrays(mesh: trimesh.Trimesh) -> dict[str, NDArray[Any]]:
     }
     if uv is not None:
         arrays["uv"] = np.asarray(uv, dtype=np.float32)
+    # Splitting at sharp edges leaves ~10x the mesh in per-edge and per-face arrays cached on the
+    # (shared) mesh, used by nothing later: drop them, keep the normals.
+    mesh._cache.clear(exclude=["vertex_normals", "face_normals"])
     return arrays
-
 
 
 
