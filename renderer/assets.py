@@ -84,13 +84,15 @@ class RestingPoses:
 
 @dataclass(frozen=True)
 class Asset:
-    """One entry of the catalog: what the sampler may place. scale: the scale distribution."""
+    """One entry of the catalog: what the sampler may place. scale: the scale distribution; weight: its
+    source's weight; group: the index of that source (objects.assets[group]) in the scene file."""
 
     asset_id: str
     category: str
     source: MeshSource
     weight: float
     scale: Distribution
+    group: int = 0
 
 
 TRAY_CATEGORY = "tray"
@@ -131,7 +133,7 @@ class AssetCatalog:
     def _entries(config: SceneConfig, sources: tuple[AssetSource, ...], seen_ids: set[str],
                  skip: frozenset[str], category: str | None) -> list[Asset]:
         entries = []
-        for source in sources:
+        for group, source in enumerate(sources):
             for path in resolve_asset_paths(config.base_dir, source.path):
                 asset_id = path.stem
                 n = 2
@@ -141,7 +143,7 @@ class AssetCatalog:
                 if asset_id in skip:
                     continue
                 entries.append(Asset(asset_id, category or source.category or path.stem,
-                                     MeshSource("file", path=str(path)), source.weight, source.scale))
+                                     MeshSource("file", path=str(path)), source.weight, source.scale, group))
         return entries
 
     @property
@@ -238,6 +240,36 @@ def box_mesh(extents: tuple[float, float, float]) -> trimesh.Trimesh:
     uv = mesh.vertices[:, :2] / np.asarray(extents[:2]) + 0.5
     mesh.visual = trimesh.visual.TextureVisuals(uv=uv)
     return mesh
+
+
+def draw_probabilities(assets: list[Asset], balance: str = "none") -> NDArray[np.float64]:
+    """The probability of drawing each asset, one object at a time.
+
+    none: a source (objects.assets[k]) by its weight, then one of its files uniformly, so a glob of
+    50 files is drawn as often as a single file of the same weight. categories: a category uniformly
+    among those present, then within it as for none. assets: every file equally.
+    """
+    if not assets:
+        return np.zeros(0)
+    if balance == "assets":
+        return np.full(len(assets), 1.0 / len(assets))
+
+    def by_source(members: list[int]) -> NDArray[np.float64]:
+        groups: dict[int, list[int]] = {}
+        for k in members:
+            groups.setdefault(assets[k].group, []).append(k)
+        total = sum(assets[ks[0]].weight for ks in groups.values())
+        p = np.zeros(len(assets))
+        for ks in groups.values():
+            p[ks] = assets[ks[0]].weight / total / len(ks)
+        return p
+
+    if balance == "categories":
+        categories: dict[str, list[int]] = {}
+        for k, asset in enumerate(assets):
+            categories.setdefault(asset.category, []).append(k)
+        return sum((by_source(ks) / len(categories) for ks in categories.values()), np.zeros(len(assets)))
+    return by_source(list(range(len(assets))))
 
 
 def image_folders(config: SceneConfig) -> dict[str, list[Path]]:

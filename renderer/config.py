@@ -169,6 +169,7 @@ class AssetSource:
 
 
 POSES = ("upright", "stable", "free")
+BALANCES = ("none", "categories", "assets")  # how objects are drawn: renderer.assets.draw_probabilities
 PLACEMENTS = ("surface", "air", "physics")
 
 
@@ -218,9 +219,12 @@ class ObjectsConfig:
     placement: str = "surface"
     air: AirConfig = AirConfig()
     physics: PhysicsConfig = PhysicsConfig()
+    balance: str = "none"
 
     def __post_init__(self) -> None:
         _within("count", self.count, 0, MAX_OBJECTS)
+        if self.balance not in BALANCES:
+            raise ValueError(f"balance: {self.balance!r} is not one of {', '.join(BALANCES)}")
         if not 0 <= self.min_gap <= MAX_LENGTH:
             raise ValueError(f"min_gap: {self.min_gap:g} is outside [0, {MAX_LENGTH:g}]")
         if self.pose not in POSES:
@@ -339,6 +343,32 @@ class SensorConfig:
         _within("exposure_ev", self.exposure_ev, -10.0, 10.0)
 
 
+@dataclass(frozen=True)
+class ConstraintsConfig:
+    """What every frame must meet (renderer.constraints); a frame that fails is redrawn from fresh
+    streams of its own, up to max_attempts. Objects seen less than min_visible_fraction are marked
+    ``ignore`` (crowd in COCO) and do not count as seen."""
+
+    min_visible_objects: int = 0
+    min_visible_fraction: float = 0.0
+    max_objects_cut_by_border: int | None = None
+    min_depth: float = 0.0
+    max_attempts: int = 20
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_visible_objects <= MAX_OBJECTS:
+            raise ValueError(f"min_visible_objects: {self.min_visible_objects} is outside [0, {MAX_OBJECTS}]")
+        if not 0.0 <= self.min_visible_fraction <= 1.0:
+            raise ValueError(f"min_visible_fraction: {self.min_visible_fraction:g} is outside [0, 1]")
+        cut = self.max_objects_cut_by_border
+        if cut is not None and not 0 <= cut <= MAX_OBJECTS:
+            raise ValueError(f"max_objects_cut_by_border: {cut} is outside [0, {MAX_OBJECTS}]")
+        if not 0.0 <= self.min_depth <= MAX_LENGTH:
+            raise ValueError(f"min_depth: {self.min_depth:g} is outside [0, {MAX_LENGTH:g}]")
+        if not 1 <= self.max_attempts <= 1000:
+            raise ValueError(f"max_attempts: {self.max_attempts} is outside [1, 1000]")
+
+
 ENVIRONMENT_KINDS = ("none", "uniform", "sky", "hdri")
 
 
@@ -411,6 +441,7 @@ class SceneConfig:
     sensor: SensorConfig = SensorConfig()
     environment: EnvironmentConfig = EnvironmentConfig()
     render: RenderConfig = RenderConfig()
+    constraints: ConstraintsConfig = ConstraintsConfig()
     source: str = field(default="<memory>", metadata={"internal": True})
 
     @property

@@ -193,6 +193,7 @@ def _object_labels(data: dict[str, Any]) -> ObjectLabels:
         visible_pixels=data["visible_pixels"], unoccluded_pixels=data["unoccluded_pixels"],
         visible_fraction=data["visible_fraction"],
         box3d_camera=np.array(data["box3d_camera"], dtype=float),
+        ignore=bool(data.get("ignore", False)),
         landmarks=LandmarkLabels(
             names=tuple(lm["names"]),
             xyz_world=np.array(lm["xyz_world"], dtype=float).reshape(n, 3),

@@ -13,7 +13,7 @@ import scipy.ndimage
 from numpy.typing import NDArray
 
 from renderer.assets import AssetCatalog
-from renderer.buffers import RenderBuffers
+from renderer.buffers import LabelBuffers, RenderBuffers
 from renderer.geometry import project_points, transform_points
 from renderer.scene import FrameDescription, ObjectDescription
 
@@ -48,6 +48,7 @@ class ObjectLabels:
     bbox: visible 2D box [x, y, w, h] from the instance mask ([0, 0, 0, 0] if not visible).
     visible_pixels: pixels of the instance mask. unoccluded_pixels: pixels it covers rendered alone.
     visible_fraction: visible_pixels / unoccluded_pixels (0 when it covers no pixel at all).
+    ignore: visible_fraction below the scene's constraints.min_visible_fraction.
     object_to_camera: 4x4 rigid. box3d_camera: (8, 3) corners of the scaled mesh's axis-aligned box in
     its own frame, in the camera frame, ordered like the computed landmarks box_000 .. box_111.
     """
@@ -63,6 +64,7 @@ class ObjectLabels:
     visible_fraction: float
     box3d_camera: NDArray[np.float64]
     landmarks: LandmarkLabels
+    ignore: bool = False  # seen less than constraints.min_visible_fraction: crowd / ignore in exports
 
 
 def visible_boxes(instance: NDArray[np.integer], count: int) -> list[tuple[int, int, int, int]]:
@@ -126,10 +128,12 @@ def box3d_corners(bounds: NDArray[np.float64]) -> NDArray[np.float64]:
                      for i in (0, 1) for j in (0, 1) for k in (0, 1)])
 
 
-def frame_labels(frame: FrameDescription, buffers: RenderBuffers, catalog: AssetCatalog) -> list[ObjectLabels]:
+def frame_labels(frame: FrameDescription, buffers: RenderBuffers | LabelBuffers, catalog: AssetCatalog,
+                 min_visible_fraction: float = 0.0) -> list[ObjectLabels]:
     """Per-object labels of a rendered frame for its labelled objects (instance ids 1, 2, ...), in order.
 
-    Unlabelled distractors (instance id 0) get none: their pixels are background in the masks.
+    Unlabelled distractors (instance id 0) get none: their pixels are background in the masks. Objects
+    seen less than min_visible_fraction are marked ``ignore`` (exports: crowd / ignore regions).
     """
     world_to_camera = np.asarray(frame.camera.world_to_camera)
     K = np.asarray(frame.camera.K)
@@ -141,13 +145,14 @@ def frame_labels(frame: FrameDescription, buffers: RenderBuffers, catalog: Asset
         if not obj.labelled:
             continue
         labels.append(_object_labels(obj, catalog, world_to_camera, K, buffers, boxes[obj.instance_id - 1],
-                                     int(counts[obj.instance_id]), int(buffers.unoccluded_pixels[k])))
+                                     int(counts[obj.instance_id]), int(buffers.unoccluded_pixels[k]),
+                                     min_visible_fraction))
     return labels
 
 
 def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camera: NDArray[np.float64],
-                   K: NDArray[np.float64], buffers: RenderBuffers, bbox: tuple[int, int, int, int],
-                   visible: int, unoccluded: int) -> ObjectLabels:
+                   K: NDArray[np.float64], buffers: RenderBuffers | LabelBuffers, bbox: tuple[int, int, int, int],
+                   visible: int, unoccluded: int, min_visible_fraction: float) -> ObjectLabels:
     object_to_world = np.asarray(obj.object_to_world)
     object_to_camera = world_to_camera @ object_to_world
     mesh = catalog.mesh(obj.mesh)
@@ -157,6 +162,7 @@ def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camer
         object_to_world=object_to_world, object_to_camera=object_to_camera, bbox=bbox,
         visible_pixels=visible, unoccluded_pixels=unoccluded,
         visible_fraction=visible / unoccluded if unoccluded else 0.0,
+        ignore=(visible / unoccluded if unoccluded else 0.0) < min_visible_fraction,
         box3d_camera=transform_points(object_to_camera, box3d_corners(mesh.bounds) * obj.scale),
         landmarks=landmark_labels(landmarks.names, landmarks.points, obj.scale, object_to_world,
                                   world_to_camera, K, buffers.depth, buffers.normals),

@@ -26,10 +26,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from renderer.assets import AssetCatalog, AssetError
 from renderer.backends.gl_platform import BackendError
+from renderer.buffers import RenderBuffers
 from renderer.config import SceneConfig
+from renderer.constraints import ConstraintError, unmet_constraint
 from renderer.errors import RendererError
-from renderer.labels import frame_labels
+from renderer.labels import ObjectLabels, frame_labels
 from renderer.sampling import sample_frame, support_sources
+from renderer.scene import FrameDescription
 from renderer.writers import DatasetWriter, dataset_header, prepare_dataset
 
 if TYPE_CHECKING:
@@ -152,6 +155,24 @@ def _frame_renderer(config: SceneConfig, probe: bool = False) -> FrameRenderer:
     return FrameRenderer(*size, config.render)
 
 
+def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRenderer, seed: int,
+               index: int) -> tuple[FrameDescription, RenderBuffers, list[ObjectLabels]]:
+    """Frame ``index``: drawn, its labels made and checked against the scene's constraints (redrawn
+    from fresh streams of its own while they fail: renderer.constraints), then its RGB image."""
+    constraints = config.constraints
+    failed = ""
+    for attempt in range(constraints.max_attempts):
+        frame = sample_frame(config, catalog, seed=seed, index=index, attempt=attempt)
+        label_buffers = renderer.labels.render(frame, catalog)
+        labels = frame_labels(frame, label_buffers, catalog, constraints.min_visible_fraction)
+        unmet = unmet_constraint(constraints, frame, label_buffers, labels)
+        if unmet is None:
+            return frame, RenderBuffers.of(renderer.render_rgb(frame, catalog), label_buffers), labels
+        failed = unmet
+    raise ConstraintError(f"{config.source}: frame {index}: no draw in {constraints.max_attempts} met the "
+                          f"constraints (last: {failed}); loosen them or raise constraints.max_attempts")
+
+
 @dataclass(frozen=True)
 class Pending:
     """Frame indices still to make, produced lazily, and how many there are (for progress)."""
@@ -181,9 +202,7 @@ def render_frames(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRen
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer") as pool:
         try:
             for index in todo.indices:
-                frame = sample_frame(config, catalog, seed=seed, index=index)
-                buffers = renderer.render(frame, catalog)
-                labels = frame_labels(frame, buffers, catalog)
+                frame, buffers, labels = make_frame(config, catalog, renderer, seed, index)
                 while len(pending) >= 2 or (pending and pending[0].done()):
                     settle(pending.popleft())
                 pending.append(pool.submit(writer.write_frame, frame, buffers, labels))

@@ -60,9 +60,11 @@ class FrameRenderer:
             raise
 
     def render(self, frame: FrameDescription, catalog: AssetCatalog) -> RenderBuffers:
-        image = self.engine.render(frame, catalog)
-        rgb = finish_rgb(frame, image)
-        return RenderBuffers.of(rgb, self.labels.render(frame, catalog))
+        return RenderBuffers.of(self.render_rgb(frame, catalog), self.labels.render(frame, catalog))
+
+    def render_rgb(self, frame: FrameDescription, catalog: AssetCatalog) -> NDArray[np.uint8]:
+        """The engine's image through the background and sensor stages."""
+        return finish_rgb(frame, self.engine.render(frame, catalog))
 
     def close(self) -> None:
         self.engine.close()

@@ -16,7 +16,7 @@ import trimesh
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from renderer.assets import TABLE_CATEGORY, TRAY_CATEGORY, Asset, AssetCatalog
+from renderer.assets import TABLE_CATEGORY, TRAY_CATEGORY, Asset, AssetCatalog, draw_probabilities
 from renderer.color import color_from_temperature
 from renderer.config import TEXTURE_KINDS, SceneConfig
 from renderer.distributions import Distribution
@@ -48,10 +48,12 @@ PLACEMENT_TRIES = 200
 TRAY_WALL = 0.01  # metres
 
 
-def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index: int) -> FrameDescription:
-    """The description of frame ``index`` of the dataset made with ``seed``."""
+def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index: int,
+                 attempt: int = 0) -> FrameDescription:
+    """The description of frame ``index`` of the dataset made with ``seed`` (``attempt``: its redraw
+    after failing the scene's constraints, renderer.constraints)."""
     def stream(name: str) -> np.random.Generator:
-        return randomizer_rng(seed, index, name)
+        return randomizer_rng(seed, index, name, attempt)
 
     supports: list[ObjectDescription] = []
     support_rng = stream("supports")
@@ -87,7 +89,8 @@ def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index
     environment, sun = _environment(config, catalog, stream("environment"))
     lights.extend(sun)
     return FrameDescription(index=index, seed=seed, camera=camera, objects=tuple(objects), lights=tuple(lights),
-                            ambient=ambient, background=background, sensor=sensor, environment=environment)
+                            ambient=ambient, background=background, sensor=sensor, environment=environment,
+                            attempt=attempt)
 
 
 # -- supports -----------------------------------------------------------------------------------------
@@ -157,9 +160,8 @@ def _drafts(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator
     n = int(count.sample(rng))
     if n == 0 or not assets:
         return []
-    weights = np.array([a.weight for a in assets])
-    weights /= weights.sum()
     distractor = assets is catalog.distractors
+    weights = draw_probabilities(assets, "none" if distractor else config.objects.balance)
     drafts = []
     for _ in range(n):
         asset = assets[int(rng.choice(len(assets), p=weights))]

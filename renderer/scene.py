@@ -182,6 +182,7 @@ class FrameDescription:
     background: BackgroundDescription
     sensor: SensorDescription = SensorDescription()
     environment: EnvironmentDescription = EnvironmentDescription()
+    attempt: int = 0  # which draw of this frame met the scene's constraints (0: the first)
 
     @property
     def labelled_objects(self) -> tuple[ObjectDescription, ...]:

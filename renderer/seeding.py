@@ -25,10 +25,15 @@ RANDOMIZERS = ("supports", "objects", "distractors", "placement", "lights", "cam
                "environment", "render")
 
 
-def randomizer_rng(seed: int, index: int, randomizer: str) -> np.random.Generator:
+def randomizer_rng(seed: int, index: int, randomizer: str, attempt: int = 0) -> np.random.Generator:
     """The stream of one randomizer in one frame: ``SeedSequence(seed, spawn_key=(index, k))``, k its
-    position in RANDOMIZERS (fixed, so datasets stay reproducible as randomizers are added at the end)."""
-    if seed < 0 or index < 0:
-        raise ValueError(f"seed ({seed}) and frame index ({index}) must be >= 0")
+    position in RANDOMIZERS (fixed, so datasets stay reproducible as randomizers are added at the end).
+
+    attempt: a frame that failed the scene's constraints is drawn again from fresh streams,
+    ``spawn_key=(index, k, attempt)`` for attempt 1, 2, ...: still a function of (seed, index) alone.
+    """
+    if seed < 0 or index < 0 or attempt < 0:
+        raise ValueError(f"seed ({seed}), frame index ({index}) and attempt ({attempt}) must be >= 0")
     k = RANDOMIZERS.index(randomizer)
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index, k)))
+    key = (index, k) if attempt == 0 else (index, k, attempt)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))

@@ -160,15 +160,12 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
         return {**self.__dict__, "_process": None}  # GL contexts do not travel to spawned workers
 
     def __getitem__(self, i: int) -> Sample:
-        from renderer.labels import frame_labels
-        from renderer.sampling import sample_frame
+        from renderer.pipeline import make_frame
 
         if not 0 <= i < self.length:
             raise IndexError(f"frame {i} out of range for {self.length} frames")
         catalog, renderer = self._renderer()
-        frame = sample_frame(self.config, catalog, seed=self.seed, index=i)
-        buffers = renderer.render(frame, catalog)
-        labels = frame_labels(frame, buffers, catalog)
+        frame, buffers, labels = make_frame(self.config, catalog, renderer, self.seed, i)
         sample = make_sample(
             i, self.fields, rgb=lambda: buffers.rgb, depth=lambda: buffers.depth, normals=lambda: buffers.normals,
             instance=buffers.instance, semantic=lambda: semantic_from_instance(buffers.instance, frame),

@@ -333,6 +333,7 @@ def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str,
                 "visible_pixels": lab.visible_pixels,
                 "unoccluded_pixels": lab.unoccluded_pixels,
                 "visible_fraction": lab.visible_fraction,
+                "ignore": lab.ignore,
                 "box3d_camera": _listed(lab.box3d_camera),
                 "landmarks": {
                     "names": list(lab.landmarks.names),

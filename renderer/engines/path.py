@@ -116,7 +116,7 @@ def _smoke_test(mi: Any) -> None:
 
 def render_seed(frame: FrameDescription) -> int:
     """The path tracer's sample seed for a frame: from the frame's own "render" stream."""
-    return int(randomizer_rng(frame.seed, frame.index, "render").integers(0, 2**31 - 1))
+    return int(randomizer_rng(frame.seed, frame.index, "render", frame.attempt).integers(0, 2**31 - 1))
 
 
 class PathEngine:

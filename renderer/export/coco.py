@@ -117,7 +117,7 @@ def _annotations(frame: Frame, schema: dict[str, tuple[list[str], list[list[int]
         annotations.append({
             "id": first_id + len(annotations), "image_id": frame.index, "category_id": obj.category_id,
             "segmentation": rle_from_mask(mask), "area": int(obj.visible_pixels),
-            "bbox": [float(x) for x in obj.bbox], "iscrowd": 0,
+            "bbox": [float(x) for x in obj.bbox], "iscrowd": int(obj.ignore),
             "keypoints": keypoints, "num_keypoints": int(np.count_nonzero(lm.in_frame)),
             "instance_id": obj.instance_id, "visible_fraction": obj.visible_fraction,
         })
