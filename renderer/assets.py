@@ -242,12 +242,14 @@ def box_mesh(extents: tuple[float, float, float]) -> trimesh.Trimesh:
     return mesh
 
 
-def draw_probabilities(assets: list[Asset], balance: str = "none") -> NDArray[np.float64]:
+def draw_probabilities(assets: list[Asset], balance: str = "none",
+                       category_weights: dict[str, float] | None = None) -> NDArray[np.float64]:
     """The probability of drawing each asset, one object at a time.
 
     none: a source (objects.assets[k]) by its weight, then one of its files uniformly, so a glob of
-    50 files is drawn as often as a single file of the same weight. categories: a category uniformly
-    among those present, then within it as for none. assets: every file equally.
+    50 files is drawn as often as a single file of the same weight. categories: a category by its
+    weight in category_weights (1 for any not named: uniformly by default), then within it as for
+    none. assets: every file equally.
     """
     if not assets:
         return np.zeros(0)
@@ -268,7 +270,10 @@ def draw_probabilities(assets: list[Asset], balance: str = "none") -> NDArray[np
         categories: dict[str, list[int]] = {}
         for k, asset in enumerate(assets):
             categories.setdefault(asset.category, []).append(k)
-        return sum((by_source(ks) / len(categories) for ks in categories.values()), np.zeros(len(assets)))
+        weights = {name: (category_weights or {}).get(name, 1.0) for name in categories}
+        total = sum(weights.values())
+        return sum((by_source(ks) * (weights[name] / total) for name, ks in categories.items()),
+                   np.zeros(len(assets)))
     return by_source(list(range(len(assets))))
 
 

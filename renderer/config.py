@@ -220,11 +220,18 @@ class ObjectsConfig:
     air: AirConfig = AirConfig()
     physics: PhysicsConfig = PhysicsConfig()
     balance: str = "none"
+    category_weights: tuple[tuple[str, float], ...] = ()
+    balance_visible: bool = False
 
     def __post_init__(self) -> None:
         _within("count", self.count, 0, MAX_OBJECTS)
         if self.balance not in BALANCES:
             raise ValueError(f"balance: {self.balance!r} is not one of {', '.join(BALANCES)}")
+        for name, weight in self.category_weights:
+            if not 0 < weight <= 1e9:
+                raise ValueError(f"category_weights: {name}: {weight:g} is outside (0, 1e9]")
+        if (self.category_weights or self.balance_visible) and self.balance != "categories":
+            raise ValueError("balance: category_weights and balance_visible need balance: categories")
         if not 0 <= self.min_gap <= MAX_LENGTH:
             raise ValueError(f"min_gap: {self.min_gap:g} is outside [0, {MAX_LENGTH:g}]")
         if self.pose not in POSES:
@@ -648,6 +655,8 @@ def _parse(tp: Any, value: Any, path: str) -> Any:
         return value
     if origin is tuple:
         args = typing.get_args(tp)
+        if isinstance(value, dict) and args == (tuple[str, float], Ellipsis):  # {name: number} mappings
+            value = [[key, v] for key, v in value.items()]
         if not isinstance(value, list | tuple):
             raise _KeyPathError(path, f"expected a list, got {_type_name(value)}")
         if len(args) == 2 and args[1] is Ellipsis:

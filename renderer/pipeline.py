@@ -109,6 +109,10 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
     if executor == "ray":
         check_ray_address(ray_address)  # ray.init would retry an address that does not answer for minutes
     catalog = load_catalog(config, skip_bad_assets, warn)
+    if config.objects.balance_visible:
+        from renderer.balance import planned_config
+
+        config = planned_config(config, catalog, seed)  # category weights from pilot frames, before writing
     if config.objects.placement == "physics":
         from renderer.physics import require_pybullet
 

@@ -155,13 +155,22 @@ class _Draft:
     distractor: bool
 
 
+def objects_drawn(config: SceneConfig, *, seed: int, index: int, attempt: int = 0) -> int:
+    """How many objects frame ``index`` draws before placement (the first draw of its objects stream,
+    as _drafts makes it); placement may keep fewer."""
+    if not config.objects.assets:
+        return 0
+    return int(config.objects.count.sample(randomizer_rng(seed, index, "objects", attempt)))
+
+
 def _drafts(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator, assets: list[Asset],
             count: Distribution) -> list[_Draft]:
     n = int(count.sample(rng))
     if n == 0 or not assets:
         return []
     distractor = assets is catalog.distractors
-    weights = draw_probabilities(assets, "none" if distractor else config.objects.balance)
+    weights = draw_probabilities(assets, "none" if distractor else config.objects.balance,
+                                 dict(config.objects.category_weights))
     drafts = []
     for _ in range(n):
         asset = assets[int(rng.choice(len(assets), p=weights))]

@@ -136,7 +136,10 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
         from renderer.pipeline import load_catalog
 
         self.config: SceneConfig = scene if isinstance(scene, SceneConfig) else load_scene(Path(scene))
-        load_catalog(self.config)  # fail here, in the main process, on a bad asset
+        from renderer.balance import planned_config
+
+        catalog = load_catalog(self.config)  # fail here, in the main process, on a bad asset
+        self.config = planned_config(self.config, catalog, seed)  # balance_visible: as generate plans it
         if length < 0:
             raise ValueError(f"length must be >= 0, got {length}")
         self.seed, self.length = seed, length

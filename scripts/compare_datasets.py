@@ -4,7 +4,8 @@
 
 Per dataset: per-frame mean brightness (mean over frames, spread across frames), per-frame brightness
 contrast (std of luma within the frame), objects per frame, the visible-fraction histogram of objects
-(10 bins), and the share of landmarks visible / occluded / outside. Everything comes from the written
+(10 bins), the share of landmarks visible / occluded / outside, and visible instances per category
+(seen, not marked ignore). Everything comes from the written
 files (rgb/, meta/), so any two datasets can be compared. docs/experiments.md uses it.
 """
 
@@ -26,6 +27,7 @@ BINS = np.linspace(0.0, 1.0, 11)
 def dataset_statistics(root: Path) -> dict[str, Any]:
     ds = Dataset(root)
     brightness, contrast, objects, fractions = [], [], [], []
+    per_category: dict[str, int] = {}
     landmarks = np.zeros(3, dtype=np.int64)  # visible, occluded, outside
     for i in range(len(ds)):
         frame = ds[i]
@@ -36,6 +38,8 @@ def dataset_statistics(root: Path) -> dict[str, Any]:
         for obj in frame.objects:
             if obj.unoccluded_pixels > 0:
                 fractions.append(obj.visible_fraction)
+            if obj.visible_pixels > 0 and not obj.ignore:
+                per_category[obj.category] = per_category.get(obj.category, 0) + 1
             lm = obj.landmarks
             landmarks += [int(lm.visible.sum()), int((lm.in_frame & ~lm.visible).sum()), int((~lm.in_frame).sum())]
     histogram, _ = np.histogram(fractions, bins=BINS)
@@ -48,6 +52,7 @@ def dataset_statistics(root: Path) -> dict[str, Any]:
         "visible_fraction_mean": float(np.mean(fractions)) if fractions else 0.0,
         "visible_fraction_histogram": (histogram / max(histogram.sum(), 1)).round(3).tolist(),
         "landmarks_visible_occluded_outside": (landmarks / max(landmarks.sum(), 1)).round(3).tolist(),
+        "visible_instances_per_category": dict(sorted(per_category.items())),
     }
 
 
@@ -64,7 +69,7 @@ def main() -> None:
     print("statistic".ljust(24) + "".join(n.rjust(width) for n in names))
     for key in keys:
         print(key.ljust(24) + "".join(f"{stats[n][key]:.3f}".rjust(width) for n in names))
-    for key in ("visible_fraction_histogram", "landmarks_visible_occluded_outside"):
+    for key in ("visible_fraction_histogram", "landmarks_visible_occluded_outside", "visible_instances_per_category"):
         print(key)
         for n in names:
             print(f"  {n}: {stats[n][key]}")

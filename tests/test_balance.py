@@ -90,3 +90,68 @@ def test_frames_draw_sources_by_weight(folder: Path) -> None:
 def test_unknown_balance_is_refused() -> None:
     with pytest.raises(ConfigError, match="objects.balance: 'classes' is not one of none, categories, assets"):
         scene_from_dict({"objects": {"count": 0, "balance": "classes"}})
+
+
+def visible_counts(root: Path) -> dict[str, int]:
+    from renderer.dataset import Dataset
+
+    ds = Dataset(root)
+    counts: dict[str, int] = {}
+    for i in range(len(ds)):
+        for obj in ds[i].objects:
+            if obj.category != "table" and obj.visible_pixels > 0:
+                counts[obj.category] = counts.get(obj.category, 0) + 1
+    return counts
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The crowded flying-objects scene, categories drawn uniformly vs balanced for visibility."""
+    from renderer.config import load_scene
+    from renderer.pipeline import generate
+
+    root = tmp_path_factory.mktemp("crowded")
+    base = ["objects.balance=categories", "image.width=160", "image.height=120"]
+    for name, extra in (("uniform", []), ("visible", ["objects.balance_visible=true"])):
+        generate(load_scene(ROOT / "scenes" / "flying_objects.yaml", base + extra), root / name, frames=80, seed=2)
+    return {"uniform": root / "uniform", "visible": root / "visible"}
+
+
+def test_balance_visible_evens_out_visible_instances(crowded: dict[str, Path]) -> None:
+    """Uniform category draws leave large objects (bottles, cereal boxes) seen far less often in a crowd;
+    balance_visible's pilot-based weights bring the visible counts level (chi-square against equal)."""
+    uniform = visible_counts(crowded["uniform"])
+    visible = visible_counts(crowded["visible"])
+    assert chisquare(list(uniform.values())).pvalue < 1e-6
+    assert chisquare(list(visible.values())).pvalue > 0.01
+    assert min(visible.values()) / max(visible.values()) > min(uniform.values()) / max(uniform.values())
+    import json
+
+    weights = dict(json.loads((crowded["visible"] / "dataset.json").read_text())["scene"]["objects"]
+                   ["category_weights"])
+    assert weights["bottle"] > weights["donut"]  # the plan favours what the crowd hides
+
+
+def test_balance_visible_frame_alone_equals_the_run(crowded: dict[str, Path], tmp_path: Path) -> None:
+    from renderer.config import load_scene
+    from renderer.pipeline import generate
+
+    config = load_scene(ROOT / "scenes" / "flying_objects.yaml", ["objects.balance=categories", "image.width=160",
+                                                                  "image.height=120", "objects.balance_visible=true"])
+    generate(config, tmp_path / "alone", frames=1, seed=2, start=37)
+    for sub, suffix in (("rgb", ".png"), ("instance", ".png"), ("meta", ".json")):
+        assert (tmp_path / "alone" / sub / f"000037{suffix}").read_bytes() == \
+            (crowded["visible"] / sub / f"000037{suffix}").read_bytes()
+
+
+def test_category_weights_by_hand(folder: Path) -> None:
+    catalog = catalog_for(folder, "categories")
+    p = draw_probabilities(catalog.assets, "categories", {"mug": 3.0})
+    by_category: dict[str, float] = {}
+    for asset, probability in zip(catalog.assets, p, strict=True):
+        by_category[asset.category] = by_category.get(asset.category, 0.0) + probability
+    assert by_category["mug"] == pytest.approx(0.5) and by_category["many"] == pytest.approx(1 / 6)
+    with pytest.raises(ConfigError, match="need balance: categories"):
+        scene_from_dict({"objects": {"count": 0, "category_weights": {"mug": 2}}})
+    config = scene_from_dict({"objects": {"count": 0, "balance": "categories", "category_weights": {"mug": 2}}})
+    assert config.objects.category_weights == (("mug", 2.0),)
