@@ -75,11 +75,13 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
                              "--set 'lights.count=[1, 2]'; repeatable")
 
 
-def _run_export(name: str, root: str, out: str | None) -> str:
+def _run_export(name: str, root: str, out: str | None, min_visible_fraction: float = 0.0) -> str:
     from renderer.dataset import DatasetError
-    from renderer.export import EXPORTERS
+    from renderer.export import EXPORTERS, export_coco
 
     try:
+        if name == "coco":
+            return str(export_coco(root, out, min_visible_fraction=min_visible_fraction))
         return str(EXPORTERS[name](root, out))
     except DatasetError as exc:
         raise OutputError(str(exc)) from None
@@ -88,7 +90,7 @@ def _run_export(name: str, root: str, out: str | None) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
-    print(f"{args.format}: {_run_export(args.format, args.dataset, args.out)}")
+    print(f"{args.format}: {_run_export(args.format, args.dataset, args.out, args.min_visible_fraction)}")
     return 0
 
 
@@ -131,6 +133,16 @@ def _write_file(path: Path, data: bytes) -> None:
         atomic_write_bytes(path, data)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}")
+    return value
 
 
 def _positive_float(text: str) -> float:
@@ -192,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("dataset", help="dataset folder written by renderer generate")
     export.add_argument("--format", required=True, choices=("coco", "bop"))
     export.add_argument("--out", default=None, help="output folder (default: DATASET/coco or DATASET/bop)")
+    export.add_argument("--min-visible-fraction", type=_fraction, default=0.0,
+                        help="coco: objects seen less than this become crowd regions (iscrowd 1), e.g. 0.1")
     export.set_defaults(run=_export)
 
     preview = sub.add_parser("preview", help="contact sheet of frames with label overlays (PNG)")

@@ -84,7 +84,7 @@ def test_objects_below_min_visible_fraction_are_crowd_in_coco(constrained: Path,
         frame = ds[i]
         by_id = {o.instance_id: o for o in frame.objects}
         for ann in coco.loadAnns(coco.getAnnIds(imgIds=[frame.index])):
-            obj = by_id[ann["instance_id"]]
+            obj = by_id[ann["renderer_instance_id"]]
             assert ann["iscrowd"] == int(obj.visible_fraction < 0.5)
             crowd += ann["iscrowd"]
             mask = coco.annToMask(ann).astype(bool)

@@ -32,7 +32,7 @@ def test_coco_masks_boxes_areas_equal_instance_masks(tabletop_dataset: Path, coc
     assert sorted(coco.getImgIds()) == ds.indices
     checked = 0
     for frame in (ds[i] for i in range(len(ds))):
-        anns = {a["instance_id"]: a for a in coco.loadAnns(coco.getAnnIds(imgIds=[frame.index]))}
+        anns = {a["renderer_instance_id"]: a for a in coco.loadAnns(coco.getAnnIds(imgIds=[frame.index]))}
         visible = [o for o in frame.objects if o.visible_pixels > 0]
         assert set(anns) == {o.instance_id for o in visible}
         image = coco.loadImgs([frame.index])[0]
@@ -54,7 +54,7 @@ def test_coco_keypoints_follow_landmarks(tabletop_dataset: Path, coco_file: Path
     coco = COCO(str(coco_file))
     ds = Dataset(tabletop_dataset)
     frame = ds[0]
-    anns = {a["instance_id"]: a for a in coco.loadAnns(coco.getAnnIds(imgIds=[frame.index]))}
+    anns = {a["renderer_instance_id"]: a for a in coco.loadAnns(coco.getAnnIds(imgIds=[frame.index]))}
     seen = {0: 0, 1: 0, 2: 0}
     for obj in frame.objects:
         if obj.instance_id not in anns:
@@ -117,38 +117,94 @@ def test_bop_depth_and_visible_masks(pybullet_dataset: Path, bop_root: Path) -> 
         assert depth_png.dtype == np.uint16
         scale = cameras[im]["depth_scale"]
         np.testing.assert_allclose(depth_png * scale, frame.depth * 1000.0, atol=scale / 2 + 1e-3)
-        np.testing.assert_allclose(np.array(cameras[im]["cam_K"]).reshape(3, 3), frame.K)
+        # The toolkit's renderer puts pixel (c, r)'s centre at (c + 1/2, r + 1/2) in K's coordinates.
+        np.testing.assert_allclose(np.array(cameras[im]["cam_K"]).reshape(3, 3) - frame.K,
+                                   [[0, 0, 0.5], [0, 0, 0.5], [0, 0, 0]], atol=1e-12)
         for k, obj in enumerate(frame.objects):
             visib = cv2.imread(str(scene / "mask_visib" / f"{frame.index:06d}_{k:06d}.png"), cv2.IMREAD_UNCHANGED)
             np.testing.assert_array_equal(visib > 0, frame.instance == obj.instance_id)
         assert len(gts[im]) == len(frame.objects)
 
 
+def _toolkit_box(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> list[int]:
+    """bop_toolkit's misc.calc_2d_bbox on a mask's pixels (unclipped): [x, y, x_max - x, y_max - y]."""
+    ys, xs = np.nonzero(mask)
+    return [int(xs.min()) - offset[0], int(ys.min()) - offset[1], int(xs.max() - xs.min()), int(ys.max() - ys.min())]
+
+
 def test_bop_poses_put_the_model_on_its_amodal_mask(pybullet_dataset: Path, bop_root: Path) -> None:
-    """Ray-cast each BOP model (mm) alone with its BOP pose and K: it must cover exactly mask/."""
+    """Ray-cast each BOP model (mm, centred) alone with its BOP pose and K, in the toolkit's pixel
+    convention (pixel centres at c + 1/2): it must cover exactly mask/; on a canvas three times the
+    image (the toolkit's calc_gt_info) it gives px_count_all and the unclipped bbox_obj."""
     ds = Dataset(pybullet_dataset)
     scene, cameras, gts, infos = _bop_scene(bop_root)
     info = json.loads((bop_root / "models" / "models_info.json").read_text())
-    frame = ds[0]
-    width, height = frame.image_size
-    K = np.array(cameras["0"]["cam_K"]).reshape(3, 3)
-    checked = 0
-    for k, (gt, gt_info) in enumerate(zip(gts["0"], infos["0"], strict=True)):
-        model = trimesh.load(str(bop_root / "models" / f"obj_{gt['obj_id']:06d}.ply"), force="mesh")
-        assert info[str(gt["obj_id"])]["asset_id"] == frame.description.objects[k].asset_id
-        model_to_camera = np.eye(4)
-        model_to_camera[:3, :3] = np.array(gt["cam_R_m2c"]).reshape(3, 3)
-        model_to_camera[:3, 3] = np.array(gt["cam_t_m2c"]) / 1000.0
-        model.apply_scale(1e-3)
-        reference = raycast({1: model}, K, model_to_camera, width, height)
-        mask = cv2.imread(str(scene / "mask" / f"000000_{k:06d}.png"), cv2.IMREAD_UNCHANGED) > 0
-        away = ~silhouette_band(reference.instance, reference.depth, jump=None)
-        np.testing.assert_array_equal(mask[away], reference.instance[away] == 1)
-        assert gt_info["px_count_all"] == mask.sum()
-        assert gt_info["px_count_visib"] == frame.objects[k].visible_pixels
-        assert gt_info["px_count_all"] == frame.objects[k].unoccluded_pixels
-        checked += 1
-    assert checked >= 6
+    checked = truncated = 0
+    for frame in (ds[i] for i in range(len(ds))):
+        im = str(frame.index)
+        width, height = frame.image_size
+        K = np.array(cameras[im]["cam_K"]).reshape(3, 3)
+        K_centres = K - np.array([[0, 0, 0.5], [0, 0, 0.5], [0, 0, 0]])  # rays through (c + 1/2, r + 1/2)
+        K_large = K_centres + np.array([[0, 0, width], [0, 0, height], [0, 0, 0]])
+        for k, (gt, gt_info) in enumerate(zip(gts[im], infos[im], strict=True)):
+            model = trimesh.load(str(bop_root / "models" / f"obj_{gt['obj_id']:06d}.ply"), force="mesh")
+            assert info[str(gt["obj_id"])]["asset_id"] == frame.description.labelled_objects[k].asset_id
+            model_to_camera = np.eye(4)
+            model_to_camera[:3, :3] = np.array(gt["cam_R_m2c"]).reshape(3, 3)
+            model_to_camera[:3, 3] = np.array(gt["cam_t_m2c"]) / 1000.0
+            model.apply_scale(1e-3)
+            reference = raycast({1: model}, K_centres, model_to_camera, width, height)
+            mask = cv2.imread(str(scene / "mask" / f"{frame.index:06d}_{k:06d}.png"), cv2.IMREAD_UNCHANGED) > 0
+            away = ~silhouette_band(reference.instance, reference.depth, jump=None)
+            np.testing.assert_array_equal(mask[away], reference.instance[away] == 1)
+            large = raycast({1: model}, K_large, model_to_camera, 3 * width, 3 * height)
+            band = silhouette_band(large.instance, large.depth, jump=None) & (large.instance == 1)
+            assert abs(gt_info["px_count_all"] - int((large.instance == 1).sum())) <= band.sum() // 2 + 1
+            assert gt_info["px_count_visib"] == frame.objects[k].visible_pixels
+            truncated += gt_info["px_count_all"] > mask.sum() + band.sum()
+            if gt_info["px_count_visib"] > 0:
+                expected = _toolkit_box(large.instance == 1, (width, height))
+                assert np.abs(np.array(gt_info["bbox_obj"]) - expected).max() <= 1
+                visib = cv2.imread(str(scene / "mask_visib" / f"{frame.index:06d}_{k:06d}.png"),
+                                   cv2.IMREAD_UNCHANGED) > 0
+                assert gt_info["bbox_visib"] == _toolkit_box(visib)
+            else:
+                assert gt_info["bbox_obj"] == gt_info["bbox_visib"] == [-1, -1, -1, -1]
+            checked += 1
+    assert checked >= 18 and truncated >= 1  # some objects are cut by the image border
+
+
+def test_bop_models_have_normals_centred_origins_and_symmetries(tabletop_dataset: Path, tmp_path: Path) -> None:
+    root = export_bop(tabletop_dataset, tmp_path / "bop")
+    info = json.loads((root / "models" / "models_info.json").read_text())
+    expected = {"ball": "continuous", "bottle": "continuous", "bowl": "continuous", "can": "continuous",
+                "cone": "continuous", "donut": "continuous", "cereal_box": "discrete", "mug": None,
+                "table": "discrete"}  # shape symmetries (a table top is a box)
+    seen = set()
+    for obj_id, entry in info.items():
+        header = (root / "models" / f"obj_{int(obj_id):06d}.ply").read_bytes()[:400]
+        assert b"property float nx" in header or b"property double nx" in header
+        for axis in "xyz":
+            assert entry[f"min_{axis}"] == pytest.approx(-entry[f"size_{axis}"] / 2, abs=1e-6)
+        kind = ("continuous" if "symmetries_continuous" in entry else
+                "discrete" if "symmetries_discrete" in entry else None)
+        assert kind == expected[entry["asset_id"]], entry["asset_id"]
+        if kind == "discrete":
+            assert len(entry["symmetries_discrete"]) == 3 and all(len(m) == 16 for m in entry["symmetries_discrete"])
+        seen.add(entry["asset_id"])
+    assert {"mug", "cereal_box", "bottle"} <= seen
+    targets = json.loads((root / "test_targets_bop19.json").read_text())
+    gt_info = json.loads((root / "train_pbr" / "000000" / "scene_gt_info.json").read_text())
+    gt = json.loads((root / "train_pbr" / "000000" / "scene_gt.json").read_text())
+    expected_targets = []
+    for im_id in sorted(gt, key=int):
+        counts: dict[int, int] = {}
+        for g, i in zip(gt[im_id], gt_info[im_id], strict=True):
+            if i["visib_fract"] >= 0.1:
+                counts[g["obj_id"]] = counts.get(g["obj_id"], 0) + 1
+        expected_targets += [{"im_id": int(im_id), "inst_count": n, "obj_id": o, "scene_id": 0}
+                             for o, n in sorted(counts.items())]
+    assert targets == expected_targets and targets
 
 
 def test_export_cli(pybullet_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,3 +215,29 @@ def test_export_cli(pybullet_dataset: Path, tmp_path: Path, capsys: pytest.Captu
     assert main(["export", str(tmp_path / "missing"), "--format", "bop"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not a renderer dataset" in err[0]
+
+
+def test_coco_min_visible_fraction_makes_crowd_regions(pybullet_dataset: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    assert main(["export", str(pybullet_dataset), "--format", "coco", "--out", str(tmp_path / "c"),
+                 "--min-visible-fraction", "0.9"]) == 0
+    coco = COCO(str(tmp_path / "c" / "instances.json"))
+    anns = coco.loadAnns(coco.getAnnIds())
+    assert all("instance_id" not in a for a in anns)  # FiftyOne reserves it; ours are prefixed
+    crowd = [a for a in anns if a["iscrowd"]]
+    assert crowd and all(a["renderer_visible_fraction"] < 0.9 for a in crowd)
+    assert all(a["renderer_visible_fraction"] >= 0.9 for a in anns if not a["iscrowd"])
+    # COCOeval ignores crowd regions: detections of the other objects alone score AP 1.
+    detections = [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0}
+                  for a in anns if not a["iscrowd"]]
+    evaluation = COCOeval(coco, coco.loadRes(detections), "bbox")
+    evaluation.evaluate()
+    evaluation.accumulate()
+    evaluation.summarize()
+    assert evaluation.stats[0] == pytest.approx(1.0)
+    with pytest.raises(SystemExit) as stop:
+        main(["export", str(pybullet_dataset), "--format", "coco", "--min-visible-fraction", "2"])
+    assert stop.value.code == 2 and "must be in [0, 1]" in capsys.readouterr().err

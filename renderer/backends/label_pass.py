@@ -141,8 +141,10 @@ class LabelPass:
         vao, _, count = self.meshes[source]
         return vao, count
 
-    def render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool = True) -> LabelBuffers:
-        """The label buffers of a frame; unoccluded_pixels is empty unless count_alone."""
+    def render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool = True,
+               surfaces: bool = True) -> LabelBuffers:
+        """The label buffers of a frame; unoccluded_pixels is empty unless count_alone; depth and
+        normals are empty (0 x 0) unless surfaces (an id-only read is a fifth of the read-back)."""
         if (frame.camera.width, frame.camera.height) != (self.width, self.height):
             raise ValueError(f"frame is {frame.camera.width}x{frame.camera.height}, label pass is "
                              f"{self.width}x{self.height}")
@@ -186,9 +188,11 @@ class LabelPass:
             gl.glBindVertexArray(vao)
             gl.glDrawArrays(gl.GL_TRIANGLES, 0, count)
 
-        gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0)
-        normal_z = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RGBA, gl.GL_FLOAT),
-                                 dtype=np.float32).reshape(h, w, 4)
+        normal_z = np.zeros((0, 0, 4), dtype=np.float32)
+        if surfaces:
+            gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0)
+            normal_z = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RGBA, gl.GL_FLOAT),
+                                     dtype=np.float32).reshape(h, w, 4)
         gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT1)
         ids = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RED, gl.GL_FLOAT),
                             dtype=np.float32).reshape(h, w)
@@ -213,7 +217,8 @@ class LabelPass:
         labelled = frame.labelled_objects
         masks = np.zeros((len(labelled), self.height, self.width), dtype=bool)
         for k, obj in enumerate(labelled):
-            alone = self.render(dataclasses.replace(frame, objects=(obj,)), meshes, count_alone=False)
+            alone = self.render(dataclasses.replace(frame, objects=(obj,)), meshes, count_alone=False,
+                                surfaces=False)
             masks[k] = alone.instance == obj.instance_id
         return masks
 

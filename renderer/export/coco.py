@@ -63,8 +63,11 @@ def keypoint_schema(dataset: Dataset) -> dict[str, tuple[list[str], list[list[in
     return schema
 
 
-def coco_dict(dataset: Dataset) -> dict[str, Any]:
-    """The whole COCO instances+keypoints dictionary of a dataset (every complete frame)."""
+def coco_dict(dataset: Dataset, min_visible_fraction: float = 0.0) -> dict[str, Any]:
+    """The whole COCO instances+keypoints dictionary of a dataset (every complete frame). Objects
+    marked ignore at generation (constraints.min_visible_fraction) or seen less than
+    min_visible_fraction here are crowd regions (iscrowd 1: COCOeval neither rewards nor penalises
+    detections on them)."""
     schema = keypoint_schema(dataset)
     categories = [
         {"id": cid, "name": name, "supercategory": "object", "keypoints": schema[name][0],
@@ -76,7 +79,7 @@ def coco_dict(dataset: Dataset) -> dict[str, Any]:
     for i in range(len(dataset)):
         frame = dataset[i]
         images.append(_image_entry(frame))
-        annotations.extend(_annotations(frame, schema, first_id=len(annotations) + 1))
+        annotations.extend(_annotations(frame, schema, len(annotations) + 1, min_visible_fraction))
     return {
         "info": {"description": f"renderer dataset {dataset.root}", "version": str(dataset.header.get("version")),
                  "seed": dataset.header.get("seed")},
@@ -99,7 +102,7 @@ def _image_entry(frame: Frame) -> dict[str, Any]:
 
 
 def _annotations(frame: Frame, schema: dict[str, tuple[list[str], list[list[int]]]],
-                 first_id: int) -> list[dict[str, Any]]:
+                 first_id: int, min_visible_fraction: float = 0.0) -> list[dict[str, Any]]:
     instance = frame.instance
     annotations: list[dict[str, Any]] = []
     for obj in frame.objects:
@@ -117,18 +120,20 @@ def _annotations(frame: Frame, schema: dict[str, tuple[list[str], list[list[int]
         annotations.append({
             "id": first_id + len(annotations), "image_id": frame.index, "category_id": obj.category_id,
             "segmentation": rle_from_mask(mask), "area": int(obj.visible_pixels),
-            "bbox": [float(x) for x in obj.bbox], "iscrowd": int(obj.ignore),
+            "bbox": [float(x) for x in obj.bbox],
+            "iscrowd": int(obj.ignore or obj.visible_fraction < min_visible_fraction),
             "keypoints": keypoints, "num_keypoints": int(np.count_nonzero(lm.in_frame)),
-            "instance_id": obj.instance_id, "visible_fraction": obj.visible_fraction,
+            # Our extras carry a prefix: FiftyOne's COCO importer reserves "instance_id" and the like.
+            "renderer_instance_id": obj.instance_id, "renderer_visible_fraction": obj.visible_fraction,
         })
     return annotations
 
 
-def export_coco(root: str | Path, out: str | Path | None = None) -> Path:
+def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fraction: float = 0.0) -> Path:
     """Write ``<out>/instances.json`` (default out: ``<root>/coco``); image paths are relative to root."""
     dataset = Dataset(root)
     target = Path(out) if out is not None else Path(root) / "coco"
     target.mkdir(parents=True, exist_ok=True)
     path = target / "instances.json"
-    atomic_write_json(path, coco_dict(dataset), indent=None)
+    atomic_write_json(path, coco_dict(dataset, min_visible_fraction), indent=None)
     return path
