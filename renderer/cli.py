@@ -75,13 +75,14 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
                              "--set 'lights.count=[1, 2]'; repeatable")
 
 
-def _run_export(name: str, root: str, out: str | None, min_visible_fraction: float = 0.0) -> str:
+def _run_export(name: str, root: str, out: str | None, min_visible_fraction: float = 0.0,
+                keypoints: str = "per_category") -> str:
     from renderer.dataset import DatasetError
     from renderer.export import EXPORTERS, export_coco
 
     try:
         if name == "coco":
-            return str(export_coco(root, out, min_visible_fraction=min_visible_fraction))
+            return str(export_coco(root, out, min_visible_fraction=min_visible_fraction, keypoints=keypoints))
         return str(EXPORTERS[name](root, out))
     except DatasetError as exc:
         raise OutputError(str(exc)) from None
@@ -90,7 +91,8 @@ def _run_export(name: str, root: str, out: str | None, min_visible_fraction: flo
 
 
 def _export(args: argparse.Namespace) -> int:
-    print(f"{args.format}: {_run_export(args.format, args.dataset, args.out, args.min_visible_fraction)}")
+    print(f"{args.format}: "
+          f"{_run_export(args.format, args.dataset, args.out, args.min_visible_fraction, args.keypoints)}")
     return 0
 
 
@@ -206,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default=None, help="output folder (default: DATASET/coco or DATASET/bop)")
     export.add_argument("--min-visible-fraction", type=_fraction, default=0.0,
                         help="coco: objects seen less than this become crowd regions (iscrowd 1), e.g. 0.1")
+    export.add_argument("--keypoints", choices=("per_category", "padded"), default="per_category",
+                        help="coco: each category's own landmarks, or all padded to one count (Keypoint R-CNN)")
     export.set_defaults(run=_export)
 
     preview = sub.add_parser("preview", help="contact sheet of frames with label overlays (PNG)")

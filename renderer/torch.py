@@ -188,3 +188,26 @@ def collate(samples: Sequence[Sample]) -> Sample:
         else:
             batch[key] = torch.stack(values)
     return batch
+
+
+DETECTION_TARGET_FIELDS = ("boxes", "labels", "masks", "keypoints")
+
+
+def collate_detection(samples: Sequence[Sample]) -> tuple[list[torch.Tensor], list[dict[str, torch.Tensor]]]:
+    """Batch samples the way torchvision's detection models take them: ``(images, targets)``, a list of
+    (3, H, W) float images and a list of dicts with ``boxes`` (float32 (N, 4), x0 y0 x1 y1), ``labels``
+    (int64 (N,)), and, where the samples have them, ``masks`` (uint8 (N, H, W)) and ``keypoints``
+    (float32 (N, L, 3)). Use it as ``DataLoader(..., collate_fn=collate_detection)`` and call
+    ``model(images, targets)``."""
+    if any("image" not in s or "boxes" not in s or "labels" not in s for s in samples):
+        raise ValueError("collate_detection needs the image, boxes and labels fields")
+    images = [s["image"] for s in samples]
+    targets = []
+    for s in samples:
+        target = {"boxes": s["boxes"].float(), "labels": s["labels"].long()}
+        if "masks" in s:
+            target["masks"] = s["masks"].to(torch.uint8)
+        if "keypoints" in s:
+            target["keypoints"] = s["keypoints"].float()
+        targets.append(target)
+    return images, targets

@@ -241,3 +241,35 @@ def test_coco_min_visible_fraction_makes_crowd_regions(pybullet_dataset: Path, t
     with pytest.raises(SystemExit) as stop:
         main(["export", str(pybullet_dataset), "--format", "coco", "--min-visible-fraction", "2"])
     assert stop.value.code == 2 and "must be in [0, 1]" in capsys.readouterr().err
+
+
+def test_coco_padded_keypoints_and_the_documented_cocoeval_recipe(tabletop_dataset: Path, tmp_path: Path) -> None:
+    """One keypoint count for every category (Keypoint R-CNN's need); COCOeval with one sigma per
+    keypoint, as docs/export.md says, scores the ground truth against itself at AP 1."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    assert main(["export", str(tabletop_dataset), "--format", "coco", "--out", str(tmp_path / "own")]) == 0
+    own = json.loads((tmp_path / "own" / "instances.json").read_text())
+    assert len({len(c["keypoints"]) for c in own["categories"]}) > 1  # categories differ: padding matters
+    assert main(["export", str(tabletop_dataset), "--format", "coco", "--out", str(tmp_path / "k"),
+                 "--keypoints", "padded"]) == 0
+    coco = COCO(str(tmp_path / "k" / "instances.json"))
+    counts = {len(c["keypoints"]) for c in coco.loadCats(coco.getCatIds())}
+    assert len(counts) == 1
+    count = counts.pop()
+    anns = coco.loadAnns(coco.getAnnIds())
+    assert all(len(a["keypoints"]) == 3 * count for a in anns)
+    for category in coco.loadCats(coco.getCatIds()):
+        for slot, name in enumerate(category["keypoints"]):
+            if name.startswith("unused_"):
+                assert all(a["keypoints"][3 * slot + 2] == 0 for a in anns if a["category_id"] == category["id"])
+    # The recipe (docs/export.md):
+    detections = [{"image_id": a["image_id"], "category_id": a["category_id"], "keypoints": a["keypoints"],
+                   "score": 1.0} for a in anns if a["num_keypoints"] > 0]
+    evaluation = COCOeval(coco, coco.loadRes(detections), "keypoints")
+    evaluation.params.kpt_oks_sigmas = np.full(count, 0.05)
+    evaluation.evaluate()
+    evaluation.accumulate()
+    evaluation.summarize()
+    assert evaluation.stats[0] == pytest.approx(1.0)

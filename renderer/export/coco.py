@@ -47,8 +47,16 @@ def _rle_string(counts: list[int]) -> str:
     return "".join(chars)
 
 
-def keypoint_schema(dataset: Dataset) -> dict[str, tuple[list[str], list[list[int]]]]:
-    """{category: (keypoint names, 1-based skeleton)}: landmark names in first-seen order over frames."""
+KEYPOINT_LAYOUTS = ("per_category", "padded")
+PADDING_PREFIX = "unused_"
+
+
+def keypoint_schema(dataset: Dataset, layout: str = "per_category") -> dict[str, tuple[list[str], list[list[int]]]]:
+    """{category: (keypoint names, 1-based skeleton)}: landmark names in first-seen order over frames.
+
+    padded: every category's list is padded to the longest one with names ``unused_k`` (always v = 0 in
+    the annotations), so all categories share one keypoint count: what Keypoint R-CNN and COCOeval
+    with one sigma array need (docs/export.md gives the COCOeval recipe)."""
     names: dict[str, list[str]] = {name: [] for name in dataset.categories.values()}
     for i in range(len(dataset)):
         for obj in dataset[i].meta["objects"]:
@@ -60,15 +68,20 @@ def keypoint_schema(dataset: Dataset) -> dict[str, tuple[list[str], list[list[in
         index = {n: k + 1 for k, n in enumerate(keypoints)}
         edges = [[index[a], index[b]] for a, b in skeletons.get(category, []) if a in index and b in index]
         schema[category] = (keypoints, edges)
+    if layout == "padded":
+        longest = max((len(k) for k, _ in schema.values()), default=0)
+        schema = {c: (k + [f"{PADDING_PREFIX}{n}" for n in range(len(k), longest)], e) for c, (k, e) in schema.items()}
     return schema
 
 
-def coco_dict(dataset: Dataset, min_visible_fraction: float = 0.0) -> dict[str, Any]:
+def coco_dict(dataset: Dataset, min_visible_fraction: float = 0.0, keypoints: str = "per_category") -> dict[str, Any]:
     """The whole COCO instances+keypoints dictionary of a dataset (every complete frame). Objects
     marked ignore at generation (constraints.min_visible_fraction) or seen less than
     min_visible_fraction here are crowd regions (iscrowd 1: COCOeval neither rewards nor penalises
     detections on them)."""
-    schema = keypoint_schema(dataset)
+    if keypoints not in KEYPOINT_LAYOUTS:
+        raise ValueError(f"keypoints: {keypoints!r} is not one of {', '.join(KEYPOINT_LAYOUTS)}")
+    schema = keypoint_schema(dataset, keypoints)
     categories = [
         {"id": cid, "name": name, "supercategory": "object", "keypoints": schema[name][0],
          "skeleton": schema[name][1]}
@@ -129,11 +142,12 @@ def _annotations(frame: Frame, schema: dict[str, tuple[list[str], list[list[int]
     return annotations
 
 
-def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fraction: float = 0.0) -> Path:
+def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fraction: float = 0.0,
+                keypoints: str = "per_category") -> Path:
     """Write ``<out>/instances.json`` (default out: ``<root>/coco``); image paths are relative to root."""
     dataset = Dataset(root)
     target = Path(out) if out is not None else Path(root) / "coco"
     target.mkdir(parents=True, exist_ok=True)
     path = target / "instances.json"
-    atomic_write_json(path, coco_dict(dataset, min_visible_fraction), indent=None)
+    atomic_write_json(path, coco_dict(dataset, min_visible_fraction, keypoints), indent=None)
     return path
