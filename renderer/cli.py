@@ -76,13 +76,15 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_export(name: str, root: str, out: str | None, min_visible_fraction: float = 0.0,
-                keypoints: str = "per_category") -> str:
+                keypoints: str = "per_category", task: str = "detect") -> str:
     from renderer.dataset import DatasetError
-    from renderer.export import EXPORTERS, export_coco
+    from renderer.export import EXPORTERS, export_coco, export_yolo
 
     try:
         if name == "coco":
             return str(export_coco(root, out, min_visible_fraction=min_visible_fraction, keypoints=keypoints))
+        if name == "yolo":
+            return str(export_yolo(root, out, task=task))
         return str(EXPORTERS[name](root, out))
     except DatasetError as exc:
         raise OutputError(str(exc)) from None
@@ -92,7 +94,7 @@ def _run_export(name: str, root: str, out: str | None, min_visible_fraction: flo
 
 def _export(args: argparse.Namespace) -> int:
     print(f"{args.format}: "
-          f"{_run_export(args.format, args.dataset, args.out, args.min_visible_fraction, args.keypoints)}")
+          f"{_run_export(args.format, args.dataset, args.out, args.min_visible_fraction, args.keypoints, args.task)}")
     return 0
 
 
@@ -202,14 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(sample)
     sample.set_defaults(run=_sample)
 
-    export = sub.add_parser("export", help="convert a written dataset to COCO or BOP")
+    export = sub.add_parser("export", help="convert a written dataset to COCO, BOP or YOLO")
     export.add_argument("dataset", help="dataset folder written by renderer generate")
-    export.add_argument("--format", required=True, choices=("coco", "bop"))
+    from renderer.export import EXPORTERS
+
+    export.add_argument("--format", required=True, choices=tuple(EXPORTERS))
     export.add_argument("--out", default=None, help="output folder (default: DATASET/coco or DATASET/bop)")
     export.add_argument("--min-visible-fraction", type=_fraction, default=0.0,
                         help="coco: objects seen less than this become crowd regions (iscrowd 1), e.g. 0.1")
     export.add_argument("--keypoints", choices=("per_category", "padded"), default="per_category",
                         help="coco: each category's own landmarks, or all padded to one count (Keypoint R-CNN)")
+    export.add_argument("--task", choices=("detect", "segment", "pose"), default="detect",
+                        help="yolo: boxes, outlines, or boxes with keypoints (default detect)")
     export.set_defaults(run=_export)
 
     preview = sub.add_parser("preview", help="contact sheet of frames with label overlays (PNG)")

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -71,6 +72,16 @@ def _atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> Non
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     _atomic_write(path, lambda handle: handle.write(data))  # type: ignore[arg-type,return-value]
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """dst becomes a hard link to src (a copy across file systems), atomically."""
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
 
 
 def atomic_write_json(path: Path, payload: Any, indent: int | None = 1) -> None:

@@ -52,7 +52,10 @@ stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing renderer and its dependencies into .venv" >&2
   log=.venv/pip-install.log
-  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[test]'; } >"$log" 2>&1
+  # ultralytics (the YOLO export's reference reader, tests only) without its dependencies: it asks for
+  # opencv-python, which would clash with our opencv-python-headless; what it imports is already here.
+  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[test]' \
+         && .venv/bin/python -m pip install --no-deps 'ultralytics==8.4.190'; } >"$log" 2>&1
   then
     tail -20 "$log" >&2
     echo "setup: pip install failed (full log: $log)" >&2

@@ -14,7 +14,7 @@ from raycast import raycast, silhouette_band
 
 from renderer.cli import main
 from renderer.dataset import Dataset
-from renderer.export import export_bop, export_coco
+from renderer.export import export_bop, export_coco, export_yolo
 
 pycocotools = pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO  # noqa: E402
@@ -273,3 +273,77 @@ def test_coco_padded_keypoints_and_the_documented_cocoeval_recipe(tabletop_datas
     evaluation.accumulate()
     evaluation.summarize()
     assert evaluation.stats[0] == pytest.approx(1.0)
+
+
+YOLO_CHECK = """
+import json, sys
+from ultralytics.data.utils import check_det_dataset
+from ultralytics.data.dataset import YOLODataset
+
+data = check_det_dataset(sys.argv[1], autodownload=False)
+dataset = YOLODataset(img_path=data["train"], data=data, task=sys.argv[2], imgsz=160, augment=False)
+out = []
+for label in dataset.labels:
+    entry = {"file": label["im_file"], "cls": label["cls"].ravel().tolist(), "bboxes": label["bboxes"].tolist()}
+    if sys.argv[2] == "segment":
+        entry["segments"] = [s.tolist() for s in label["segments"]]
+    if sys.argv[2] == "pose":
+        entry["keypoints"] = label["keypoints"].tolist()
+    out.append(entry)
+print(json.dumps({"names": data["names"], "nc": data["nc"], "labels": out, "kpt_shape": data.get("kpt_shape")}))
+"""
+
+
+@pytest.mark.parametrize("task", ["detect", "segment", "pose"])
+def test_yolo_export_reads_in_ultralytics(tabletop_dataset: Path, tmp_path: Path, task: str) -> None:
+    """Ultralytics' own dataset checker and loader read the export; its boxes equal the instance masks'
+    extents, its classes our categories (in a fresh interpreter, offline, settings kept in tmp)."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("ultralytics") is None:
+        pytest.skip("ultralytics is not installed")
+    data_yaml = export_yolo(tabletop_dataset, tmp_path / "yolo", task=task)
+    env = {**os.environ, "YOLO_OFFLINE": "1", "YOLO_CONFIG_DIR": str(tmp_path / "cfg")}
+    result = subprocess.run([sys.executable, "-c", YOLO_CHECK, str(data_yaml), task], capture_output=True,
+                            text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    read = json.loads(result.stdout.strip().splitlines()[-1])
+    ds = Dataset(tabletop_dataset)
+    names = [name for _, name in sorted(ds.categories.items())]
+    assert read["nc"] == len(names) and [read["names"][str(k)] if isinstance(read["names"], dict) and str(k) in
+                                         read["names"] else read["names"][k] for k in range(len(names))] == names
+    by_file = {Path(label["file"]).stem: label for label in read["labels"]}
+    for i in range(len(ds)):
+        frame = ds[i]
+        label = by_file[f"{frame.index:06d}"]
+        width, height = frame.image_size
+        seen = [o for o in frame.objects if o.visible_pixels > 0]
+        assert len(label["cls"]) == len(seen)
+        class_of = {cid: k for k, cid in enumerate(sorted(ds.categories))}
+        for obj, cls, box in zip(seen, label["cls"], label["bboxes"], strict=True):
+            ys, xs = np.nonzero(frame.instance == obj.instance_id)
+            x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1  # pixel edges
+            expected = [(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height]
+            assert cls == class_of[obj.category_id]
+            if task != "segment":
+                np.testing.assert_allclose(box, expected, atol=2e-6)
+                continue
+            # segment: Ultralytics takes boxes from the outline of the largest visible piece, which runs
+            # through the boundary pixels' centres (documented): inside the mask's extent, and within one
+            # pixel of it when the object shows in one piece.
+            cx, cy, bw, bh = box
+            eps = 1e-5
+            assert x0 / width - eps <= cx - bw / 2 and cx + bw / 2 <= x1 / width + eps
+            assert y0 / height - eps <= cy - bh / 2 and cy + bh / 2 <= y1 / height + eps
+            import scipy.ndimage
+
+            if scipy.ndimage.label(frame.instance == obj.instance_id)[1] == 1:
+                np.testing.assert_allclose(box, expected, atol=1.01 / min(width, height))
+        if task == "segment":
+            assert len(label["segments"]) == len(seen) and all(len(s) >= 3 for s in label["segments"])
+        if task == "pose":
+            keypoints = np.array(label["keypoints"])
+            assert keypoints.shape[1:] == tuple(read["kpt_shape"])

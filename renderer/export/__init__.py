@@ -7,10 +7,12 @@ from pathlib import Path
 
 from renderer.export.bop import export_bop
 from renderer.export.coco import export_coco
+from renderer.export.yolo import export_yolo
 
 EXPORTERS: dict[str, Callable[[str | Path, str | Path | None], Path]] = {
     "coco": export_coco,
     "bop": export_bop,
+    "yolo": export_yolo,
 }
 
-__all__ = ["EXPORTERS", "export_bop", "export_coco"]
+__all__ = ["EXPORTERS", "export_bop", "export_coco", "export_yolo"]

@@ -25,8 +25,6 @@ Rendering the silhouettes needs the GL platform the generator uses.
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +36,7 @@ from numpy.typing import NDArray
 
 from renderer.dataset import Dataset, DatasetMeshes, Frame
 from renderer.scene import FrameDescription, MeshSource, as_matrix
-from renderer.writers import atomic_write_bytes, atomic_write_json, frame_name
+from renderer.writers import atomic_write_bytes, atomic_write_json, frame_name, link_or_copy
 
 IMAGES_PER_SCENE = 1000
 DEPTH_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)  # mm per depth-PNG unit; the finest that fits wins
@@ -180,15 +178,6 @@ def _write_models(dataset: Dataset, models: dict[tuple[str, float], BopModel], o
     atomic_write_json(out / "models" / "models_info.json", info)
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-
-
 class _SceneFiles:
     """The three JSON files of one BOP scene folder, written when the scene is complete."""
 
@@ -210,7 +199,7 @@ def _export_frame(frame: Frame, im_id: int, scene: _SceneFiles, models: dict[tup
                   amodal_large: NDArray[np.bool_], centres: dict[str, NDArray[np.float64]]) -> None:
     folder = scene.folder
     name = f"{im_id:06d}"
-    _link_or_copy(frame.root / "rgb" / f"{frame_name(frame.index)}.png", folder / "rgb" / f"{name}.png")
+    link_or_copy(frame.root / "rgb" / f"{frame_name(frame.index)}.png", folder / "rgb" / f"{name}.png")
     depth = frame.depth
     depth_scale = depth_scale_for(depth)
     atomic_write_bytes(folder / "depth" / f"{name}.png",
