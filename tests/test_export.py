@@ -347,3 +347,18 @@ def test_yolo_export_reads_in_ultralytics(tabletop_dataset: Path, tmp_path: Path
         if task == "pose":
             keypoints = np.array(label["keypoints"])
             assert keypoints.shape[1:] == tuple(read["kpt_shape"])
+
+
+def test_the_bop_scene_exports_one_model_per_asset(tmp_path: Path) -> None:
+    from renderer.config import load_scene
+    from renderer.pipeline import generate
+
+    config = load_scene(Path(__file__).resolve().parent.parent / "scenes" / "bop.yaml",
+                        ["image.width=96", "image.height=72", "render.engine=raster"])
+    generate(config, tmp_path / "ds", frames=3, seed=1)
+    root = export_bop(tmp_path / "ds", tmp_path / "bop")
+    info = json.loads((root / "models" / "models_info.json").read_text())
+    ds = Dataset(tmp_path / "ds")
+    assets = {o.asset_id for i in range(len(ds)) for o in ds[i].description.labelled_objects}
+    assert len(info) == len(assets) >= 5
+    assert sorted(entry["asset_id"] for entry in info.values()) == sorted(assets)
