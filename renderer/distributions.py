@@ -206,7 +206,8 @@ def _parse_mapping(value: dict[str, Any], integer: bool, allow_words: bool) -> D
             w = np.array([_number(x, False) for x in raw])
             if np.any(w < 0) or w.sum() <= 0:
                 raise DistributionError("weights: must be >= 0 with a positive sum")
-            weights = tuple(float(x) for x in w / w.sum())
+            # Normalised, unless they already are: to_plain's output then parses back bit for bit.
+            weights = tuple(float(x) for x in (w if abs(w.sum() - 1.0) < 1e-12 else w / w.sum()))
         return Distribution("choice", values, weights=weights, integer=integer)
     if kind == "randint":
         if not integer:
