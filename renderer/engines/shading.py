@@ -9,11 +9,18 @@ import trimesh
 from numpy.typing import NDArray
 
 
+LARGE_MESH_FACES = 300_000  # above this, no split at sharp edges (scans are smooth; the split costs ~10x)
+
+
 def shading_arrays(mesh: trimesh.Trimesh) -> dict[str, NDArray[Any]]:
-    """Vertex arrays for shading: smooth normals, split where faces meet at a sharp angle."""
+    """Vertex arrays for shading: smooth normals, split where faces meet at a sharp angle (meshes of
+    more than LARGE_MESH_FACES faces, such as photogrammetry scans, are smoothed across every edge)."""
     uv = getattr(mesh.visual, "uv", None)
     if uv is not None and len(uv) == len(mesh.vertices):
         shaded = mesh  # keep the UV layout as it is
+    elif len(mesh.faces) > LARGE_MESH_FACES:
+        shaded = mesh
+        uv = box_projected_uv(shaded)
     else:
         shaded = mesh.smooth_shaded
         uv = box_projected_uv(shaded)
