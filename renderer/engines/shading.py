@@ -8,7 +8,6 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-
 LARGE_MESH_FACES = 300_000  # above this, no split at sharp edges (scans are smooth; the split costs ~10x)
 
 
