@@ -130,7 +130,7 @@ class PathEngine:
         self.mi = load_mitsuba(settings.variant)
         self.variant = str(self.mi.variant())
         self._folder = tempfile.mkdtemp(prefix="renderer-path-")
-        self._cleanup = atexit.register(shutil.rmtree, self._folder, True)
+        atexit.register(self.close)  # the temporary mesh files go even if nobody closes the engine
         self._plys: dict[tuple[MeshSource, bool], str] = {}
         # The denoiser's guides (first-hit albedo and shading normal) in a pass of their own: a few
         # samples of them cost far less than carrying them through every path sample.
@@ -140,6 +140,8 @@ class PathEngine:
     def close(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
         self._textures.clear()
+        self._plys.clear()
+        atexit.unregister(self.close)
 
     def render(self, frame: FrameDescription, catalog: AssetCatalog) -> EngineImage:
         return self.render_seeded(frame, catalog, render_seed(frame))
