@@ -376,6 +376,8 @@ class ConstraintsConfig:
             raise ValueError(f"max_attempts: {self.max_attempts} is outside [1, 1000]")
 
 
+CHANNELS = ("rgb", "depth", "normals", "instance", "semantic")  # the image files a frame can have
+
 ENVIRONMENT_KINDS = ("none", "uniform", "sky", "hdri")
 
 
@@ -449,7 +451,15 @@ class SceneConfig:
     environment: EnvironmentConfig = EnvironmentConfig()
     render: RenderConfig = RenderConfig()
     constraints: ConstraintsConfig = ConstraintsConfig()
+    outputs: tuple[str, ...] = CHANNELS
     source: str = field(default="<memory>", metadata={"internal": True})
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.outputs if c not in CHANNELS]
+        if unknown:
+            raise ValueError(f"outputs: {unknown[0]!r} is not one of {', '.join(CHANNELS)}")
+        if len(set(self.outputs)) != len(self.outputs):
+            raise ValueError("outputs: a channel is listed twice")
 
     @property
     def base_dir(self) -> Path:

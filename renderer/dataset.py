@@ -17,10 +17,11 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer.assets import stack_meshes
+from renderer.config import CHANNELS
 from renderer.errors import RendererError, quiet_stderr
 from renderer.labels import LandmarkLabels, ObjectLabels
 from renderer.scene import FrameDescription, MeshSource
-from renderer.writers import FORMAT_NAME, frame_name
+from renderer.writers import FORMAT_NAME, frame_name, written_channels
 
 T = TypeVar("T")
 
@@ -42,8 +43,12 @@ class Frame:
     root: Path
     index: int
     meta: dict[str, Any]
+    channels: tuple[str, ...] = CHANNELS  # the image channels the dataset wrote (its scene's outputs)
 
     def _path(self, folder: str, suffix: str) -> Path:
+        if folder in CHANNELS and folder not in self.channels:
+            raise DatasetError(f"{self.root}: {folder} was not written (the scene's outputs: "
+                               f"{', '.join(self.channels) or 'none'})")
         return self.root / folder / f"{frame_name(self.index)}{suffix}"
 
     @cached_property
@@ -220,7 +225,15 @@ class Dataset:
         if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
             raise DatasetError(f"{header_path}: not a renderer dataset header")
         self.header: dict[str, Any] = header
+        self.channels = written_channels(header)
         self.indices = sorted(int(p.stem) for p in (self.root / "meta").glob("*.json") if p.stem.isdigit())
+
+    def require(self, channels: tuple[str, ...], purpose: str) -> None:
+        """DatasetError naming the first of ``channels`` the dataset did not write (its scene's outputs)."""
+        for channel in channels:
+            if channel not in self.channels:
+                raise DatasetError(f"{self.root}: {purpose} needs {channel}, which this dataset did not write "
+                                   f"(its scene's outputs: {', '.join(self.channels) or 'none'})")
 
     @property
     def categories(self) -> dict[int, str]:
@@ -243,4 +256,4 @@ class Dataset:
             raise DatasetError(f"{path}: unreadable frame record ({_what(exc)})") from None
         if not isinstance(meta, dict):
             raise DatasetError(f"{path}: malformed frame record (not a JSON object)")
-        return Frame(self.root, index, meta)
+        return Frame(self.root, index, meta, self.channels)

@@ -41,6 +41,11 @@ Sample = dict[str, Any]
 Transform = Callable[[Sample], Sample]
 
 
+# The image channel (dataset.json's outputs) each field is read from; other fields come from meta files.
+FIELD_CHANNEL = {"image": "rgb", "depth": "depth", "normals": "normals", "instance": "instance",
+                 "semantic": "semantic", "masks": "instance"}
+
+
 def _check_fields(fields: Iterable[str] | None) -> tuple[str, ...]:
     chosen = tuple(FIELDS if fields is None else fields)
     unknown = [f for f in chosen if f not in FIELDS]
@@ -107,7 +112,12 @@ class RenderedDataset(TorchDataset):  # type: ignore[misc]
         from renderer.dataset import Dataset
 
         self.frames = Dataset(root)
+        written = self.frames.channels
+        if fields is None:  # everything the dataset has
+            fields = [f for f in FIELDS if f not in FIELD_CHANNEL or FIELD_CHANNEL[f] in written]
         self.fields = _check_fields(fields)
+        self.frames.require(tuple(FIELD_CHANNEL[f] for f in self.fields if f in FIELD_CHANNEL),
+                            f"fields {', '.join(self.fields)}")
         self.transform = transform
 
     def __len__(self) -> int:
@@ -117,7 +127,9 @@ class RenderedDataset(TorchDataset):  # type: ignore[misc]
         frame = self.frames[i]
         sample = make_sample(
             frame.index, self.fields, rgb=lambda: frame.rgb, depth=lambda: frame.depth,
-            normals=lambda: frame.normals, instance=frame.instance, semantic=lambda: frame.semantic,
+            normals=lambda: frame.normals,
+            instance=frame.instance if "instance" in self.frames.channels else np.zeros((0, 0), np.uint16),
+            semantic=lambda: frame.semantic,
             K=frame.K, world_to_camera=frame.world_to_camera, objects=frame.objects)
         return self.transform(sample) if self.transform is not None else sample
 

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from renderer import __version__
 from renderer.assets import BOX_EDGES, TABLE_CATEGORY, TRAY_CATEGORY, AssetCatalog
 from renderer.buffers import RenderBuffers
-from renderer.config import SceneConfig, scene_to_dict
+from renderer.config import CHANNELS, SceneConfig, scene_to_dict
 from renderer.errors import RendererError
 from renderer.inputs import changed_input, input_hashes
 from renderer.labels import OCCLUSION_TOLERANCE, ObjectLabels, semantic_from_instance
@@ -131,6 +131,7 @@ def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog) -> dic
         "skipped_assets": sorted(catalog.skipped),
         "skeletons": _skeletons(config, catalog),
         "inputs": input_hashes(config, catalog),
+        "outputs": [c for c in CHANNELS if c in config.outputs],
     }
 
 
@@ -181,7 +182,7 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
         raise OutputError(f"{root}: folder is not empty and holds no dataset.json; use another --out")
     fresh = not header_path.is_file()  # new, or a set-up that was interrupted: (re)write every mesh
     try:
-        for sub in SUBFOLDERS:
+        for sub in (*written_channels(header), "meta", "meshes"):
             (root / sub).mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(root)
         for asset_id, mesh in meshes.items():
@@ -196,8 +197,14 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
         raise OutputError(f"{root}: cannot write output ({_reason(exc)})") from None
 
 
-SUBFOLDERS = ("rgb", "depth", "normals", "instance", "semantic", "meta", "meshes")
-FRAME_FILES = (("rgb", ".png"), ("instance", ".png"), ("semantic", ".png"), ("depth", ".npy"), ("normals", ".npy"))
+SUBFOLDERS = (*CHANNELS, "meta", "meshes")
+CHANNEL_SUFFIX = {"rgb": ".png", "instance": ".png", "semantic": ".png", "depth": ".npy", "normals": ".npy"}
+
+
+def written_channels(header: dict[str, Any]) -> tuple[str, ...]:
+    """The image channels a dataset's frames have (dataset.json's outputs; all before outputs existed)."""
+    outputs = header.get("outputs", list(CHANNELS))
+    return tuple(c for c in CHANNELS if c in outputs)
 _TEMP = re.compile(r"^\..+\.(\d+)\.\d+\.tmp$")
 
 
@@ -262,6 +269,10 @@ class DatasetWriter:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        try:
+            self.channels = written_channels(json.loads((self.root / "dataset.json").read_text()))
+        except (OSError, ValueError, AttributeError):
+            self.channels = CHANNELS  # a folder prepare_dataset did not make: write everything
 
     def completed(self) -> set[int]:
         """Indices of frames written in full: the meta file (written last) is whole (non-empty, ends as
@@ -282,7 +293,7 @@ class DatasetWriter:
                 handle.seek(size - 2)
                 if handle.read(2) != b"}\n":
                     return False
-            return all((self.root / sub / f"{meta.stem}{suffix}").stat().st_size > 0 for sub, suffix in FRAME_FILES)
+            return all((self.root / c / f"{meta.stem}{CHANNEL_SUFFIX[c]}").stat().st_size > 0 for c in self.channels)
         except OSError:
             return False
 
@@ -290,15 +301,18 @@ class DatasetWriter:
         """Write one frame; its meta file last, so a frame is visible only when complete."""
         name = frame_name(frame.index)
         root = self.root
+        encoders = {
+            "rgb": lambda: _encode_png(buffers.rgb[..., ::-1]),
+            "instance": lambda: _encode_png(buffers.instance),
+            "semantic": lambda: _encode_png(semantic_from_instance(buffers.instance, frame)),
+            "depth": lambda: _npy_bytes(buffers.depth),
+            "normals": lambda: _npy_bytes(buffers.normals),
+        }
         try:
-            semantic = semantic_from_instance(buffers.instance, frame)
-            atomic_write_bytes(root / "rgb" / f"{name}.png", _encode_png(buffers.rgb[..., ::-1]))
-            atomic_write_bytes(root / "instance" / f"{name}.png", _encode_png(buffers.instance))
-            atomic_write_bytes(root / "semantic" / f"{name}.png", _encode_png(semantic))
-            atomic_write_bytes(root / "depth" / f"{name}.npy", _npy_bytes(buffers.depth))
-            atomic_write_bytes(root / "normals" / f"{name}.npy", _npy_bytes(buffers.normals))
-            for sub, _ in FRAME_FILES:  # the data files' names are durable before the meta file names them
-                _fsync_folder(root / sub)
+            for channel in self.channels:  # only what the scene's outputs ask for
+                atomic_write_bytes(root / channel / f"{name}{CHANNEL_SUFFIX[channel]}", encoders[channel]())
+            for channel in self.channels:  # the data files' names are durable before the meta file names them
+                _fsync_folder(root / channel)
             atomic_write_json(root / "meta" / f"{name}.json", frame_meta(frame, labels), indent=None)
             _fsync_folder(root / "meta")
         except OSError as exc:

@@ -240,6 +240,7 @@ def export_bop(root: str | Path, out: str | Path | None = None, split: str = "tr
     from renderer.backends.label_pass import LabelPass
 
     dataset = Dataset(root)
+    dataset.require(("rgb", "depth", "instance"), "the BOP export")
     target = Path(out) if out is not None else Path(root) / "bop"
     models = model_table(dataset)
     _write_models(dataset, models, target)

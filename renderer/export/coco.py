@@ -146,6 +146,7 @@ def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fra
                 keypoints: str = "per_category") -> Path:
     """Write ``<out>/instances.json`` (default out: ``<root>/coco``); image paths are relative to root."""
     dataset = Dataset(root)
+    dataset.require(("rgb", "instance"), "the COCO export")
     target = Path(out) if out is not None else Path(root) / "coco"
     target.mkdir(parents=True, exist_ok=True)
     path = target / "instances.json"

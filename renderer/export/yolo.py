@@ -73,6 +73,7 @@ def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "de
     import yaml
 
     dataset = Dataset(root)
+    dataset.require(("rgb", "instance"), "the YOLO export")
     target = Path(out) if out is not None else Path(root) / "yolo"
     for sub in ("images/train", "labels/train"):
         (target / sub).mkdir(parents=True, exist_ok=True)
