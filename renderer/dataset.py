@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from renderer.config import CHANNELS
 from renderer.errors import RendererError, quiet_stderr
 from renderer.labels import LandmarkLabels, ObjectLabels
 from renderer.scene import FrameDescription, MeshSource
-from renderer.writers import FORMAT_NAME, frame_name, written_channels
+from renderer.writers import FORMAT_NAME, frame_name, read_json_object, written_channels
 
 T = TypeVar("T")
 
@@ -219,10 +218,10 @@ class Dataset:
         if not header_path.is_file():
             raise DatasetError(f"{self.root}: not a renderer dataset (no dataset.json)")
         try:
-            header = json.loads(header_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise DatasetError(f"{header_path}: unreadable dataset header ({_what(exc)})") from None
-        if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+            header = read_json_object(header_path, "dataset header")
+        except ValueError as exc:
+            raise DatasetError(str(exc)) from None
+        if header.get("format") != FORMAT_NAME:
             raise DatasetError(f"{header_path}: not a renderer dataset header")
         self.header: dict[str, Any] = header
         self.channels = written_channels(header)
@@ -251,9 +250,7 @@ class Dataset:
         index = self.indices[i]
         path = self.root / "meta" / f"{frame_name(index)}.json"
         try:
-            meta = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise DatasetError(f"{path}: unreadable frame record ({_what(exc)})") from None
-        if not isinstance(meta, dict):
-            raise DatasetError(f"{path}: malformed frame record (not a JSON object)")
+            meta = read_json_object(path, "frame record")
+        except ValueError as exc:
+            raise DatasetError(str(exc)) from None
         return Frame(self.root, index, meta, self.channels)

@@ -164,11 +164,9 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
         raise OutputError(f"{root}: exists and is not a folder")
     if header_path.is_file():
         try:
-            existing = json.loads(header_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise OutputError(f"{header_path}: unreadable dataset header ({exc})") from None
-        if not isinstance(existing, dict):
-            raise OutputError(f"{header_path}: not a dataset header (a JSON object is expected)")
+            existing = read_json_object(header_path, "dataset header")
+        except ValueError as exc:
+            raise OutputError(str(exc)) from None
         for key in IDENTITY_KEYS:
             if key == "inputs" and isinstance(existing.get(key), dict) and existing.get("version") == header["version"]:
                 changed = changed_input(existing[key], header[key])
@@ -199,6 +197,18 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
 
 SUBFOLDERS = (*CHANNELS, "meta", "meshes")
 CHANNEL_SUFFIX = {"rgb": ".png", "instance": ".png", "semantic": ".png", "depth": ".npy", "normals": ".npy"}
+
+
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from a file; ValueError with one line naming the file and ``what`` it should be."""
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        detail = " ".join(str(getattr(exc, "strerror", None) or exc).split())
+        raise ValueError(f"{path}: unreadable {what} ({detail})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: malformed {what} (not a JSON object)")
+    return value
 
 
 def written_channels(header: dict[str, Any]) -> tuple[str, ...]:
@@ -270,8 +280,8 @@ class DatasetWriter:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         try:
-            self.channels = written_channels(json.loads((self.root / "dataset.json").read_text()))
-        except (OSError, ValueError, AttributeError):
+            self.channels = written_channels(read_json_object(self.root / "dataset.json", "dataset header"))
+        except ValueError:
             self.channels = CHANNELS  # a folder prepare_dataset did not make: write everything
 
     def completed(self) -> set[int]:
