@@ -44,7 +44,7 @@ def _generate(args: argparse.Namespace) -> int:
         raise OutputError(f"{args.out}: --resume given but it holds no dataset to resume")
     summary = generate(config, args.out, frames=args.frames, seed=args.seed, start=args.start, workers=args.workers,
                        executor=args.executor, ray_address=args.address, skip_bad_assets=args.skip_bad_assets,
-                       progress=_progress_bar(sys.stderr),
+                       layout=args.layout, shard_size=args.shard_size, progress=_progress_bar(sys.stderr),
                        warn=lambda message: print(f"renderer: warning: {message}", file=sys.stderr))
     print(summary.line())
     for name in args.formats:
@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--executor", choices=("local", "ray"), default="local",
                      help="run frames in local processes, or as Ray tasks (renderer[ray] extra)")
     gen.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
+    gen.add_argument("--layout", choices=("files", "shards"), default="files",
+                     help="a file per channel and frame, or WebDataset tar shards (docs/format.md; default files)")
+    gen.add_argument("--shard-size", type=_shard_size, default=1000,
+                     help="frames per shard with --layout shards (default 1000)")
     gen.add_argument("--resume", action="store_true",
                      help="continue the dataset in --out (running the same command again does the same)")
     gen.add_argument("--skip-bad-assets", action="store_true",
@@ -239,6 +243,15 @@ def _positive(text: str) -> int:
     value = _non_negative(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def _shard_size(text: str) -> int:
+    from renderer.shards import MAX_SHARD_SIZE
+
+    value = _positive(text)
+    if value > MAX_SHARD_SIZE:
+        raise argparse.ArgumentTypeError(f"must be <= {MAX_SHARD_SIZE}")
     return value
 
 

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 import yaml
 
+from renderer.channels import CHANNEL_NAMES
 from renderer.distributions import (
     Distribution,
     DistributionError,
@@ -376,7 +377,7 @@ class ConstraintsConfig:
             raise ValueError(f"max_attempts: {self.max_attempts} is outside [1, 1000]")
 
 
-CHANNELS = ("rgb", "depth", "normals", "instance", "semantic")  # the image files a frame can have
+CHANNELS = CHANNEL_NAMES  # the image files a frame can have: renderer.channels registers them
 
 ENVIRONMENT_KINDS = ("none", "uniform", "sky", "hdri")
 

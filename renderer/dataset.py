@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-import cv2
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
 from renderer.assets import stack_meshes
-from renderer.config import CHANNELS
-from renderer.errors import RendererError, quiet_stderr
+from renderer.channels import CHANNEL_NAMES, CHANNELS
+from renderer.errors import RendererError
 from renderer.labels import LandmarkLabels, ObjectLabels
 from renderer.scene import FrameDescription, MeshSource
+from renderer.shards import MemberSpan, index_shard, member_name, read_span, shard_paths
 from renderer.writers import FORMAT_NAME, frame_name, read_json_object, written_channels
 
 T = TypeVar("T")
@@ -29,6 +30,89 @@ class DatasetError(RendererError, ValueError):
     """A folder that is not a readable dataset."""
 
 
+class FrameFiles(Protocol):
+    """Where one frame's files are: folders, a shard, or bytes already in memory (a stream)."""
+
+    def has(self, member: str) -> bool: ...
+
+    def read(self, member: str) -> bytes:
+        """The bytes of ``member`` (``meta.json``, ``depth.npz`` ...); DatasetError when missing."""
+        ...
+
+    def where(self, member: str) -> str:
+        """The member's name for messages (a path, or a shard path and the member)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FolderFiles:
+    """A frame in the files layout: member ``FOLDER.SUFFIX`` is ``root/FOLDER/NNNNNN.SUFFIX``."""
+
+    root: Path
+    index: int
+
+    def _path(self, member: str) -> Path:
+        folder, _, suffix = member.partition(".")
+        return self.root / folder / f"{frame_name(self.index)}.{suffix}"
+
+    def has(self, member: str) -> bool:
+        return self._path(member).is_file()
+
+    def read(self, member: str) -> bytes:
+        try:
+            return self._path(member).read_bytes()
+        except FileNotFoundError:
+            raise DatasetError(f"{self._path(member)}: missing file") from None
+        except OSError as exc:
+            raise DatasetError(f"{self._path(member)}: unreadable ({_what(exc)})") from None
+
+    def where(self, member: str) -> str:
+        return str(self._path(member))
+
+
+@dataclass(frozen=True)
+class ShardFiles:
+    """A frame in a shard: its members' spans in the tar file."""
+
+    path: Path
+    index: int
+    spans: dict[str, MemberSpan]
+
+    def has(self, member: str) -> bool:
+        return member in self.spans
+
+    def read(self, member: str) -> bytes:
+        if member not in self.spans:
+            raise DatasetError(f"{self.where(member)}: missing from the shard")
+        try:
+            return read_span(self.path, self.spans[member])
+        except (OSError, ValueError) as exc:
+            raise DatasetError(f"{self.where(member)}: unreadable ({_what(exc)})") from None
+
+    def where(self, member: str) -> str:
+        return f"{self.path}:{member_name(self.index, member)}"
+
+
+@dataclass(frozen=True)
+class MemoryFiles:
+    """A frame whose files were read from a stream (renderer.torch.ShardStream)."""
+
+    origin: str
+    index: int
+    members: dict[str, bytes]
+
+    def has(self, member: str) -> bool:
+        return member in self.members
+
+    def read(self, member: str) -> bytes:
+        if member not in self.members:
+            raise DatasetError(f"{self.where(member)}: missing from the shard")
+        return self.members[member]
+
+    def where(self, member: str) -> str:
+        return f"{self.origin}:{member_name(self.index, member)}"
+
+
 @dataclass(frozen=True)
 class Frame:
     """One frame read back; arrays are loaded on first access.
@@ -36,39 +120,60 @@ class Frame:
     rgb: uint8 (H, W, 3). depth: float32 (H, W) metres along z, 0 = no surface. normals: float32
     (H, W, 3) camera frame. instance, semantic: uint16 (H, W), 0 = background. K: (3, 3);
     world_to_camera: (4, 4), OpenCV frame. objects: per-object labels, in instance id order.
-    description: the frame description it was rendered from.
+    description: the frame description it was rendered from. ``array(name)`` reads any channel.
     """
 
     root: Path
     index: int
     meta: dict[str, Any]
-    channels: tuple[str, ...] = CHANNELS  # the image channels the dataset wrote (its scene's outputs)
+    channels: tuple[str, ...] = CHANNEL_NAMES  # the image channels the dataset wrote (its scene's outputs)
+    files: FrameFiles | None = None  # default: the files layout under root
+    _arrays: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def _path(self, folder: str, suffix: str) -> Path:
-        if folder in CHANNELS and folder not in self.channels:
-            raise DatasetError(f"{self.root}: {folder} was not written (the scene's outputs: "
-                               f"{', '.join(self.channels) or 'none'})")
-        return self.root / folder / f"{frame_name(self.index)}{suffix}"
+    @property
+    def _files(self) -> FrameFiles:
+        return self.files if self.files is not None else FolderFiles(self.root, self.index)
 
-    @cached_property
+    def array(self, name: str) -> NDArray[Any]:
+        """The decoded, checked array of channel ``name`` (renderer.channels), cached."""
+        if name not in self._arrays:
+            channel = CHANNELS.get(name)
+            if channel is None:
+                raise DatasetError(f"{name!r} is not a channel (one of {', '.join(CHANNEL_NAMES)})")
+            if name not in self.channels:
+                raise DatasetError(f"{self.root}: {name} was not written (the scene's outputs: "
+                                   f"{', '.join(self.channels) or 'none'})")
+            files = self._files
+            suffix = next((s for s in (channel.suffix, *channel.legacy) if files.has(f"{name}{s}")), channel.suffix)
+            member = f"{name}{suffix}"
+            try:
+                self._arrays[name] = channel.read(files.read(member), suffix)
+            except ValueError as exc:
+                if isinstance(exc, DatasetError):
+                    raise
+                raise DatasetError(f"{files.where(member)}: {exc}") from None
+        array: NDArray[Any] = self._arrays[name]
+        return array
+
+    @property
     def rgb(self) -> NDArray[np.uint8]:
-        return np.ascontiguousarray(_read_png(self._path("rgb", ".png"))[..., ::-1])
+        return self.array("rgb")
 
-    @cached_property
+    @property
     def depth(self) -> NDArray[np.float32]:
-        return _read_npy(self._path("depth", ".npy"), 2)
+        return self.array("depth")
 
-    @cached_property
+    @property
     def normals(self) -> NDArray[np.float32]:
-        return _read_npy(self._path("normals", ".npy"), 3)
+        return self.array("normals")
 
-    @cached_property
+    @property
     def instance(self) -> NDArray[np.uint16]:
-        return _read_png(self._path("instance", ".png"))
+        return self.array("instance")
 
-    @cached_property
+    @property
     def semantic(self) -> NDArray[np.uint16]:
-        return _read_png(self._path("semantic", ".png"))
+        return self.array("semantic")
 
     @property
     def K(self) -> NDArray[np.float64]:
@@ -96,7 +201,7 @@ class Frame:
         try:
             return read(self.meta)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise DatasetError(f"{self._path('meta', '.json')}: malformed frame record ({_what(exc)})") from None
+            raise DatasetError(f"{self._files.where('meta.json')}: malformed frame record ({_what(exc)})") from None
 
     def description_on_dataset_meshes(self) -> FrameDescription:
         """The description with every mesh source pointing at the dataset's own copy (meshes/*.ply),
@@ -149,28 +254,6 @@ class DatasetMeshes:
         return _load_dataset_mesh(Path(source.path))
 
 
-def _read_png(path: Path) -> NDArray[Any]:
-    if not path.is_file():
-        raise DatasetError(f"{path}: missing file")
-    with quiet_stderr():  # libpng prints its own complaints about damaged files
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise DatasetError(f"{path}: unreadable image (damaged or not a PNG)")
-    return image
-
-
-def _read_npy(path: Path, ndim: int) -> NDArray[np.float32]:
-    if not path.is_file():
-        raise DatasetError(f"{path}: missing file")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise DatasetError(f"{path}: unreadable array ({_what(exc)})") from None
-    if array.dtype != np.float32 or array.ndim != ndim:
-        raise DatasetError(f"{path}: expected a float32 array of {ndim} dimensions, found {array.dtype} {array.shape}")
-    return array
-
-
 def _matrix(value: Any, shape: tuple[int, int]) -> NDArray[np.float64]:
     array = np.array(value, dtype=float)
     if array.shape != shape:
@@ -210,7 +293,8 @@ def _object_labels(data: dict[str, Any]) -> ObjectLabels:
 
 
 class Dataset:
-    """Map-style view of a dataset folder: ``len(ds)`` complete frames, ``ds[i]`` the i-th of them."""
+    """Map-style view of a dataset folder, either layout: ``len(ds)`` complete frames (packed ones in the
+    shards layout), ``ds[i]`` the i-th of them in index order."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
@@ -225,7 +309,18 @@ class Dataset:
             raise DatasetError(f"{header_path}: not a renderer dataset header")
         self.header: dict[str, Any] = header
         self.channels = written_channels(header)
-        self.indices = sorted(int(p.stem) for p in (self.root / "meta").glob("*.json") if p.stem.isdigit())
+        self.layout = header.get("layout", "files")
+        self._shards: dict[int, tuple[Path, dict[str, MemberSpan]]] = {}
+        if self.layout == "shards":
+            for path in shard_paths(self.root):
+                try:
+                    members = index_shard(path)
+                except ValueError as exc:
+                    raise DatasetError(str(exc)) from None
+                self._shards.update({i: (path, spans) for i, spans in members.items()})
+            self.indices = sorted(self._shards)
+        else:
+            self.indices = sorted(int(p.stem) for p in (self.root / "meta").glob("*.json") if p.stem.isdigit())
 
     def require(self, channels: tuple[str, ...], purpose: str) -> None:
         """DatasetError naming the first of ``channels`` the dataset did not write (its scene's outputs)."""
@@ -244,13 +339,30 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.indices)
 
+    def files(self, index: int) -> FrameFiles:
+        """Where frame ``index`` (a frame index, not a position) keeps its files."""
+        if self.layout == "shards":
+            path, spans = self._shards[index]
+            return ShardFiles(path, index, spans)
+        return FolderFiles(self.root, index)
+
     def __getitem__(self, i: int) -> Frame:
         if not -len(self) <= i < len(self):
             raise IndexError(f"frame {i} out of range for {len(self)} frames")
         index = self.indices[i]
-        path = self.root / "meta" / f"{frame_name(index)}.json"
-        try:
-            meta = read_json_object(path, "frame record")
-        except ValueError as exc:
-            raise DatasetError(str(exc)) from None
-        return Frame(self.root, index, meta, self.channels)
+        return frame_from_files(self.root, self.files(index), self.channels)
+
+
+def frame_from_files(root: Path, files: FrameFiles, channels: tuple[str, ...]) -> Frame:
+    """A Frame over a frame's files, its meta file read and checked to be a JSON object."""
+    member = "meta.json"
+    try:
+        meta = json.loads(files.read(member))
+    except ValueError as exc:
+        if isinstance(exc, DatasetError):
+            raise
+        raise DatasetError(f"{files.where(member)}: unreadable frame record ({_what(exc)})") from None
+    if not isinstance(meta, dict):
+        raise DatasetError(f"{files.where(member)}: malformed frame record (not a JSON object)")
+    index = getattr(files, "index", None)
+    return Frame(root, int(index if index is not None else meta.get("index", -1)), meta, channels, files)

@@ -6,6 +6,7 @@ Conventions (docs/format.md): OpenCV camera frame, metres, pixel centre of (row 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ from numpy.typing import NDArray
 
 from renderer.assets import AssetCatalog
 from renderer.buffers import LabelBuffers, RenderBuffers
+from renderer.channels.semantic import semantic_from_instance  # noqa: F401  (re-exported)
 from renderer.geometry import project_points, transform_points
 from renderer.scene import FrameDescription, ObjectDescription
 
@@ -65,6 +67,24 @@ class ObjectLabels:
     box3d_camera: NDArray[np.float64]
     landmarks: LandmarkLabels
     ignore: bool = False  # seen less than constraints.min_visible_fraction: crowd / ignore in exports
+
+
+# Derived labels are stored at the precision they carry, not 17 digits: poses to 1e-9 (rotation entries;
+# nanometres), points to 0.1 µm, image coordinates to 1e-4 px. The frame description, which rebuilds
+# the frame, keeps every float exactly.
+POSE_DECIMALS, POINT_DECIMALS, PIXEL_DECIMALS = 9, 7, 4
+
+
+def as_stored(labels: ObjectLabels) -> ObjectLabels:
+    """The labels at the precision a dataset stores them (what a reader gets back, bit for bit)."""
+    lm = labels.landmarks
+    return dataclasses.replace(
+        labels, object_to_world=np.round(labels.object_to_world, POSE_DECIMALS),
+        object_to_camera=np.round(labels.object_to_camera, POSE_DECIMALS),
+        box3d_camera=np.round(labels.box3d_camera, POINT_DECIMALS),
+        landmarks=dataclasses.replace(lm, xyz_world=np.round(lm.xyz_world, POINT_DECIMALS),
+                                      xyz_camera=np.round(lm.xyz_camera, POINT_DECIMALS),
+                                      uv=np.round(lm.uv, PIXEL_DECIMALS)))
 
 
 def visible_boxes(instance: NDArray[np.integer], count: int) -> list[tuple[int, int, int, int]]:
@@ -167,11 +187,3 @@ def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camer
         landmarks=landmark_labels(landmarks.names, landmarks.points, obj.scale, object_to_world,
                                   world_to_camera, K, buffers.depth, buffers.normals),
     )
-
-
-def semantic_from_instance(instance: NDArray[np.uint16], frame: FrameDescription) -> NDArray[np.uint16]:
-    """Category id per pixel (0 = background) from the instance map."""
-    lookup = np.zeros(len(frame.labelled_objects) + 1, dtype=np.uint16)
-    for obj in frame.labelled_objects:
-        lookup[obj.instance_id] = obj.category_id
-    return lookup[instance]

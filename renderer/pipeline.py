@@ -33,7 +33,8 @@ from renderer.errors import RendererError
 from renderer.labels import ObjectLabels, frame_labels
 from renderer.sampling import sample_frame, support_sources
 from renderer.scene import FrameDescription
-from renderer.writers import DatasetWriter, dataset_header, prepare_dataset
+from renderer.shards import DEFAULT_SHARD_SIZE
+from renderer.writers import DatasetWriter, ShardPacking, dataset_header, prepare_dataset
 
 if TYPE_CHECKING:
     from renderer.rendering import FrameRenderer
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+Written = Callable[[list[int]], None]  # told the indices of frames as they complete
 CHUNK = 4  # frames per local task: small enough to balance, large enough to amortise the hand-off
 IN_FLIGHT_PER_WORKER = 2  # local tasks queued per worker
 RAY_SHARD = 25  # frames per Ray task
@@ -95,12 +97,14 @@ def load_catalog(config: SceneConfig, skip_bad_assets: bool = False,
 def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, seed: int, start: int = 0,
              workers: int = 1, executor: Literal["local", "ray"] = "local", ray_address: str | None = None,
              skip_bad_assets: bool = False, progress: Progress | None = None,
+             layout: Literal["files", "shards"] = "files", shard_size: int = DEFAULT_SHARD_SIZE,
              warn: Callable[[str], None] | None = None,
              renderer: FrameRenderer | None = None) -> GenerationSummary:
     """Write frames start .. start+frames-1 of (config, seed) to ``out``; frames already complete are kept.
 
     Everything that can fail on bad input (scene, meshes, GL context, output folder) is checked before
     the first file is written. ``renderer`` reuses an engine and GL context in this process (workers=1 only).
+    ``layout="shards"``: frames packed into tar shards of ``shard_size`` (renderer.shards) as they complete.
     """
     if frames < 0 or start < 0:
         raise ValueError(f"frames and start must be >= 0, got {frames} and {start}")
@@ -123,9 +127,14 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
     try:
         meshes = {a.asset_id: catalog.mesh(a.source) for a in catalog.all_assets}
         meshes.update({asset_id: catalog.mesh(source) for asset_id, source in support_sources(config).items()})
-        prepare_dataset(out, dataset_header(config, seed, catalog), meshes)
+        prepare_dataset(out, dataset_header(config, seed, catalog, layout, shard_size), meshes)
         writer = DatasetWriter(out)
         done = writer.completed()
+        on_written: Written | None = None
+        if writer.layout == "shards":
+            packing = ShardPacking(writer, start, start + frames, done)
+            packing.begin()
+            on_written = packing.written
         # Lazily: a run of 10^9 frames holds no list of them (only the frames already on disk are a set).
         pending = frames - sum(1 for i in done if start <= i < start + frames)
         todo = Pending((i for i in range(start, start + frames) if i not in done), pending)
@@ -133,14 +142,15 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         if not pending:
             written = 0
         elif executor == "ray":
-            written = _run_ray(config, out, seed, frozenset(catalog.skipped), todo, ray_address, progress)
+            written = _run_ray(config, out, seed, frozenset(catalog.skipped), todo, ray_address, progress, on_written)
         elif workers > 1:
             if own_renderer and renderer is not None:
                 renderer.close()
-            written = _run_processes(config, out, seed, frozenset(catalog.skipped), todo, workers, progress)
+            written = _run_processes(config, out, seed, frozenset(catalog.skipped), todo, workers, progress,
+                                     on_written)
         else:
             assert renderer is not None
-            written = render_frames(config, catalog, renderer, writer, seed, todo, progress)
+            written = render_frames(config, catalog, renderer, writer, seed, todo, progress, on_written)
         seconds = time.perf_counter() - began
     finally:
         if own_renderer and renderer is not None:
@@ -186,7 +196,8 @@ class Pending:
 
 
 def render_frames(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRenderer, writer: DatasetWriter,
-                  seed: int, indices: Sequence[int] | Pending, progress: Progress | None = None) -> int:
+                  seed: int, indices: Sequence[int] | Pending, progress: Progress | None = None,
+                  on_written: Written | None = None) -> int:
     """Render and write the given frames in this process; returns how many were written.
 
     Encoding and writing frame i (PNG encoders and file I/O release the GIL) overlaps rendering frame
@@ -194,12 +205,14 @@ def render_frames(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRen
     """
     todo = indices if isinstance(indices, Pending) else Pending(iter(indices), len(indices))
     written = 0
-    pending: deque[Future[None]] = deque()
+    pending: deque[tuple[int, Future[None]]] = deque()
 
-    def settle(future: Future[None]) -> None:
+    def settle(index: int, future: Future[None]) -> None:
         nonlocal written
         future.result()  # re-raises a write error here
         written += 1
+        if on_written is not None:
+            on_written([index])
         if progress is not None:
             progress(written, todo.count)
 
@@ -207,13 +220,13 @@ def render_frames(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRen
         try:
             for index in todo.indices:
                 frame, buffers, labels = make_frame(config, catalog, renderer, seed, index)
-                while len(pending) >= 2 or (pending and pending[0].done()):
-                    settle(pending.popleft())
-                pending.append(pool.submit(writer.write_frame, frame, buffers, labels))
+                while len(pending) >= 2 or (pending and pending[0][1].done()):
+                    settle(*pending.popleft())
+                pending.append((index, pool.submit(writer.write_frame, frame, buffers, labels)))
             while pending:
-                settle(pending.popleft())
+                settle(*pending.popleft())
         finally:
-            for future in pending:  # after an error or Ctrl-C: drop frames not yet started
+            for _, future in pending:  # after an error or Ctrl-C: drop frames not yet started
                 future.cancel()
     return written
 
@@ -251,25 +264,28 @@ def _chunks(indices: Iterable[int], size: int) -> Iterator[list[int]]:
 
 
 def _run_processes(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: frozenset[str],
-                   todo: Pending, workers: int, progress: Progress | None) -> int:
+                   todo: Pending, workers: int, progress: Progress | None, on_written: Written | None = None) -> int:
     threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")  # no GL state or threads inherited through fork
     written = 0
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_local_worker,
                                initargs=(threads,))
     chunks = _chunks(todo.indices, CHUNK)
-    futures: set[Future[int]] = set()
+    futures: dict[Future[int], list[int]] = {}
 
     def refill() -> None:  # a few chunks per worker in flight: constant memory for any frame count
         while len(futures) < IN_FLIGHT_PER_WORKER * workers and (chunk := next(chunks, None)) is not None:
-            futures.add(pool.submit(_worker_render, config, str(out), seed, skip, chunk))
+            futures[pool.submit(_worker_render, config, str(out), seed, skip, chunk)] = chunk
 
     try:
         refill()
         while futures:
-            finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
             for future in finished:
                 written += future.result()
+                chunk = futures.pop(future)
+                if on_written is not None:
+                    on_written(chunk)
                 if progress is not None:
                     progress(written, todo.count)
             refill()
@@ -295,7 +311,7 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: frozenset[str],
-             todo: Pending, address: str | None, progress: Progress | None) -> int:
+             todo: Pending, address: str | None, progress: Progress | None, on_written: Written | None = None) -> int:
     try:
         import ray
     except ImportError:
@@ -305,10 +321,13 @@ def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: 
     task = ray.remote(num_cpus=1)(_ray_shard)
     shards = _chunks(todo.indices, RAY_SHARD)
     refs: list[Any] = []
+    indices_of: dict[Any, list[int]] = {}
 
     def refill() -> None:  # a bounded number of shards in flight: constant memory for any frame count
         while len(refs) < RAY_IN_FLIGHT and (shard := next(shards, None)) is not None:
-            refs.append(task.remote(config, str(Path(out).resolve()), seed, skip, shard))
+            ref = task.remote(config, str(Path(out).resolve()), seed, skip, shard)
+            refs.append(ref)
+            indices_of[ref] = shard
 
     written = 0
     try:
@@ -324,6 +343,8 @@ def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: 
                 except ray.exceptions.RayError as exc:
                     raise WorkerError(f"a Ray worker failed after {written} frames ({type(exc).__name__}); the "
                                       "frames written are complete: run the same command again to resume") from None
+                if on_written is not None:
+                    on_written(indices_of.pop(ref))
                 if progress is not None:
                     progress(written, todo.count)
             refill()

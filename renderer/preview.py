@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.channels import CHANNELS
 from renderer.dataset import Dataset, Frame
 
 PANELS = ("rgb", "depth", "normals", "instances")
@@ -37,44 +38,7 @@ def instance_colors(count: int) -> NDArray[np.uint8]:
     return colors
 
 
-def depth_panel(depth: NDArray[np.float32]) -> Image:
-    """Turbo colour map between the nearest and farthest surface, scale bar with metres bottom-left."""
-    surface = depth > 0
-    h, w = depth.shape
-    out = np.zeros((h, w, 3), dtype=np.uint8)
-    if not surface.any():
-        return out
-    near, far = float(depth[surface].min()), float(depth[surface].max())
-    scaled = np.zeros((h, w), dtype=np.uint8)
-    scaled[surface] = np.clip(255 * (depth[surface] - near) / max(far - near, 1e-9), 0, 255).astype(np.uint8)
-    colored = cv2.cvtColor(cv2.applyColorMap(scaled, cv2.COLORMAP_TURBO), cv2.COLOR_BGR2RGB)
-    out[surface] = colored[surface]
-    _scale_bar(out, near, far)
-    return out
-
-
-def _scale_bar(image: Image, near: float, far: float) -> None:
-    h, w = image.shape[:2]
-    bar_w, bar_h = max(w // 3, 40), max(h // 40, 6)
-    x0, y0 = 8, h - bar_h - 22
-    ramp = np.tile(np.linspace(0, 255, bar_w).astype(np.uint8)[None], (bar_h, 1))
-    bar = cv2.cvtColor(cv2.applyColorMap(ramp, cv2.COLORMAP_TURBO), cv2.COLOR_BGR2RGB)
-    cv2.rectangle(image, (x0 - 4, y0 - 4), (x0 + bar_w + 4, h - 2), (0, 0, 0), thickness=-1)
-    image[y0:y0 + bar_h, x0:x0 + bar_w] = bar
-    _text(image, f"{near:.2f}", (x0, h - 6), 0.4)
-    label = f"{far:.2f} m"
-    (tw, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)
-    _text(image, label, (x0 + bar_w - tw, h - 6), 0.4)
-
-
-def normals_panel(normals: NDArray[np.float32]) -> Image:
-    surface = np.any(normals != 0, axis=-1)
-    out = np.zeros(normals.shape, dtype=np.uint8)
-    out[surface] = np.clip((normals[surface] + 1.0) * 127.5, 0, 255).astype(np.uint8)
-    return out
-
-
-def _text(image: Image, text: str, origin: tuple[int, int], size: float = 0.45) -> None:
+def draw_text(image: Image, text: str, origin: tuple[int, int], size: float = 0.45) -> None:
     """White text on a dark box, readable on any background."""
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 1)
     x, y = origin
@@ -120,7 +84,7 @@ def instances_panel(frame: Frame, colors: NDArray[np.uint8]) -> Image:
             continue
         rows, cols = np.nonzero(instance == obj.instance_id)
         k = int(np.argmin((rows - rows.mean()) ** 2 + (cols - cols.mean()) ** 2))  # a pixel of the mask
-        _text(out, obj.category, (int(cols[k]) - 12, int(rows[k]) + 4), 0.35)
+        draw_text(out, obj.category, (int(cols[k]) - 12, int(rows[k]) + 4), 0.35)
     return out
 
 
@@ -129,10 +93,16 @@ def frame_panels(frame: Frame) -> dict[str, Image]:
     colors = instance_colors(max((o.instance_id for o in frame.objects), default=0))
     return {
         "rgb": rgb_panel(frame, colors),
-        "depth": depth_panel(frame.depth),
-        "normals": normals_panel(frame.normals),
+        "depth": _channel_panel(frame, "depth"),
+        "normals": _channel_panel(frame, "normals"),
         "instances": instances_panel(frame, colors),
     }
+
+
+def _channel_panel(frame: Frame, name: str) -> Image:
+    panel = CHANNELS[name].panel
+    assert panel is not None
+    return panel(frame.array(name))
 
 
 def frame_row(frame: Frame, scale: float = 1.0) -> Image:
@@ -144,11 +114,11 @@ def frame_row(frame: Frame, scale: float = 1.0) -> Image:
     titles = {"rgb": "rgb, boxes, landmarks", "depth": "depth",
               "normals": "normals (camera frame)", "instances": "instances"}
     for name, panel in panels.items():
-        _text(panel, titles[name], (5, 14), 0.4)
+        draw_text(panel, titles[name], (5, 14), 0.4)
     row = np.concatenate([panels[name] for name in PANELS], axis=1)
     caption = np.full((LABEL_HEIGHT, row.shape[1], 3), 32, dtype=np.uint8)
     visible = sum(1 for o in frame.objects if o.visible_pixels > 0)
-    _text(caption, f"frame {frame.index}: {len(frame.objects)} objects, {visible} visible    "
+    draw_text(caption, f"frame {frame.index}: {len(frame.objects)} objects, {visible} visible    "
                    "landmarks: dot visible, ring occluded", (6, LABEL_HEIGHT - 7))
     return np.concatenate([caption, row], axis=0)
 

@@ -18,18 +18,19 @@ Both return the same sample for frame i (docs/pytorch.md): a dict of tensors
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.labels import ObjectLabels, semantic_from_instance
+from renderer.labels import ObjectLabels, as_stored, semantic_from_instance
 
 try:
     import torch
     from torch.utils.data import Dataset as TorchDataset
+    from torch.utils.data import IterableDataset
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("renderer.torch needs PyTorch: pip install 'renderer[torch]'") from exc
 
@@ -112,10 +113,7 @@ class RenderedDataset(TorchDataset):  # type: ignore[misc]
         from renderer.dataset import Dataset
 
         self.frames = Dataset(root)
-        written = self.frames.channels
-        if fields is None:  # everything the dataset has
-            fields = [f for f in FIELDS if f not in FIELD_CHANNEL or FIELD_CHANNEL[f] in written]
-        self.fields = _check_fields(fields)
+        self.fields = _default_fields(self.frames.channels, fields)
         self.frames.require(tuple(FIELD_CHANNEL[f] for f in self.fields if f in FIELD_CHANNEL),
                             f"fields {', '.join(self.fields)}")
         self.transform = transform
@@ -124,14 +122,112 @@ class RenderedDataset(TorchDataset):  # type: ignore[misc]
         return len(self.frames)
 
     def __getitem__(self, i: int) -> Sample:
-        frame = self.frames[i]
-        sample = make_sample(
-            frame.index, self.fields, rgb=lambda: frame.rgb, depth=lambda: frame.depth,
-            normals=lambda: frame.normals,
-            instance=frame.instance if "instance" in self.frames.channels else np.zeros((0, 0), np.uint16),
-            semantic=lambda: frame.semantic,
-            K=frame.K, world_to_camera=frame.world_to_camera, objects=frame.objects)
+        sample = sample_of_frame(self.frames[i], self.fields)
         return self.transform(sample) if self.transform is not None else sample
+
+
+def sample_of_frame(frame: Any, fields: Sequence[str]) -> Sample:
+    """make_sample over a renderer.dataset.Frame (files read only for the fields asked for)."""
+    return make_sample(
+        frame.index, fields, rgb=lambda: frame.rgb, depth=lambda: frame.depth, normals=lambda: frame.normals,
+        instance=frame.instance if "instance" in frame.channels else np.zeros((0, 0), np.uint16),
+        semantic=lambda: frame.semantic, K=frame.K, world_to_camera=frame.world_to_camera, objects=frame.objects)
+
+
+def _default_fields(written: Sequence[str], fields: Iterable[str] | None) -> tuple[str, ...]:
+    if fields is None:  # everything the dataset has
+        fields = [f for f in FIELDS if f not in FIELD_CHANNEL or FIELD_CHANNEL[f] in written]
+    return _check_fields(fields)
+
+
+class ShardStream(IterableDataset):  # type: ignore[misc]
+    """Frames of a shards-layout dataset (``--layout shards``), streamed shard by shard: each shard file
+    is read front to back once, never opened at random, so the same code reads a local folder or a
+    mounted object store.
+
+    The shards are shared out among all readers, without duplicates: DataLoader worker w of W on rank
+    r of R (``torch.distributed`` when it is initialised, else ``rank``/``world_size``) reads shards
+    g, g + G, g + 2G ... for g = r * W + w, G = R * W. With ``shuffle_buffer`` > 0 the shard order is
+    shuffled per epoch and frames pass through a buffer of that many (WebDataset's scheme), from
+    ``SeedSequence(seed, spawn_key=(epoch, g))``: the same epoch gives the same order; ``set_epoch``
+    changes it. Samples are those of RenderedDataset.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], fields: Iterable[str] | None = None,
+                 transform: Transform | None = None, shuffle_buffer: int = 0, seed: int = 0,
+                 rank: int | None = None, world_size: int | None = None) -> None:
+        from renderer.dataset import Dataset, DatasetError
+        from renderer.shards import shard_paths
+
+        self.root = Path(root)
+        header = Dataset(root)  # checks dataset.json and every shard's index
+        if header.layout != "shards":
+            raise DatasetError(f"{self.root}: ShardStream reads the shards layout; this dataset has "
+                               f"{header.layout} (use RenderedDataset)")
+        self.channels = header.channels
+        self.shards = [str(p) for p in shard_paths(self.root)]
+        self.fields = _default_fields(self.channels, fields)
+        header.require(tuple(FIELD_CHANNEL[f] for f in self.fields if f in FIELD_CHANNEL),
+                       f"fields {', '.join(self.fields)}")
+        if shuffle_buffer < 0:
+            raise ValueError(f"shuffle_buffer must be >= 0, got {shuffle_buffer}")
+        self.transform, self.shuffle_buffer, self.seed, self.epoch = transform, shuffle_buffer, seed, 0
+        self.rank, self.world_size = rank, world_size
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _reader(self) -> tuple[int, int]:
+        """(g, G): this reader's place among all of them."""
+        from torch.utils.data import get_worker_info
+
+        rank, world = self.rank, self.world_size
+        if rank is None or world is None:
+            dist = torch.distributed
+            ready = dist.is_available() and dist.is_initialized()
+            rank = (dist.get_rank() if ready else 0) if rank is None else rank
+            world = (dist.get_world_size() if ready else 1) if world is None else world
+        if not 0 <= rank < world:
+            raise ValueError(f"rank {rank} is outside a world of {world}")
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        return rank * workers + worker, world * workers
+
+    def _frames(self, shards: Sequence[str]) -> Iterable[Any]:
+        from renderer.dataset import MemoryFiles, frame_from_files
+        from renderer.shards import stream_samples
+
+        for path in shards:
+            with open(path, "rb") as handle:
+                for index, members in stream_samples(handle):
+                    yield frame_from_files(self.root, MemoryFiles(path, index, members), self.channels)
+
+    def __iter__(self) -> Iterator[Sample]:
+        g, total = self._reader()
+        shards = self.shards[g::total]
+        frames = self._frames(shards)
+        if self.shuffle_buffer > 0:
+            rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(self.epoch, g)))
+            shards = [shards[k] for k in rng.permutation(len(shards))]
+            frames = _shuffled(self._frames(shards), self.shuffle_buffer, rng)
+        for frame in frames:
+            sample = sample_of_frame(frame, self.fields)
+            yield self.transform(sample) if self.transform is not None else sample
+
+
+def _shuffled(items: Iterable[Any], size: int, rng: np.random.Generator) -> Iterable[Any]:
+    """Items through a buffer of ``size``: each step emits a random one of those held."""
+    buffer: list[Any] = []
+    for item in items:
+        buffer.append(item)
+        if len(buffer) >= size:
+            k = int(rng.integers(len(buffer)))
+            buffer[k], buffer[-1] = buffer[-1], buffer[k]
+            yield buffer.pop()
+    while buffer:
+        k = int(rng.integers(len(buffer)))
+        buffer[k], buffer[-1] = buffer[-1], buffer[k]
+        yield buffer.pop()
 
 
 class GeneratedDataset(TorchDataset):  # type: ignore[misc]
@@ -184,7 +280,8 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
         sample = make_sample(
             i, self.fields, rgb=lambda: buffers.rgb, depth=lambda: buffers.depth, normals=lambda: buffers.normals,
             instance=buffers.instance, semantic=lambda: semantic_from_instance(buffers.instance, frame),
-            K=np.asarray(frame.camera.K), world_to_camera=np.asarray(frame.camera.world_to_camera), objects=labels)
+            K=np.asarray(frame.camera.K), world_to_camera=np.asarray(frame.camera.world_to_camera),
+            objects=[as_stored(lab) for lab in labels])  # as a written dataset gives them back
         return self.transform(sample) if self.transform is not None else sample
 
 

@@ -2,7 +2,9 @@
 
 Every file is written to a temporary name in its final folder and renamed into place, and a frame's
 ``meta/NNNNNN.json`` is renamed last: a frame whose meta file exists is complete, and an interrupted
-run leaves no half-written file under a final name.
+run leaves no half-written file under a final name. In the shards layout frames are made the same way
+in ``staging/`` and packed into ``shards/shard-NNNNNN.tar`` (renderer.shards) once every frame of a
+shard is there; the tar is renamed into place before its staged files are removed.
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
@@ -26,14 +27,27 @@ from numpy.typing import NDArray
 from renderer import __version__
 from renderer.assets import BOX_EDGES, TABLE_CATEGORY, TRAY_CATEGORY, AssetCatalog
 from renderer.buffers import RenderBuffers
-from renderer.config import CHANNELS, SceneConfig, scene_to_dict
+from renderer.channels import CHANNEL_NAMES, CHANNELS
+from renderer.config import SceneConfig, scene_to_dict
 from renderer.errors import RendererError
 from renderer.inputs import changed_input, input_hashes
-from renderer.labels import OCCLUSION_TOLERANCE, ObjectLabels, semantic_from_instance
+from renderer.labels import OCCLUSION_TOLERANCE, ObjectLabels, as_stored
 from renderer.scene import FrameDescription
+from renderer.shards import (
+    DEFAULT_SHARD_SIZE,
+    SHARDS,
+    STAGING,
+    Sample,
+    index_shard,
+    read_span,
+    shard_name,
+    shard_paths,
+    write_tar,
+)
 
 FORMAT_NAME = "renderer-dataset"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+LAYOUTS = ("files", "shards")
 CONVENTIONS = {
     "camera_frame": "OpenCV: x right, y down, z forward",
     "units": "metres",
@@ -95,29 +109,11 @@ def atomic_write_json(path: Path, payload: Any, indent: int | None = 1) -> None:
     atomic_write_bytes(path, (text + "\n").encode())
 
 
-# Fast zlib level and one fixed row filter (SUB for photos, NONE for masks): about half the time of
-# OpenCV's adaptive filtering for the same size. Older OpenCV builds lack the filter flag.
-_PNG_FILTER = getattr(cv2, "IMWRITE_PNG_FILTER", None)
-
-
-def _encode_png(image: NDArray[Any]) -> bytes:
-    params = [cv2.IMWRITE_PNG_COMPRESSION, 1]
-    if _PNG_FILTER is not None:
-        params += [_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB if image.ndim == 3 else cv2.IMWRITE_PNG_FILTER_NONE]
-    ok, data = cv2.imencode(".png", image, params)
-    if not ok:  # pragma: no cover - cv2 fails only on unsupported dtypes
-        raise OutputError("PNG encoding failed")
-    return data.tobytes()
-
-
-def _npy_bytes(array: NDArray[Any]) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-    return buffer.getvalue()
-
-
-def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog) -> dict[str, Any]:
+def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog, layout: str = "files",
+                   shard_size: int = DEFAULT_SHARD_SIZE) -> dict[str, Any]:
     """dataset.json without run figures; its IDENTITY_KEYS are what a resumed run must match."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout: {layout!r} is not one of {', '.join(LAYOUTS)}")
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -131,7 +127,9 @@ def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog) -> dic
         "skipped_assets": sorted(catalog.skipped),
         "skeletons": _skeletons(config, catalog),
         "inputs": input_hashes(config, catalog),
-        "outputs": [c for c in CHANNELS if c in config.outputs],
+        "outputs": [c for c in CHANNEL_NAMES if c in config.outputs],
+        "layout": layout,
+        **({"shard_size": shard_size} if layout == "shards" else {}),
     }
 
 
@@ -149,7 +147,8 @@ def _skeletons(config: SceneConfig, catalog: AssetCatalog) -> dict[str, list[lis
     return edges
 
 
-IDENTITY_KEYS = ("version", "seed", "image", "scene", "categories", "skipped_assets", "inputs")
+IDENTITY_KEYS = ("version", "seed", "image", "scene", "categories", "skipped_assets", "inputs", "layout",
+                 "shard_size")
 
 
 def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes: dict[str, trimesh.Trimesh]) -> None:
@@ -180,7 +179,7 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
         raise OutputError(f"{root}: folder is not empty and holds no dataset.json; use another --out")
     fresh = not header_path.is_file()  # new, or a set-up that was interrupted: (re)write every mesh
     try:
-        for sub in (*written_channels(header), "meta", "meshes"):
+        for sub in _folders(header):
             (root / sub).mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(root)
         for asset_id, mesh in meshes.items():
@@ -195,8 +194,14 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
         raise OutputError(f"{root}: cannot write output ({_reason(exc)})") from None
 
 
-SUBFOLDERS = (*CHANNELS, "meta", "meshes")
-CHANNEL_SUFFIX = {"rgb": ".png", "instance": ".png", "semantic": ".png", "depth": ".npy", "normals": ".npy"}
+def _folders(header: dict[str, Any]) -> list[str]:
+    frames = [*written_channels(header), "meta"]
+    if header.get("layout") == "shards":
+        return [SHARDS, *(f"{STAGING}/{sub}" for sub in frames), "meshes"]
+    return [*frames, "meshes"]
+
+
+SUBFOLDERS = (*CHANNEL_NAMES, "meta", "meshes", SHARDS, STAGING)
 
 
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
@@ -213,8 +218,10 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
 
 def written_channels(header: dict[str, Any]) -> tuple[str, ...]:
     """The image channels a dataset's frames have (dataset.json's outputs; all before outputs existed)."""
-    outputs = header.get("outputs", list(CHANNELS))
-    return tuple(c for c in CHANNELS if c in outputs)
+    outputs = header.get("outputs", list(CHANNEL_NAMES))
+    return tuple(c for c in CHANNEL_NAMES if c in outputs)
+
+
 _TEMP = re.compile(r"^\..+\.(\d+)\.\d+\.tmp$")
 
 
@@ -227,7 +234,10 @@ def _only_a_skeleton(root: Path) -> bool:
         if entry.name not in SUBFOLDERS or not entry.is_dir():
             return False
         for item in entry.iterdir():
-            if not (item.name.startswith(".") or (entry.name == "meshes" and item.suffix == ".ply")):
+            if entry.name == STAGING and item.is_dir() and item.name in SUBFOLDERS:
+                if any(not sub.name.startswith(".") for sub in item.iterdir()):
+                    return False
+            elif not (item.name.startswith(".") or (entry.name == "meshes" and item.suffix == ".ply")):
                 return False
     return True
 
@@ -236,7 +246,7 @@ def remove_stale_temp_files(root: Path) -> int:
     """Delete temporary files that a killed process left (its pid no longer runs); returns how many.
     Files of live processes (another run into the same folder) are left alone."""
     removed = 0
-    for sub in ("", *SUBFOLDERS):
+    for sub in ("", *SUBFOLDERS, *(f"{STAGING}/{s}" for s in SUBFOLDERS)):
         folder = root / sub
         if not folder.is_dir():
             continue
@@ -275,24 +285,50 @@ def _fsync_folder(folder: Path) -> None:
 
 
 class DatasetWriter:
-    """Writes frames into a folder made by prepare_dataset; any number of processes may share one."""
+    """Writes frames into a folder made by prepare_dataset; any number of processes may share one.
+
+    In the files layout frames go straight to their folders; in the shards layout to ``staging/``, and
+    the process that runs the job packs them (pack_shard, ShardPacking)."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         try:
-            self.channels = written_channels(read_json_object(self.root / "dataset.json", "dataset header"))
+            header = read_json_object(self.root / "dataset.json", "dataset header")
         except ValueError:
-            self.channels = CHANNELS  # a folder prepare_dataset did not make: write everything
+            header = {}  # a folder prepare_dataset did not make: write everything, as files
+        self.channels = written_channels(header)
+        self.layout = header.get("layout", "files")
+        self.shard_size = int(header.get("shard_size", DEFAULT_SHARD_SIZE))
+        self.frames_root = self.root / STAGING if self.layout == "shards" else self.root
 
-    def completed(self) -> set[int]:
-        """Indices of frames written in full: the meta file (written last) is whole (non-empty, ends as
-        the writer ends it) and every other file of the frame is there and not empty. Anything less
-        (a power loss can leave empty or short files) is not complete, and a rerun makes it again."""
+    def _members(self) -> list[tuple[str, str]]:
+        """(folder, suffix) of a frame's files, the meta file last."""
+        return [(c, CHANNELS[c].suffix) for c in self.channels] + [("meta", ".json")]
+
+    def staged(self) -> set[int]:
+        """Indices of frames written in full under frames_root: the meta file (written last) is whole
+        (non-empty, ends as the writer ends it) and every other file of the frame is there and not
+        empty. Anything less (a power loss can leave empty or short files) is not complete, and a rerun
+        makes it again."""
         done = set()
-        for path in (self.root / "meta").glob("*.json"):
+        for path in (self.frames_root / "meta").glob("*.json"):
             if path.stem.isdigit() and self._frame_is_whole(path):
                 done.add(int(path.stem))
         return done
+
+    def packed(self) -> set[int]:
+        """Indices of frames in the shard files (shards layout)."""
+        done: set[int] = set()
+        for path in shard_paths(self.root):
+            try:
+                done.update(index_shard(path))
+            except ValueError as exc:
+                raise OutputError(f"{exc}; move it away and run again to make its frames anew") from None
+        return done
+
+    def completed(self) -> set[int]:
+        """Indices of the frames written in full, packed or not."""
+        return self.staged() | (self.packed() if self.layout == "shards" else set())
 
     def _frame_is_whole(self, meta: Path) -> bool:
         try:
@@ -303,30 +339,60 @@ class DatasetWriter:
                 handle.seek(size - 2)
                 if handle.read(2) != b"}\n":
                     return False
-            return all((self.root / c / f"{meta.stem}{CHANNEL_SUFFIX[c]}").stat().st_size > 0 for c in self.channels)
+            return all((self.frames_root / c / f"{meta.stem}{CHANNELS[c].suffix}").stat().st_size > 0
+                       for c in self.channels)
         except OSError:
             return False
 
     def write_frame(self, frame: FrameDescription, buffers: RenderBuffers, labels: list[ObjectLabels]) -> None:
         """Write one frame; its meta file last, so a frame is visible only when complete."""
         name = frame_name(frame.index)
-        root = self.root
-        encoders = {
-            "rgb": lambda: _encode_png(buffers.rgb[..., ::-1]),
-            "instance": lambda: _encode_png(buffers.instance),
-            "semantic": lambda: _encode_png(semantic_from_instance(buffers.instance, frame)),
-            "depth": lambda: _npy_bytes(buffers.depth),
-            "normals": lambda: _npy_bytes(buffers.normals),
-        }
+        root = self.frames_root
         try:
-            for channel in self.channels:  # only what the scene's outputs ask for
-                atomic_write_bytes(root / channel / f"{name}{CHANNEL_SUFFIX[channel]}", encoders[channel]())
-            for channel in self.channels:  # the data files' names are durable before the meta file names them
-                _fsync_folder(root / channel)
+            for name_ in self.channels:  # only what the scene's outputs ask for
+                channel = CHANNELS[name_]
+                data = channel.encode(channel.extract(frame, buffers))
+                atomic_write_bytes(root / name_ / f"{name}{channel.suffix}", data)
+            for name_ in self.channels:  # the data files' names are durable before the meta file names them
+                _fsync_folder(root / name_)
             atomic_write_json(root / "meta" / f"{name}.json", frame_meta(frame, labels), indent=None)
             _fsync_folder(root / "meta")
         except OSError as exc:
-            raise OutputError(f"{root}: cannot write frame {frame.index} ({_reason(exc)})") from None
+            raise OutputError(f"{self.root}: cannot write frame {frame.index} ({_reason(exc)})") from None
+
+    def pack_shard(self, shard: int) -> int:
+        """Pack the staged frames of ``shard`` (with those its file already holds) into its tar, in index
+        order; then remove them from staging. Returns the number of frames in the shard."""
+        path = self.root / SHARDS / shard_name(shard)
+        lo, hi = shard * self.shard_size, (shard + 1) * self.shard_size
+        staged = sorted(i for i in self.staged() if lo <= i < hi)
+        try:
+            held = index_shard(path) if path.is_file() else {}
+        except ValueError as exc:
+            raise OutputError(f"{exc}; move it away and run again to make its frames anew") from None
+        order = sorted(set(staged) | set(held))
+        staged_set = set(staged)
+
+        def samples() -> Iterator[Sample]:  # one frame in memory at a time
+            for index in order:
+                if index in staged_set:
+                    name = frame_name(index)
+                    yield index, [(f"{folder}{suffix}", (self.frames_root / folder / f"{name}{suffix}").read_bytes())
+                                  for folder, suffix in self._members()]
+                else:
+                    spans = held[index]
+                    yield index, [(member, read_span(path, spans[member])) for member in _member_order(spans)]
+
+        try:
+            _atomic_write(path, lambda handle: write_tar(handle, samples()))
+            _fsync_folder(path.parent)
+            for index in staged:  # meta first: a frame stops counting as staged before its files go
+                name = frame_name(index)
+                for folder, suffix in reversed(self._members()):
+                    (self.frames_root / folder / f"{name}{suffix}").unlink(missing_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{self.root}: cannot write shard {path.name} ({_reason(exc)})") from None
+        return len(order)
 
     def finish(self, run: dict[str, Any]) -> None:
         """Record the run's figures in dataset.json (frames written, seconds, frames/s)."""
@@ -338,6 +404,43 @@ class DatasetWriter:
             atomic_write_json(header_path, payload)
         except OSError as exc:
             raise OutputError(f"{self.root}: cannot update dataset.json ({_reason(exc)})") from None
+
+
+def _member_order(members: dict[str, Any]) -> list[str]:
+    """A frame's members as the writer orders them: channels in registry order, the meta file last."""
+    rank = {name: k for k, name in enumerate(CHANNEL_NAMES)}
+    return sorted(members, key=lambda m: (m == "meta.json", rank.get(m.split(".")[0], len(rank)), m))
+
+
+class ShardPacking:
+    """Packs each shard of a run as soon as every frame the run makes in it is complete.
+
+    ``start .. stop - 1`` are the run's frames, ``done`` those complete before it began. Memory: one
+    counter per shard in progress (never a list of the run's frames)."""
+
+    def __init__(self, writer: DatasetWriter, start: int, stop: int, done: set[int]) -> None:
+        self.writer, self.start, self.stop, self.done = writer, start, stop, done
+        self.remaining: dict[int, int] = {}
+
+    def _planned(self, shard: int) -> range:
+        size = self.writer.shard_size
+        return range(max(shard * size, self.start), min((shard + 1) * size, self.stop))
+
+    def begin(self) -> None:
+        """Pack what an interrupted run left staged in shards that are complete already."""
+        for shard in sorted({i // self.writer.shard_size for i in self.writer.staged()}):
+            if all(i in self.done for i in self._planned(shard)):
+                self.writer.pack_shard(shard)
+
+    def written(self, indices: Iterable[int]) -> None:
+        for index in indices:
+            shard = index // self.writer.shard_size
+            if shard not in self.remaining:
+                self.remaining[shard] = sum(1 for i in self._planned(shard) if i not in self.done)
+            self.remaining[shard] -= 1
+            if self.remaining[shard] == 0:
+                del self.remaining[shard]
+                self.writer.pack_shard(shard)
 
 
 def _reason(exc: OSError) -> str:
@@ -355,7 +458,7 @@ def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str,
     cam = frame.camera
     return {
         "index": frame.index,
-        "camera": {"K": _listed(np.asarray(cam.K)), "world_to_camera": _listed(np.asarray(cam.world_to_camera)),
+        "camera": {"K": np.asarray(cam.K).tolist(), "world_to_camera": np.asarray(cam.world_to_camera).tolist(),
                    "width": cam.width, "height": cam.height, "near": cam.near, "far": cam.far},
         "objects": [
             {
@@ -375,11 +478,11 @@ def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str,
                     "xyz_world": _listed(lab.landmarks.xyz_world),
                     "xyz_camera": _listed(lab.landmarks.xyz_camera),
                     "uv": _listed(lab.landmarks.uv),
-                    "in_frame": _listed(lab.landmarks.in_frame),
-                    "visible": _listed(lab.landmarks.visible),
+                    "in_frame": np.asarray(lab.landmarks.in_frame).tolist(),
+                    "visible": np.asarray(lab.landmarks.visible).tolist(),
                 },
             }
-            for lab in labels
+            for lab in map(as_stored, labels)
         ],
         "description": frame.to_dict(),
     }

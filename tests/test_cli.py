@@ -186,7 +186,7 @@ def test_interrupted_run_leaves_only_complete_frames(tmp_path: Path) -> None:
     for i in range(len(ds)):
         frame = ds[i]
         assert frame.rgb.shape == (72, 96, 3) and frame.depth.shape == (72, 96)
-    assert not [p for p in out.rglob("*") if p.name.endswith(".npy") and
+    assert not [p for p in out.rglob("*") if p.name.endswith(".npz") and
                 not (meta / f"{p.stem}.json").exists() and p.stat().st_size == 0]
     result = run("generate", str(small_scene(tmp_path)), "--out", str(out), "--frames", str(len(ds) + 1))
     assert result.returncode == 0 and "wrote 1 frames" in result.stdout

@@ -55,7 +55,7 @@ def test_a_redrawn_frame_made_alone_equals_the_same_frame_of_the_run(constrained
     generate(load_scene(ROOT / "scenes" / "tabletop.yaml", SETTINGS), tmp_path / "alone", frames=1, seed=4,
              start=index)
     name = f"{index:06d}"
-    for sub, suffix in (("rgb", ".png"), ("depth", ".npy"), ("instance", ".png"), ("meta", ".json")):
+    for sub, suffix in (("rgb", ".png"), ("depth", ".npz"), ("instance", ".png"), ("meta", ".json")):
         assert (tmp_path / "alone" / sub / f"{name}{suffix}").read_bytes() == \
             (constrained / sub / f"{name}{suffix}").read_bytes()
 

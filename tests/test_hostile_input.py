@@ -123,7 +123,7 @@ def test_stale_temporary_files_are_removed_and_damaged_frames_redone(tmp_path: P
     mine = out / "rgb" / f".000000.png.{os.getpid()}.7.tmp"  # a live process's temp file stays
     mine.write_text("in progress")
     (out / "meta" / "000001.json").write_bytes(b"")  # what a power loss can leave
-    (out / "depth" / "000002.npy").write_bytes(original[:0])
+    (out / "depth" / "000002.npz").write_bytes(original[:0])
     summary = generate(config, out, frames=3, seed=0)
     assert summary.frames_written == 2 and summary.frames_skipped == 1
     assert not stale.exists() and mine.exists()
@@ -172,8 +172,8 @@ def test_a_billion_frames_start_in_constant_memory(tmp_path: Path) -> None:
 
 
 DAMAGES = {
-    "depth missing": ("depth/000001.npy", lambda p: p.unlink()),
-    "depth truncated": ("depth/000001.npy", lambda p: p.write_bytes(p.read_bytes()[:100])),
+    "depth missing": ("depth/000001.npz", lambda p: p.unlink()),
+    "depth truncated": ("depth/000001.npz", lambda p: p.write_bytes(p.read_bytes()[:100])),
     "rgb corrupt": ("rgb/000001.png", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\nbroken")),
     "instance missing": ("instance/000001.png", lambda p: p.unlink()),
     "meta not JSON": ("meta/000001.json", lambda p: p.write_text("{not json")),

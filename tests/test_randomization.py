@@ -208,7 +208,7 @@ def test_frame_alone_equals_frame_of_a_long_run(tmp_path: Path) -> None:
     generate(config, tmp_path / "long", frames=50, seed=9)
     for i in (0, 23, 49):
         generate(config, tmp_path / f"alone{i}", frames=1, start=i, seed=9)
-        for folder, suffix in (("rgb", ".png"), ("depth", ".npy"), ("normals", ".npy"), ("instance", ".png"),
+        for folder, suffix in (("rgb", ".png"), ("depth", ".npz"), ("normals", ".npz"), ("instance", ".png"),
                                ("semantic", ".png"), ("meta", ".json")):
             name = f"{folder}/{i:06d}{suffix}"
             assert (tmp_path / f"alone{i}" / name).read_bytes() == (tmp_path / "long" / name).read_bytes(), name

@@ -1,0 +1,76 @@
+"""Label channels: the per-pixel images a frame can have, each one registered unit.
+
+A channel says what it is taken from (the frame's render buffers), how it is stored (a file suffix, an
+encoder and a decoder, both lossless), how it is checked when read back (dtype and rank), how it is
+shown (a preview panel, where it has one of its own) and one line for docs/format.md. Writers, the
+dataset reader, ``renderer.torch`` and the preview all iterate over ``CHANNELS``: a new channel is one
+module here, registered below, plus its test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from renderer.buffers import RenderBuffers
+    from renderer.scene import FrameDescription
+
+Array = NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One per-pixel image of a frame.
+
+    name: the key in scene files' ``outputs``, the folder in the files layout, the field of a Frame.
+    suffix: what follows the frame name in its file name (``000123.npz``; ``000123.depth.npz`` in a shard).
+    dtype, ndim: what the decoder must give back (a damaged or foreign file is refused).
+    extract: the array from a frame's description and render buffers (H, W[, C], image row order).
+    encode, decode: bytes of the file and back; decode raises ValueError on damaged data.
+    panel: a uint8 RGB picture of the array for previews, where the channel has one of its own.
+    doc: units, frame and encoding, one line (docs/format.md).
+    legacy: {suffix: decoder} of the files older format versions wrote, still read.
+    """
+
+    name: str
+    suffix: str
+    dtype: np.dtype[Any]
+    ndim: int
+    extract: Callable[[FrameDescription, RenderBuffers], Array]
+    encode: Callable[[Array], bytes]
+    decode: Callable[[bytes], Array]
+    doc: str
+    panel: Callable[[Array], NDArray[np.uint8]] | None = None
+    legacy: dict[str, Callable[[bytes], Array]] = field(default_factory=dict)
+
+    def read(self, data: bytes, suffix: str | None = None) -> Array:
+        """The decoded array of a file with this suffix (default: the current one), checked; ValueError
+        with a short reason otherwise."""
+        decode = self.decode if suffix in (None, self.suffix) else self.legacy[suffix]
+        array = decode(data)
+        if array.dtype != self.dtype or array.ndim != self.ndim:
+            raise ValueError(f"expected {self.dtype} of {self.ndim} dimensions, found {array.dtype} {array.shape}")
+        return array
+
+
+CHANNELS: dict[str, Channel] = {}
+
+
+def register(channel: Channel) -> Channel:
+    if channel.name in CHANNELS:
+        raise ValueError(f"channel {channel.name!r} registered twice")
+    CHANNELS[channel.name] = channel
+    return channel
+
+
+from renderer.channels import depth, instance, normals, rgb, semantic  # noqa: E402  (each registers itself)
+
+for _module in (rgb, depth, normals, instance, semantic):
+    register(_module.CHANNEL)
+
+CHANNEL_NAMES = tuple(CHANNELS)

@@ -1,0 +1,66 @@
+"""Lossless encodings of arrays that other tools read without us: PNG (8/16-bit) and numpy's .npz.
+
+Encoders favour speed at a size within a few per cent of their best (docs/format.md has the measured
+table): PNG at zlib level 1 with one fixed row filter, npz with deflate level 3.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer.errors import quiet_stderr
+
+# One fixed row filter (SUB for photos, NONE for masks): about half the time of OpenCV's adaptive
+# filtering for the same size. Older OpenCV builds lack the flag.
+_PNG_FILTER = getattr(cv2, "IMWRITE_PNG_FILTER", None)
+NPZ_LEVEL = 3
+
+
+def png_bytes(image: NDArray[Any]) -> bytes:
+    """PNG of a uint8/uint16 (H, W) or (H, W, 3) array, channels in OpenCV's BGR order."""
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 1]
+    if _PNG_FILTER is not None:
+        params += [_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB if image.ndim == 3 else cv2.IMWRITE_PNG_FILTER_NONE]
+    ok, data = cv2.imencode(".png", image, params)
+    if not ok:  # pragma: no cover - cv2 fails only on unsupported dtypes
+        raise ValueError("PNG encoding failed")
+    return bytes(data.tobytes())
+
+
+def png_array(data: bytes) -> NDArray[Any]:
+    with quiet_stderr():  # libpng prints its own complaints about damaged files
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
+    if image is None:
+        raise ValueError("unreadable image (damaged or not a PNG)")
+    return image
+
+
+def npz_bytes(array: NDArray[Any], name: str) -> bytes:
+    """A numpy .npz holding ``array`` under ``name`` (np.load(f)[name]); deflate, bit-exact."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=NPZ_LEVEL) as archive:
+        with archive.open(f"{name}.npy", "w", force_zip64=False) as member:
+            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def npz_array(data: bytes, name: str) -> NDArray[Any]:
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            return np.asarray(archive[name])
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"unreadable array ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+
+
+def npy_array(data: bytes) -> NDArray[Any]:
+    """A plain .npy (format versions before 4 wrote depth and normals so)."""
+    try:
+        return np.asarray(np.load(io.BytesIO(data), allow_pickle=False))
+    except (OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"unreadable array ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
