@@ -21,7 +21,14 @@ from renderer.errors import RendererError
 from renderer.labels import LandmarkLabels, ObjectLabels
 from renderer.scene import FrameDescription, MeshSource
 from renderer.shards import MemberSpan, index_shard, member_name, read_span, shard_paths
-from renderer.writers import FORMAT_NAME, frame_name, read_json_object, written_channels
+from renderer.writers import (
+    FORMAT_NAME,
+    atomic_write_bytes,
+    frame_name,
+    link_or_copy,
+    read_json_object,
+    written_channels,
+)
 
 T = TypeVar("T")
 
@@ -41,6 +48,10 @@ class FrameFiles(Protocol):
 
     def where(self, member: str) -> str:
         """The member's name for messages (a path, or a shard path and the member)."""
+        ...
+
+    def copy_to(self, member: str, target: Path) -> None:
+        """``target`` becomes a copy of the member (a hard link where the layout has a file), atomically."""
         ...
 
 
@@ -69,6 +80,11 @@ class FolderFiles:
     def where(self, member: str) -> str:
         return str(self._path(member))
 
+    def copy_to(self, member: str, target: Path) -> None:
+        if not self.has(member):
+            raise DatasetError(f"{self._path(member)}: missing file")
+        link_or_copy(self._path(member), target)
+
 
 @dataclass(frozen=True)
 class ShardFiles:
@@ -92,6 +108,9 @@ class ShardFiles:
     def where(self, member: str) -> str:
         return f"{self.path}:{member_name(self.index, member)}"
 
+    def copy_to(self, member: str, target: Path) -> None:
+        atomic_write_bytes(target, self.read(member))
+
 
 @dataclass(frozen=True)
 class MemoryFiles:
@@ -111,6 +130,9 @@ class MemoryFiles:
 
     def where(self, member: str) -> str:
         return f"{self.origin}:{member_name(self.index, member)}"
+
+    def copy_to(self, member: str, target: Path) -> None:
+        atomic_write_bytes(target, self.read(member))
 
 
 @dataclass(frozen=True)
@@ -154,6 +176,12 @@ class Frame:
                 raise DatasetError(f"{files.where(member)}: {exc}") from None
         array: NDArray[Any] = self._arrays[name]
         return array
+
+    def copy_file(self, name: str, target: Path) -> None:
+        """Write channel ``name``'s file, as stored, to ``target`` (a hard link in the files layout)."""
+        if name not in self.channels:
+            raise DatasetError(f"{self.root}: {name} was not written")
+        self._files.copy_to(f"{name}{CHANNELS[name].suffix}", target)
 
     @property
     def rgb(self) -> NDArray[np.uint8]:

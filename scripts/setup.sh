@@ -61,7 +61,7 @@ if [ ! -f "$stamp" ]; then
     echo "setup: pip install failed (full log: $log)" >&2
     exit 2
   fi
-  .venv/bin/python -c "import renderer, pyrender, trimesh, embreex, pybullet_data, torch, pycocotools, matplotlib, selenium, mitsuba, pyoidn, OpenEXR" \
+  .venv/bin/python -c "import renderer, pyrender, trimesh, embreex, pybullet_data, torch, pycocotools, matplotlib, selenium, mitsuba, pyoidn, OpenEXR, webdataset" \
     || { echo "setup: installation into .venv failed" >&2; exit 2; }
   rm -f .venv/.installed-*
   touch "$stamp"

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from renderer.dataset import Dataset, DatasetMeshes, Frame
 from renderer.scene import FrameDescription, MeshSource, as_matrix
-from renderer.writers import atomic_write_bytes, atomic_write_json, frame_name, link_or_copy
+from renderer.writers import atomic_write_bytes, atomic_write_json
 
 IMAGES_PER_SCENE = 1000
 DEPTH_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)  # mm per depth-PNG unit; the finest that fits wins
@@ -199,7 +199,7 @@ def _export_frame(frame: Frame, im_id: int, scene: _SceneFiles, models: dict[tup
                   amodal_large: NDArray[np.bool_], centres: dict[str, NDArray[np.float64]]) -> None:
     folder = scene.folder
     name = f"{im_id:06d}"
-    link_or_copy(frame.root / "rgb" / f"{frame_name(frame.index)}.png", folder / "rgb" / f"{name}.png")
+    frame.copy_file("rgb", folder / "rgb" / f"{name}.png")
     depth = frame.depth
     depth_scale = depth_scale_for(depth)
     atomic_write_bytes(folder / "depth" / f"{name}.png",

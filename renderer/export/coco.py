@@ -144,11 +144,18 @@ def _annotations(frame: Frame, schema: dict[str, tuple[list[str], list[list[int]
 
 def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fraction: float = 0.0,
                 keypoints: str = "per_category") -> Path:
-    """Write ``<out>/instances.json`` (default out: ``<root>/coco``); image paths are relative to root."""
+    """Write ``<out>/instances.json`` (default out: ``<root>/coco``). Image paths (``rgb/NNNNNN.png``) are
+    relative to the dataset root in the files layout; a shards-layout dataset has no image files, so
+    its images are written to ``<out>/rgb/`` and the paths are relative to ``<out>``."""
     dataset = Dataset(root)
     dataset.require(("rgb", "instance"), "the COCO export")
     target = Path(out) if out is not None else Path(root) / "coco"
     target.mkdir(parents=True, exist_ok=True)
+    if dataset.layout == "shards":
+        (target / "rgb").mkdir(exist_ok=True)
+        for i in range(len(dataset)):
+            frame = dataset[i]
+            frame.copy_file("rgb", target / "rgb" / f"{frame_name(frame.index)}.png")
     path = target / "instances.json"
     atomic_write_json(path, coco_dict(dataset, min_visible_fraction, keypoints), indent=None)
     return path

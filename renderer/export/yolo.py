@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from renderer.dataset import Dataset, Frame
-from renderer.writers import atomic_write_bytes, frame_name, link_or_copy
+from renderer.writers import atomic_write_bytes, frame_name
 
 YOLO_TASKS = ("detect", "segment", "pose")
 YOLO_PIXEL_OFFSET = 0.5
@@ -86,7 +86,7 @@ def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "de
     for i in range(len(dataset)):
         frame = dataset[i]
         name = frame_name(frame.index)
-        link_or_copy(frame.root / "rgb" / f"{name}.png", target / "images" / "train" / f"{name}.png")
+        frame.copy_file("rgb", target / "images" / "train" / f"{name}.png")
         rows = _rows(frame, classes, task, keypoint_count)
         text = "\n".join(rows) + "\n" if rows else ""
         atomic_write_bytes(target / "labels" / "train" / f"{name}.txt", text.encode())
