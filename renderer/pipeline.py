@@ -131,6 +131,7 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         writer = DatasetWriter(out)
         done = writer.completed()
         on_written: Written | None = None
+        run_facts: dict[str, Any] = {}  # what the executor learnt (e.g. how many Ray nodes worked)
         if writer.layout == "shards":
             packing = ShardPacking(writer, start, start + frames, done)
             packing.begin()
@@ -142,7 +143,8 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         if not pending:
             written = 0
         elif executor == "ray":
-            written = _run_ray(config, out, seed, frozenset(catalog.skipped), todo, ray_address, progress, on_written)
+            written = _run_ray(config, out, seed, frozenset(catalog.skipped), todo, ray_address, progress, on_written,
+                               run_facts)
         elif workers > 1:
             if own_renderer and renderer is not None:
                 renderer.close()
@@ -157,7 +159,7 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
             renderer.close()
     summary = GenerationSummary(Path(out), written, frames - pending, seconds)
     writer.finish({"frames_written": written, "seconds": round(seconds, 3), "workers": workers,
-                   "executor": executor, "frames_per_second": round(summary.frames_per_second, 3)})
+                   "executor": executor, "frames_per_second": round(summary.frames_per_second, 3), **run_facts})
     return summary
 
 
@@ -311,13 +313,14 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: frozenset[str],
-             todo: Pending, address: str | None, progress: Progress | None, on_written: Written | None = None) -> int:
+             todo: Pending, address: str | None, progress: Progress | None, on_written: Written | None = None,
+             run_facts: dict[str, Any] | None = None) -> int:
     try:
         import ray
     except ImportError:
         raise BackendError("the ray executor needs Ray: pip install 'renderer[ray]'") from None
     if not ray.is_initialized():
-        ray.init(address=address, log_to_driver=False, include_dashboard=False)
+        ray.init(address=address, log_to_driver=False, include_dashboard=False, logging_level=logging.WARNING)
     task = ray.remote(num_cpus=1)(_ray_shard)
     shards = _chunks(todo.indices, RAY_SHARD)
     refs: list[Any] = []
@@ -330,13 +333,16 @@ def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: 
             indices_of[ref] = shard
 
     written = 0
+    nodes: set[str] = set()
     try:
         refill()
         while refs:
             finished, refs = ray.wait(refs, num_returns=1)
             for ref in finished:
                 try:
-                    written += ray.get(ref)
+                    count, node = ray.get(ref)
+                    written += count
+                    nodes.add(node)
                 except ray.exceptions.RayTaskError as exc:
                     cause = exc.as_instanceof_cause()
                     raise (cause if isinstance(cause, Exception) else WorkerError(str(exc))) from None
@@ -351,6 +357,8 @@ def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: 
     finally:
         for ref in refs:
             ray.cancel(ref)
+        if run_facts is not None:
+            run_facts["ray_nodes"] = len(nodes)
     return written
 
 
@@ -379,6 +387,10 @@ def check_ray_address(address: str | None, timeout: float = RAY_CONNECT_SECONDS)
                            "check the address and that the cluster is running") from None
 
 
-def _ray_shard(config: SceneConfig, out: str, seed: int, skip: frozenset[str], indices: list[int]) -> int:
+def _ray_shard(config: SceneConfig, out: str, seed: int, skip: frozenset[str],
+               indices: list[int]) -> tuple[int, str]:
+    """Frames written and the id of the Ray node that wrote them."""
+    import ray
+
     os.environ.setdefault("LP_NUM_THREADS", "1")  # one CPU per task (num_cpus=1)
-    return _worker_render(config, out, seed, skip, indices)
+    return _worker_render(config, out, seed, skip, indices), ray.get_runtime_context().get_node_id()
