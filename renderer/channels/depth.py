@@ -1,6 +1,6 @@
 """depth: float32 (H, W), camera z of the surface at each pixel centre in metres, 0 = no surface.
 
-Stored bit-exact in a numpy .npz (deflate): about 13 times smaller than the raw array on the default
+Stored bit-exact in a numpy .npz (deflate): about 12 times smaller than the raw array on the default
 scene, read by ``np.load`` and webdataset's decoders with no glue (docs/format.md has the measurements
 that chose it over OpenEXR and zstd).
 """
