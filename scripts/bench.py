@@ -8,6 +8,10 @@
     per object rendered alone (for the visible fraction), normals from depth differences.
 (a), (b) and (n) run over the same frames, each after a warm-up pass over them (shaders, procedural
 textures, mesh caches), alternating in rounds so that machine drift hits all of them.
+(b3) the same as (b) with format 3's raw .npy depth and normals (the files before compression), and
+(bs) with --layout shards (frames packed into tar shards as they complete): (b)/(b3) is the cost of
+    compression, (bs)/(b) that of packing. Bytes per frame by channel for both layouts, and each
+    channel's encode time per frame, follow.
 (1w), (2w): `renderer generate` with --workers 1 and 2 from a cold start (process spawn, GL context,
 warm-up included) over more frames, for the speed-up of a second worker.
 (p) path engine (Mitsuba 3): seconds per frame of its RGB at 16 and 64 samples, denoised or not, over
@@ -21,17 +25,22 @@ warm-up included) over more frames, for the speed-up of a second worker.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import io
 import os
 import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from renderer.assets import AssetCatalog
 from renderer.buffers import RenderBuffers
+from renderer.channels import CHANNEL_NAMES, CHANNELS
 from renderer.config import load_scene
 from renderer.labels import frame_labels
 from renderer.pipeline import generate, load_catalog
@@ -56,16 +65,63 @@ def bare_pyrender(scene: Path, frames: int, seed: int) -> float:
         return frames / (time.perf_counter() - start)
 
 
-def full_pipeline(scene: Path, frames: int, seed: int) -> float:
+def full_pipeline(scene: Path, frames: int, seed: int, layout: str = "files",
+                  sizes: dict[str, float] | None = None) -> float:
+    """frames/s of generate(); ``sizes`` gets bytes per frame by folder (files) or of the shards."""
     config = load_scene(scene)
     out = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         with FrameRenderer(config.image.width, config.image.height) as backend:
-            generate(config, out / "warm", frames=frames, seed=seed, renderer=backend)  # warm-up
-            summary = generate(config, out / "ds", frames=frames, seed=seed, renderer=backend)
+            generate(config, out / "warm", frames=frames, seed=seed, renderer=backend, layout=layout)  # warm-up
+            summary = generate(config, out / "ds", frames=frames, seed=seed, renderer=backend, layout=layout)
+        if sizes is not None:
+            folders = ["shards"] if layout == "shards" else [*CHANNEL_NAMES, "meta"]
+            for folder in folders:
+                total = sum(p.stat().st_size for p in (out / "ds" / folder).iterdir() if p.is_file())
+                sizes[folder] = total / frames
         return summary.frames_per_second
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def format3_encoders() -> Iterator[None]:
+    """Depth and normals written as format 3 wrote them: raw .npy."""
+    def npy(array: np.ndarray) -> bytes:
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        return buffer.getvalue()
+
+    saved = {name: CHANNELS[name] for name in ("depth", "normals")}
+    try:
+        for name, channel in saved.items():
+            CHANNELS[name] = dataclasses.replace(channel, suffix=".npy", encode=npy)
+        yield
+    finally:
+        CHANNELS.update(saved)
+
+
+def encode_milliseconds(scene: Path, frames: int, seed: int) -> dict[str, float]:
+    """Per channel (and the meta file), ms per frame to extract and encode, over rendered frames."""
+    import json
+
+    from renderer.pipeline import make_frame
+    from renderer.writers import frame_meta
+
+    config = load_scene(scene)
+    catalog = load_catalog(config)
+    times = dict.fromkeys([*CHANNEL_NAMES, "meta"], 0.0)
+    with FrameRenderer(config.image.width, config.image.height) as backend:
+        for i in range(frames):
+            frame, buffers, labels = make_frame(config, catalog, backend, seed, i)
+            for name, channel in CHANNELS.items():
+                start = time.perf_counter()
+                channel.encode(channel.extract(frame, buffers))
+                times[name] += time.perf_counter() - start
+            start = time.perf_counter()
+            json.dumps(frame_meta(frame, labels), allow_nan=False)
+            times["meta"] += time.perf_counter() - start
+    return {name: seconds / frames * 1000 for name, seconds in times.items()}
 
 
 def naive_buffers(backend: FrameRenderer, frame: FrameDescription, catalog: AssetCatalog) -> RenderBuffers:
@@ -229,12 +285,17 @@ def main() -> None:
                              "has bpy; else no Cycles rows)")
     args = parser.parse_args()
 
-    bare, full, naive, one, two = [], [], [], [], []
+    bare, full, full3, shards, naive, one, two = [], [], [], [], [], [], []
+    sizes: dict[str, float] = {}
+    sizes3: dict[str, float] = {}
     busy_one: list[float] = []
     busy_two: list[float] = []
     for _ in range(args.rounds):
         bare.append(bare_pyrender(args.scene, args.frames, args.seed))
-        full.append(full_pipeline(args.scene, args.frames, args.seed))
+        full.append(full_pipeline(args.scene, args.frames, args.seed, sizes=sizes))
+        with format3_encoders():
+            full3.append(full_pipeline(args.scene, args.frames, args.seed, sizes=sizes3))
+        shards.append(full_pipeline(args.scene, args.frames, args.seed, layout="shards", sizes=sizes))
         naive.append(naive_pipeline(args.scene, args.frames, args.seed))
         one.append(workers_run(args.scene, args.worker_frames, args.seed, 1, busy_one))
         two.append(workers_run(args.scene, args.worker_frames, args.seed, 2, busy_two))
@@ -247,6 +308,7 @@ def main() -> None:
     print(f"scene: {args.scene.name}; {args.frames} frames x {args.rounds} rounds; workers: "
           f"{args.worker_frames} frames from a cold start")
     rows = [("(a) bare pyrender RGB+depth", bare), ("(b) full pipeline, 1 worker", full),
+            ("(b3) full, format 3 raw .npy", full3), ("(bs) full, --layout shards", shards),
             ("(n) naive pipeline, 1 worker", naive), ("(1w) generate --workers 1", one),
             ("(2w) generate --workers 2", two)]
     for name, values in rows:
@@ -255,6 +317,16 @@ def main() -> None:
     print(f"full/naive ratio: {mean(full) / mean(naive):.2f}")
     print(f"2 workers/1 worker ratio: {mean(two) / mean(one):.2f}")
     print(f"full/bare ratio: {mean(full) / mean(bare):.2f}")
+    print(f"full/format-3 ratio: {mean(full) / mean(full3):.2f}; shards/files ratio: {mean(shards) / mean(full):.2f}")
+    encode = encode_milliseconds(args.scene, min(args.frames, 10), args.seed)
+    print("bytes per frame (kB) and encode ms per frame, by channel:")
+    for name in [*CHANNEL_NAMES, "meta"]:
+        old = f"  (format 3: {sizes3[name] / 1000:7.1f} kB)" if name in sizes3 else ""
+        print(f"  {name:9s} {sizes[name] / 1000:7.1f} kB  {encode[name]:6.1f} ms{old}")
+    files_total = sum(sizes[n] for n in [*CHANNEL_NAMES, "meta"])
+    print(f"  total, files layout  {files_total / 1000:7.1f} kB  (format 3: "
+          f"{sum(sizes3[n] for n in [*CHANNEL_NAMES, 'meta']) / 1000:.1f} kB)")
+    print(f"  total, shards layout {sizes['shards'] / 1000:7.1f} kB (tar headers included)")
     if args.path_frames > 0:
         labels: list[float] = []
         frames_file = Path(tempfile.mkdtemp(prefix="bench-cycles-")) / "frames.json"
