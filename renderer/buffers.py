@@ -9,6 +9,29 @@ from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
+class MotionBuffers:
+    """The label pass's per-pixel motion and object-coordinate labels (renderer.flow), H x W, image rows.
+
+    object_coords: float32 (H, W, 3), the surface point at the pixel centre in its object's own
+        (unscaled asset) frame, metres; 0 = no surface.
+    nocs: float32 (H, W, 3), object_coords normalised into the unit cube: (p - c) / d + 0.5 with c the
+        centre and d the diagonal of the asset's axis-aligned box; 0 = no surface.
+    flow_forward, flow_backward: float32 (H, W, 2), (du, dv) in pixels from the pixel centre to where
+        the same surface point projects in the next / previous frame, wherever it lies in front of that
+        camera (occluded or outside the image included); 0 where there is no surface or no such frame.
+    flow_forward_valid, flow_backward_valid: bool (H, W): a surface, the other frame exists, and the
+        point is inside it and not hidden there (by another surface or its own object).
+    """
+
+    object_coords: NDArray[np.float32]
+    nocs: NDArray[np.float32]
+    flow_forward: NDArray[np.float32]
+    flow_forward_valid: NDArray[np.bool_]
+    flow_backward: NDArray[np.float32]
+    flow_backward_valid: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
 class LabelBuffers:
     """What the label pass gives for one frame, rows top to bottom (image order), H x W.
 
@@ -26,6 +49,7 @@ class LabelBuffers:
     normals: NDArray[np.float32]
     instance: NDArray[np.uint16]
     unoccluded_pixels: NDArray[np.int64]
+    motion: MotionBuffers | None = None  # when the scene's outputs ask for motion or object coordinates
 
 
 @dataclass(frozen=True)
@@ -49,8 +73,8 @@ class RenderBuffers:
     """Buffers of one frame, rows top to bottom (image order), H x W.
 
     rgb: uint8 (H, W, 3), the engine's colour image over the background, sensor effects applied.
-    depth, normals, instance, unoccluded_pixels: the label pass's (LabelBuffers), whichever engine made
-    the RGB image.
+    depth, normals, instance, unoccluded_pixels, motion: the label pass's (LabelBuffers), whichever engine
+    made the RGB image.
     """
 
     rgb: NDArray[np.uint8]
@@ -58,8 +82,9 @@ class RenderBuffers:
     normals: NDArray[np.float32]
     instance: NDArray[np.uint16]
     unoccluded_pixels: NDArray[np.int64]
+    motion: MotionBuffers | None = None
 
     @staticmethod
     def of(rgb: NDArray[np.uint8], labels: LabelBuffers) -> RenderBuffers:
         return RenderBuffers(rgb=rgb, depth=labels.depth, normals=labels.normals, instance=labels.instance,
-                             unoccluded_pixels=labels.unoccluded_pixels)
+                             unoccluded_pixels=labels.unoccluded_pixels, motion=labels.motion)

@@ -57,14 +57,14 @@ def _sample(args: argparse.Namespace) -> int:
     import json
 
     from renderer.balance import planned_config
+    from renderer.motion import describe_frame
     from renderer.pipeline import load_catalog
-    from renderer.sampling import sample_frame
 
     config = load_scene(args.scene, args.set)
     catalog = load_catalog(config)
     config = planned_config(config, catalog, args.seed)  # balance_visible's weights, as generate uses them
     for index in range(args.start, args.start + args.frames):
-        description = sample_frame(config, catalog, seed=args.seed, index=index).to_dict()
+        description = describe_frame(config, catalog, seed=args.seed, index=index).to_dict()
         print(json.dumps(description, indent=args.indent or None))
     return 0
 

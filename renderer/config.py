@@ -378,6 +378,7 @@ class ConstraintsConfig:
 
 
 CHANNELS = CHANNEL_NAMES  # the image files a frame can have: renderer.channels registers them
+DEFAULT_OUTPUTS = ("rgb", "depth", "normals", "instance", "semantic")  # what a scene without outputs writes
 
 ENVIRONMENT_KINDS = ("none", "uniform", "sky", "hdri")
 
@@ -436,6 +437,78 @@ class RenderConfig:
             raise ValueError(f"variant: {self.variant!r} is not one of {', '.join(variants)}")
 
 
+CAMERA_MOTIONS = ("static", "orbit", "dolly", "spline")
+OBJECT_MOTIONS = ("static", "kinematic", "physics")
+MAX_SEQUENCE_LENGTH = 10_000
+MAX_SPEED = 100.0  # m/s
+MAX_SPIN_DEG = 36_000.0  # deg/s
+
+
+@dataclass(frozen=True)
+class CameraMotionConfig:
+    """How the camera moves through a sequence (renderer.motion). static; orbit: about the vertical
+    axis through the target at ``orbit_speed_deg`` deg/s; dolly: along its line of sight at
+    ``dolly_speed`` m/s (positive = towards the target); spline: a smooth path through ``keyframes``
+    poses drawn as a still camera is, evenly spread over the sequence. Any kind adds hand-held
+    ``shake_deg`` (amplitude of a smooth random rotation) and a roll of ``roll_speed_deg`` deg/s."""
+
+    kind: WordDist = constant("static")
+    orbit_speed_deg: FloatDist = uniform(-30.0, 30.0)
+    dolly_speed: FloatDist = uniform(-0.1, 0.1)
+    keyframes: int = 4
+    shake_deg: FloatDist = constant(0.0)
+    roll_speed_deg: FloatDist = constant(0.0)
+
+    def __post_init__(self) -> None:
+        _words("kind", self.kind, CAMERA_MOTIONS)
+        _within("orbit_speed_deg", self.orbit_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
+        _within("dolly_speed", self.dolly_speed, -MAX_SPEED, MAX_SPEED)
+        _within("shake_deg", self.shake_deg, 0.0, 45.0)
+        _within("roll_speed_deg", self.roll_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
+        if not 2 <= self.keyframes <= 100:
+            raise ValueError(f"keyframes: {self.keyframes} is outside [2, 100]")
+
+
+@dataclass(frozen=True)
+class ObjectMotionConfig:
+    """How objects move through a sequence (renderer.motion). static; kinematic: constant linear
+    velocity of ``speed`` m/s (horizontal for objects resting on a support, any direction in the air)
+    and spin of ``spin_deg`` deg/s (about the vertical for upright poses, any axis for free ones);
+    physics: dropped from ``drop_height`` above where they were drawn, thrown sideways at
+    ``throw_speed`` m/s with that spin, and simulated with pybullet (the MOVi set-up), the simulation
+    sampled at the frame times. Supports (table, tray) never move."""
+
+    kind: WordDist = constant("static")
+    speed: FloatDist = uniform(0.0, 0.2)
+    spin_deg: FloatDist = uniform(0.0, 90.0)
+    throw_speed: FloatDist = uniform(0.0, 1.0)
+    drop_height: FloatDist = uniform(0.05, 0.3)
+
+    def __post_init__(self) -> None:
+        _words("kind", self.kind, OBJECT_MOTIONS)
+        _within("speed", self.speed, 0.0, MAX_SPEED)
+        _within("spin_deg", self.spin_deg, 0.0, MAX_SPIN_DEG)
+        _within("throw_speed", self.throw_speed, 0.0, MAX_SPEED)
+        _within("drop_height", self.drop_height, 0.0, MAX_LENGTH)
+
+
+@dataclass(frozen=True)
+class SequenceConfig:
+    """Frames as sequences of ``length`` at ``fps`` (length 1: independent stills, the default).
+    ``--frames`` still counts frames: frame i is frame i % length of sequence i // length."""
+
+    length: int = 1
+    fps: float = 12.0
+    camera: CameraMotionConfig = CameraMotionConfig()
+    objects: ObjectMotionConfig = ObjectMotionConfig()
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.length <= MAX_SEQUENCE_LENGTH:
+            raise ValueError(f"length: {self.length} is outside [1, {MAX_SEQUENCE_LENGTH}]")
+        if not 0.01 <= self.fps <= 10_000:
+            raise ValueError(f"fps: {self.fps:g} is outside [0.01, 10000]")
+
+
 @dataclass(frozen=True)
 class SceneConfig:
     """The whole scene file. ``source`` is where it was read from (for messages and relative paths)."""
@@ -452,7 +525,8 @@ class SceneConfig:
     environment: EnvironmentConfig = EnvironmentConfig()
     render: RenderConfig = RenderConfig()
     constraints: ConstraintsConfig = ConstraintsConfig()
-    outputs: tuple[str, ...] = CHANNELS
+    sequence: SequenceConfig = SequenceConfig()
+    outputs: tuple[str, ...] = DEFAULT_OUTPUTS
     source: str = field(default="<memory>", metadata={"internal": True})
 
     def __post_init__(self) -> None:
@@ -461,6 +535,9 @@ class SceneConfig:
             raise ValueError(f"outputs: {unknown[0]!r} is not one of {', '.join(CHANNELS)}")
         if len(set(self.outputs)) != len(self.outputs):
             raise ValueError("outputs: a channel is listed twice")
+        if self.sequence.length > 1 and self.constraints != ConstraintsConfig():
+            raise ValueError("constraints: not supported with sequences (a redrawn frame would break its "
+                             "sequence); remove them or set sequence.length to 1")
 
     @property
     def base_dir(self) -> Path:

@@ -204,6 +204,42 @@ class Frame:
         return self.array("semantic")
 
     @property
+    def object_coords(self) -> NDArray[np.float32]:
+        return self.array("object_coords")
+
+    @property
+    def nocs(self) -> NDArray[np.float32]:
+        return self.array("nocs")
+
+    @property
+    def flow_forward(self) -> NDArray[np.float32]:
+        return self.array("flow_forward")
+
+    @property
+    def flow_backward(self) -> NDArray[np.float32]:
+        return self.array("flow_backward")
+
+    @property
+    def flow_forward_valid(self) -> NDArray[np.bool_]:
+        return self.array("flow_forward_valid")
+
+    @property
+    def flow_backward_valid(self) -> NDArray[np.bool_]:
+        return self.array("flow_backward_valid")
+
+    @property
+    def sequence_index(self) -> int:
+        """The frame's sequence (its index for stills)."""
+        seq = self._from_meta(lambda m: m["description"].get("sequence"))
+        return int(seq["index"]) if seq else self.index
+
+    @property
+    def time_index(self) -> int:
+        """Its place in the sequence (0 for stills)."""
+        seq = self._from_meta(lambda m: m["description"].get("sequence"))
+        return int(seq["time_index"]) if seq else 0
+
+    @property
     def K(self) -> NDArray[np.float64]:
         return self._from_meta(lambda m: _matrix(m["camera"]["K"], (3, 3)))
 
@@ -366,6 +402,21 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    @property
+    def sequence_length(self) -> int:
+        """Frames per sequence (1: stills)."""
+        try:
+            return int(self.header["scene"].get("sequence", {}).get("length", 1))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DatasetError(f"{self.root / 'dataset.json'}: malformed scene ({_what(exc)})") from None
+
+    def sequence(self, s: int) -> list[Frame]:
+        """The written frames of sequence ``s`` in time order (frames s * length ... (s + 1) * length - 1)."""
+        length = self.sequence_length
+        wanted = range(s * length, (s + 1) * length)
+        have = set(self.indices)
+        return [frame_from_files(self.root, self.files(i), self.channels) for i in wanted if i in have]
 
     def files(self, index: int) -> FrameFiles:
         """Where frame ``index`` (a frame index, not a position) keeps its files."""

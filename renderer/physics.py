@@ -111,3 +111,46 @@ def drop_and_settle(config: SceneConfig, catalog: AssetCatalog, rng: np.random.G
         return placed
     finally:
         p.disconnect(physicsClientId=client)
+
+
+def simulate_throws(config: SceneConfig, catalog: AssetCatalog,
+                    throws: list[tuple[Any, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]],
+                    times: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+    """Bodies thrown from given poses with given linear and angular velocities (world, m/s and rad/s),
+    simulated with the supports of the scene; per body its (len(times), 4, 4) object_to_world at the
+    given times (seconds from the start, increasing). ``throws``: (ObjectDescription, start pose,
+    velocity, spin)."""
+    p = require_pybullet()
+    client = p.connect(p.DIRECT)
+    try:
+        p.setGravity(0, 0, -9.81, physicsClientId=client)
+        p.setTimeStep(TIME_STEP, physicsClientId=client)
+        _container(p, client, config)
+        bodies = []
+        for obj, start, velocity, spin in throws:
+            hull = catalog.mesh(obj.mesh).convex_hull
+            vertices = hull.vertices * obj.scale
+            shape = p.createCollisionShape(p.GEOM_MESH, vertices=vertices.tolist(), physicsClientId=client)
+            mass = max(float(hull.volume) * obj.scale**3 * DENSITY, 1e-3)
+            quaternion = Rotation.from_matrix(start[:3, :3]).as_quat().tolist()
+            body = p.createMultiBody(mass, shape, basePosition=start[:3, 3].tolist(), baseOrientation=quaternion,
+                                     physicsClientId=client)
+            p.changeDynamics(body, -1, lateralFriction=0.7, rollingFriction=0.001, spinningFriction=0.001,
+                             restitution=0.3, physicsClientId=client)
+            p.resetBaseVelocity(body, linearVelocity=velocity.tolist(), angularVelocity=spin.tolist(),
+                                physicsClientId=client)
+            bodies.append(body)
+        poses = [np.empty((len(times), 4, 4)) for _ in bodies]
+        step = 0
+        for k, t in enumerate(times):
+            while step < int(round(float(t) / TIME_STEP)):
+                p.stepSimulation(physicsClientId=client)
+                step += 1
+            for body, track in zip(bodies, poses, strict=True):
+                position, quaternion = p.getBasePositionAndOrientation(body, physicsClientId=client)
+                track[k] = np.eye(4)
+                track[k, :3, :3] = Rotation.from_quat(quaternion).as_matrix()
+                track[k, :3, 3] = position
+        return poses
+    finally:
+        p.disconnect(physicsClientId=client)

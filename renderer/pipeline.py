@@ -11,6 +11,7 @@ split of the frame indices over workers gives the same files. Three ways to run 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import multiprocessing
@@ -30,8 +31,10 @@ from renderer.buffers import RenderBuffers
 from renderer.config import SceneConfig
 from renderer.constraints import ConstraintError, unmet_constraint
 from renderer.errors import RendererError
+from renderer.flow import FLOW_CHANNELS, MOTION_CHANNELS, motion_buffers
 from renderer.labels import ObjectLabels, frame_labels
-from renderer.sampling import sample_frame, support_sources
+from renderer.motion import describe_frame, neighbours
+from renderer.sampling import support_sources
 from renderer.scene import FrameDescription
 from renderer.shards import DEFAULT_SHARD_SIZE
 from renderer.writers import DatasetWriter, ShardPacking, dataset_header, prepare_dataset
@@ -178,8 +181,14 @@ def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRender
     constraints = config.constraints
     failed = ""
     for attempt in range(constraints.max_attempts):
-        frame = sample_frame(config, catalog, seed=seed, index=index, attempt=attempt)
+        frame = describe_frame(config, catalog, seed=seed, index=index, attempt=attempt)
         label_buffers = renderer.labels.render(frame, catalog)
+        motion = [c for c in MOTION_CHANNELS if c in config.outputs]
+        if motion:
+            before, after = neighbours(config, catalog, frame, seed=seed)
+            label_buffers = dataclasses.replace(label_buffers, motion=motion_buffers(
+                renderer.labels, frame, before, after, label_buffers, catalog,
+                flow=any(c in FLOW_CHANNELS for c in motion)))
         labels = frame_labels(frame, label_buffers, catalog, constraints.min_visible_fraction)
         unmet = unmet_constraint(constraints, frame, label_buffers, labels)
         if unmet is None:

@@ -170,6 +170,21 @@ class CameraDescription:
 
 
 @dataclass(frozen=True)
+class SequenceTime:
+    """Where a frame sits in its sequence (renderer.motion): frame ``time_index`` (0 .. length - 1) of
+    sequence ``index``, at ``time_index / fps`` seconds from the sequence's start."""
+
+    index: int
+    time_index: int
+    length: int
+    fps: float
+
+    @property
+    def seconds(self) -> float:
+        return self.time_index / self.fps
+
+
+@dataclass(frozen=True)
 class FrameDescription:
     """All that is needed to render one frame, drawn from the streams of (seed, index) (renderer.seeding)."""
 
@@ -183,6 +198,7 @@ class FrameDescription:
     sensor: SensorDescription = SensorDescription()
     environment: EnvironmentDescription = EnvironmentDescription()
     attempt: int = 0  # which draw of this frame met the scene's constraints (0: the first)
+    sequence: SequenceTime | None = None  # None: a still
 
     @property
     def labelled_objects(self) -> tuple[ObjectDescription, ...]:
@@ -212,6 +228,7 @@ _NESTED: dict[str, type] = {
     "background": BackgroundDescription,
     "sensor": SensorDescription,
     "environment": EnvironmentDescription,
+    "sequence": SequenceTime,
 }
 
 

@@ -22,7 +22,7 @@ def frame_rng(seed: int, index: int) -> np.random.Generator:
 
 
 RANDOMIZERS = ("supports", "objects", "distractors", "placement", "lights", "camera", "background", "sensor",
-               "environment", "render")
+               "environment", "render", "motion")
 
 
 def randomizer_rng(seed: int, index: int, randomizer: str, attempt: int = 0) -> np.random.Generator:

@@ -28,7 +28,7 @@ from renderer import __version__
 from renderer.assets import BOX_EDGES, TABLE_CATEGORY, TRAY_CATEGORY, AssetCatalog
 from renderer.buffers import RenderBuffers
 from renderer.channels import CHANNEL_NAMES, CHANNELS
-from renderer.config import SceneConfig, scene_to_dict
+from renderer.config import DEFAULT_OUTPUTS, SceneConfig, scene_to_dict
 from renderer.errors import RendererError
 from renderer.inputs import changed_input, input_hashes
 from renderer.labels import OCCLUSION_TOLERANCE, ObjectLabels, as_stored
@@ -218,7 +218,7 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
 
 def written_channels(header: dict[str, Any]) -> tuple[str, ...]:
     """The image channels a dataset's frames have (dataset.json's outputs; all before outputs existed)."""
-    outputs = header.get("outputs", list(CHANNEL_NAMES))
+    outputs = header.get("outputs", list(DEFAULT_OUTPUTS))  # datasets from before outputs existed
     return tuple(c for c in CHANNEL_NAMES if c in outputs)
 
 

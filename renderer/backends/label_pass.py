@@ -59,6 +59,50 @@ void main() {
 
 
 
+# The motion pass: the same geometry and depth test as the label pass, writing for the surface at each
+# pixel centre its point in the object's own frame, that point normalised (NOCS), and its camera-frame
+# position in the frames before and after (for flow: renderer.flow). Every output is a linear function
+# of the vertex position, so perspective-correct interpolation gives it exactly.
+_MOTION_VERTEX_SHADER = """
+#version 330 core
+layout(location = 0) in vec3 position;
+uniform mat4 model_view;
+uniform mat4 model_view_before;
+uniform mat4 model_view_after;
+uniform mat4 projection;
+out vec3 object_position;
+out vec3 before_position;
+out vec3 after_position;
+void main() {
+    object_position = position;
+    before_position = (model_view_before * vec4(position, 1.0)).xyz;
+    after_position = (model_view_after * vec4(position, 1.0)).xyz;
+    gl_Position = projection * (model_view * vec4(position, 1.0));
+}
+"""
+
+_MOTION_FRAGMENT_SHADER = """
+#version 330 core
+in vec3 object_position;
+in vec3 before_position;
+in vec3 after_position;
+uniform vec3 nocs_centre;
+uniform float nocs_diagonal;
+layout(location = 0) out vec4 object_coords;
+layout(location = 1) out vec4 nocs;
+layout(location = 2) out vec4 before;
+layout(location = 3) out vec4 after;
+void main() {
+    object_coords = vec4(object_position, 1.0);
+    nocs = vec4((object_position - nocs_centre) / nocs_diagonal + 0.5, 1.0);
+    before = vec4(before_position, 1.0);
+    after = vec4(after_position, 1.0);
+}
+"""
+
+MOTION_TARGETS = 4
+
+
 def model_matrix(obj: ObjectDescription) -> NDArray[np.float64]:
     """Scaled object frame -> world."""
     return np.asarray(obj.object_to_world) @ np.diag([obj.scale, obj.scale, obj.scale, 1.0])
@@ -99,7 +143,11 @@ class LabelPass:
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise BackendError(f"label framebuffer incomplete (status 0x{int(status):x})")
         self.meshes: dict[MeshSource, tuple[int, int, int]] = {}  # source -> (vao, vbo, vertex count)
+        self.bounds: dict[MeshSource, tuple[NDArray[np.float32], float]] = {}  # source -> NOCS centre, diagonal
         self.queries: list[int] = []
+        self.motion_program: int | None = None  # made on first use: most scenes never ask
+        self.motion_framebuffer: int | None = None
+        self.motion_renderbuffers: list[int] = []
         context.on_close(self.release)
 
     def release(self) -> None:
@@ -113,6 +161,10 @@ class LabelPass:
         gl.glDeleteRenderbuffers(len(self.renderbuffers), [int(r) for r in self.renderbuffers])
         gl.glDeleteFramebuffers(1, [self.framebuffer])
         gl.glDeleteProgram(self.program)
+        if self.motion_program is not None:
+            gl.glDeleteRenderbuffers(len(self.motion_renderbuffers), self.motion_renderbuffers)
+            gl.glDeleteFramebuffers(1, [self.motion_framebuffer])
+            gl.glDeleteProgram(self.motion_program)
 
     def _vertex_array(self, source: MeshSource, catalog: MeshLookup) -> tuple[int, int]:
         """VAO of a mesh, unindexed so that each triangle carries its own face normal."""
@@ -121,6 +173,8 @@ class LabelPass:
             mesh = catalog.mesh(source)
             # Built in float32 in place (the same values as casting float64 at the end, at a third of
             # the peak memory: this array is 3 vertices x 6 floats per face).
+            lo, hi = np.asarray(mesh.bounds, dtype=np.float64)
+            self.bounds[source] = ((lo + hi).astype(np.float32) / 2, max(float(np.linalg.norm(hi - lo)), 1e-12))
             per_face = np.empty((len(mesh.faces), 3, 6), dtype=np.float32)
             per_face[:, :, :3] = mesh.vertices.astype(np.float32)[mesh.faces]
             per_face[:, :, 3:] = mesh.face_normals.astype(np.float32)[:, None, :]
@@ -211,6 +265,83 @@ class LabelPass:
         depth = np.ascontiguousarray(normal_z[..., 3])
         instance = np.rint(ids).astype(np.uint16)
         return LabelBuffers(depth=depth, normals=normals, instance=instance, unoccluded_pixels=unoccluded)
+
+    def _motion_setup(self) -> None:
+        gl = self.gl
+        self.motion_program = _link_program(gl, _MOTION_VERTEX_SHADER, _MOTION_FRAGMENT_SHADER)
+        self.motion_uniforms = {name: gl.glGetUniformLocation(self.motion_program, name) for name in
+                                ("model_view", "model_view_before", "model_view_after", "projection",
+                                 "nocs_centre", "nocs_diagonal")}
+        self.motion_framebuffer = int(gl.glGenFramebuffers(1))
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.motion_framebuffer)
+        self.motion_renderbuffers = [int(r) for r in np.atleast_1d(gl.glGenRenderbuffers(MOTION_TARGETS + 1))]
+        for k, rb in enumerate(self.motion_renderbuffers):
+            depth = k == MOTION_TARGETS
+            gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, rb)
+            gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, gl.GL_DEPTH32F_STENCIL8 if depth else gl.GL_RGBA32F,
+                                     self.width, self.height)
+            attachment = gl.GL_DEPTH_STENCIL_ATTACHMENT if depth else gl.GL_COLOR_ATTACHMENT0 + k
+            gl.glFramebufferRenderbuffer(gl.GL_FRAMEBUFFER, attachment, gl.GL_RENDERBUFFER, rb)
+        status = gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER)
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
+        if status != gl.GL_FRAMEBUFFER_COMPLETE:
+            raise BackendError(f"motion framebuffer incomplete (status 0x{int(status):x})")
+
+    def motion_points(self, frame: FrameDescription, before: FrameDescription | None,
+                      after: FrameDescription | None, catalog: MeshLookup) -> dict[str, NDArray[np.float32]]:
+        """Per pixel (H, W, 4 float32, w = 1 where there is a surface): ``object_coords``, ``nocs``, and the
+        camera-frame point in the frame ``before`` and ``after`` (the frame itself where None). The
+        neighbours must hold the same objects in the same order (frames of one sequence)."""
+        self.context.make_current()
+        if self.motion_program is None:
+            self._motion_setup()
+        gl = self.gl
+        w, h = self.width, self.height
+        cam = frame.camera
+        projection = np.diag([1.0, -1.0, 1.0, 1.0]) @ clip_from_opencv(np.asarray(cam.K), w, h, cam.near, cam.far)
+        here = np.asarray(cam.world_to_camera)
+        others = [other if other is not None else frame for other in (before, after)]
+        for other in others:
+            if len(other.objects) != len(frame.objects):
+                raise ValueError("neighbouring frames hold different objects")
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.motion_framebuffer)
+        gl.glViewport(0, 0, w, h)
+        gl.glDrawBuffers(MOTION_TARGETS, [gl.GL_COLOR_ATTACHMENT0 + k for k in range(MOTION_TARGETS)])
+        gl.glColorMask(True, True, True, True)
+        gl.glDepthMask(True)
+        gl.glDisable(gl.GL_BLEND)
+        gl.glDisable(gl.GL_CULL_FACE)
+        gl.glDisable(gl.GL_STENCIL_TEST)
+        gl.glEnable(gl.GL_DEPTH_TEST)
+        gl.glDepthFunc(gl.GL_LESS)
+        zeros = np.zeros(4, dtype=np.float32)
+        for k in range(MOTION_TARGETS):
+            gl.glClearBufferfv(gl.GL_COLOR, k, zeros)
+        gl.glClearBufferfi(gl.GL_DEPTH_STENCIL, 0, 1.0, 0)
+        gl.glUseProgram(self.motion_program)
+        uniforms = self.motion_uniforms
+        gl.glUniformMatrix4fv(uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
+        for k, obj in enumerate(frame.objects):
+            vao, count = self._vertex_array(obj.mesh, catalog)
+            centre, diagonal = self.bounds[obj.mesh]
+            gl.glUniformMatrix4fv(uniforms["model_view"], 1, gl.GL_TRUE,
+                                  (here @ model_matrix(obj)).astype(np.float32))
+            for name, other in zip(("model_view_before", "model_view_after"), others, strict=True):
+                view = np.asarray(other.camera.world_to_camera) @ model_matrix(other.objects[k])
+                gl.glUniformMatrix4fv(uniforms[name], 1, gl.GL_TRUE, view.astype(np.float32))
+            gl.glUniform3fv(uniforms["nocs_centre"], 1, centre)
+            gl.glUniform1f(uniforms["nocs_diagonal"], diagonal)
+            gl.glBindVertexArray(vao)
+            gl.glDrawArrays(gl.GL_TRIANGLES, 0, count)
+        out = {}
+        for k, name in enumerate(("object_coords", "nocs", "before", "after")):
+            gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0 + k)
+            out[name] = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RGBA, gl.GL_FLOAT),
+                                      dtype=np.float32).reshape(h, w, 4)
+        gl.glBindVertexArray(0)
+        gl.glUseProgram(0)
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
+        return out
 
     def amodal_masks(self, frame: FrameDescription, meshes: MeshLookup) -> NDArray[np.bool_]:
         """(N, H, W) bool: the pixel centres each of the frame's N labelled objects covers drawn alone."""

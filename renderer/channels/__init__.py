@@ -68,9 +68,19 @@ def register(channel: Channel) -> Channel:
     return channel
 
 
-from renderer.channels import depth, instance, normals, rgb, semantic  # noqa: E402  (each registers itself)
+from renderer.channels import (  # noqa: E402
+    depth,
+    instance,
+    nocs,
+    normals,
+    object_coords,
+    optical_flow,
+    rgb,
+    semantic,
+)
 
-for _module in (rgb, depth, normals, instance, semantic):
-    register(_module.CHANNEL)
+for _module in (rgb, depth, normals, instance, semantic, object_coords, nocs, optical_flow):
+    for _channel in getattr(_module, "CHANNELS", None) or (_module.CHANNEL,):
+        register(_channel)
 
 CHANNEL_NAMES = tuple(CHANNELS)

@@ -7,12 +7,14 @@ from pathlib import Path
 
 from renderer.export.bop import export_bop
 from renderer.export.coco import export_coco
+from renderer.export.flo import export_flo
 from renderer.export.yolo import export_yolo
 
 EXPORTERS: dict[str, Callable[[str | Path, str | Path | None], Path]] = {
     "coco": export_coco,
     "bop": export_bop,
     "yolo": export_yolo,
+    "flo": export_flo,
 }
 
-__all__ = ["EXPORTERS", "export_bop", "export_coco", "export_yolo"]
+__all__ = ["EXPORTERS", "export_bop", "export_coco", "export_flo", "export_yolo"]

@@ -1,0 +1,31 @@
+"""object_coords: float32 (H, W, 3), the surface point at each pixel centre in its object's own
+(unscaled asset) frame, metres, 0 = no surface (the pixel-wise correspondences of Pix2Pose, SurfEmb,
+ZebraPose); bit-exact .npz."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer.channels import Channel
+from renderer.channels.codecs import npz_array, npz_bytes
+from renderer.channels.motion_common import motion_of
+
+
+def coords_panel(coords: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """Each axis scaled over the frame's own range, as RGB; background black."""
+    surface = np.any(coords != 0, axis=-1)
+    out = np.zeros(coords.shape, dtype=np.uint8)
+    if surface.any():
+        lo, hi = coords[surface].min(axis=0), coords[surface].max(axis=0)
+        out[surface] = np.clip(255 * (coords[surface] - lo) / np.maximum(hi - lo, 1e-9), 0, 255).astype(np.uint8)
+    return out
+
+
+CHANNEL = Channel(
+    name="object_coords", suffix=".npz", dtype=np.dtype(np.float32), ndim=3,
+    extract=lambda frame, buffers: motion_of(buffers).object_coords,
+    encode=lambda a: npz_bytes(a, "object_coords"), decode=lambda d: npz_array(d, "object_coords"),
+    doc="float32 H×W×3, the surface point in its object's unscaled asset frame, metres, 0 = no surface; .npz",
+    panel=coords_panel,
+)

@@ -1,0 +1,281 @@
+"""Sequences and their labels, against references that share no code with the label pass: optical flow
+against depth unprojected with K and moved with the stored poses, its validity against ray casting the
+moved point in the other frame, object coordinates against projection with the stored pose, a plane
+translating parallel to the image against the closed form; physics that never falls through the table;
+stable ids; a frame made alone equal to the same frame of the run; the .flo export read by OpenCV."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import trimesh
+from raycast import first_hits, silhouette_band
+
+from renderer import cli
+from renderer.config import SceneConfig, scene_from_dict
+from renderer.dataset import Dataset, DatasetMeshes, Frame
+from renderer.labels import OCCLUSION_TOLERANCE
+from renderer.pipeline import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+MOTION_OUTPUTS = ["rgb", "depth", "normals", "instance", "semantic", "object_coords", "nocs", "flow_forward",
+                  "flow_forward_valid", "flow_backward", "flow_backward_valid"]
+LENGTH = 5
+
+
+def motion_scene(tmp: Path, camera: dict, objects: dict, length: int = LENGTH, fps: float = 12.0,
+                 extra: dict | None = None) -> SceneConfig:
+    return scene_from_dict({
+        "image": {"width": 160, "height": 120},
+        "camera": {"distance": [0.7, 1.0], "elevation_deg": [35, 60]},
+        "table": {"size": [1.0, 0.7]},
+        "objects": {"count": [4, 6], "assets": [{"path": str(ROOT / "assets" / "meshes" / "*.obj")}]},
+        "sequence": {"length": length, "fps": fps, "camera": camera, "objects": objects},
+        "outputs": MOTION_OUTPUTS,
+        **(extra or {}),
+    }, source=str(tmp / "motion.yaml"))
+
+
+@pytest.fixture(scope="module")
+def moving(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("motion")
+    config = motion_scene(tmp, {"kind": "orbit", "orbit_speed_deg": [25, 40], "shake_deg": 0.3},
+                          {"kind": "kinematic", "speed": [0.1, 0.3], "spin_deg": [30, 120]})
+    generate(config, tmp / "ds", frames=2 * LENGTH, seed=4)
+    return tmp / "ds"
+
+
+def _unproject(frame: Frame, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    pixels = np.stack([cols, rows, np.ones_like(cols)], axis=1).astype(float)
+    return (pixels @ np.linalg.inv(frame.K).T) * frame.depth[rows, cols][:, None].astype(float)
+
+
+def _interior(frame: Frame) -> np.ndarray:
+    return (frame.instance > 0) & ~silhouette_band(frame.instance, frame.depth)
+
+
+def _pairs(ds: Dataset) -> list[tuple[Frame, Frame, str]]:
+    """(frame, other frame, direction) for every frame and its neighbours within a sequence."""
+    pairs = []
+    for s in range(len(ds) // LENGTH):
+        frames = ds.sequence(s)
+        for a, b in zip(frames, frames[1:], strict=False):
+            pairs += [(a, b, "forward"), (b, a, "backward")]
+    return pairs
+
+
+def _moved(frame: Frame, other: Frame, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Camera-frame points of ``other`` that the surface points at these pixels of ``frame`` move to,
+    from the stored poses (object_to_camera of both frames)."""
+    points = _unproject(frame, rows, cols)
+    ids = frame.instance[rows, cols]
+    here = {o.instance_id: o.object_to_camera for o in frame.objects}
+    there = {o.instance_id: o.object_to_camera for o in other.objects}
+    moved = np.empty_like(points)
+    for instance_id in np.unique(ids):
+        k = ids == instance_id
+        transform = there[instance_id] @ np.linalg.inv(here[instance_id])
+        moved[k] = points[k] @ transform[:3, :3].T + transform[:3, 3]
+    return moved
+
+
+def test_flow_equals_the_motion_of_the_unprojected_surface(moving: Path) -> None:
+    ds = Dataset(moving)
+    checked = within = 0
+    largest = 0.0
+    for frame, other, direction in _pairs(ds):
+        flow, valid = frame.array(f"flow_{direction}"), frame.array(f"flow_{direction}_valid")
+        rows, cols = np.nonzero(_interior(frame) & valid)
+        moved = _moved(frame, other, rows, cols)
+        uv = moved @ other.K.T
+        expected = uv[:, :2] / uv[:, 2:3] - np.stack([cols, rows], axis=1)
+        error = np.abs(flow[rows, cols] - expected).max(axis=1)
+        checked += len(error)
+        within += int(np.count_nonzero(error < 0.01))
+        largest = max(largest, float(np.abs(expected).max(initial=0)))
+    assert checked > 10_000 and largest > 1.0  # the scene does move
+    assert within >= 0.999 * checked, (within, checked)
+
+
+def test_flow_validity_agrees_with_ray_casting_in_the_other_frame(moving: Path) -> None:
+    ds = Dataset(moving)
+    agree = clear_total = invalid_seen = 0
+    for frame, other, direction in _pairs(ds):
+        valid = frame.array(f"flow_{direction}_valid")
+        rows, cols = np.nonzero(_interior(frame))
+        moved = _moved(frame, other, rows, cols)
+        uv = moved @ other.K.T
+        u, v = uv[:, 0] / uv[:, 2], uv[:, 1] / uv[:, 2]
+        w, h = other.image_size
+        inside = (moved[:, 2] > 0) & (u >= -0.5) & (u < w - 0.5) & (v >= -0.5) & (v < h - 0.5)
+        camera_to_world = np.linalg.inv(other.world_to_camera)
+        world = moved @ camera_to_world[:3, :3].T + camera_to_world[:3, 3]
+        centre = camera_to_world[:3, 3]
+        ids, distance, _ = first_hits(other.scene_meshes(), np.tile(centre, (len(world), 1)), world - centre)
+        threshold = 1.0 - OCCLUSION_TOLERANCE
+        hidden = (ids > 0) & (distance < threshold)
+        expected = inside & ~hidden
+        # Clear cases: not near the occlusion threshold, and landing away from the other frame's silhouettes.
+        clear = np.abs(distance - threshold) > 0.002
+        band = silhouette_band(other.instance, other.depth)
+        px = np.clip(np.floor(u + 0.5), 0, w - 1).astype(int)
+        py = np.clip(np.floor(v + 0.5), 0, h - 1).astype(int)
+        clear &= ~inside | ~band[py, px]
+        agree += int(np.count_nonzero(valid[rows, cols][clear] == expected[clear]))
+        clear_total += int(np.count_nonzero(clear))
+        invalid_seen += int(np.count_nonzero(~expected[clear]))
+    assert invalid_seen > 100  # occlusions and points leaving the image do happen in this scene
+    assert agree >= 0.995 * clear_total, (agree, clear_total)
+
+
+def test_object_coordinates_land_on_their_own_pixel_at_the_stored_depth(moving: Path) -> None:
+    ds = Dataset(moving)
+    meshes = DatasetMeshes()
+    for i in range(0, len(ds), 3):
+        frame = ds[i]
+        coords, nocs = frame.object_coords, frame.nocs
+        assert not np.any(coords[frame.depth == 0]) and not np.any(nocs[frame.depth == 0])
+        rows, cols = np.nonzero(_interior(frame))
+        ids = frame.instance[rows, cols]
+        by_id = {o.instance_id: o for o in frame.description_on_dataset_meshes().objects}
+        for instance_id in np.unique(ids):
+            k = ids == instance_id
+            obj = by_id[instance_id]
+            local = coords[rows[k], cols[k]].astype(float)
+            camera = frame.world_to_camera @ np.asarray(obj.object_to_world) @ np.diag([obj.scale] * 3 + [1.0])
+            p = local @ camera[:3, :3].T + camera[:3, 3]
+            uv = p @ frame.K.T
+            assert np.abs(uv[:, 0] / uv[:, 2] - cols[k]).max() < 1e-3
+            assert np.abs(uv[:, 1] / uv[:, 2] - rows[k]).max() < 1e-3
+            np.testing.assert_allclose(p[:, 2], frame.depth[rows[k], cols[k]], rtol=1e-5)
+            lo, hi = meshes.mesh(obj.mesh).bounds
+            expected = (local - (lo + hi) / 2) / np.linalg.norm(hi - lo) + 0.5
+            np.testing.assert_allclose(nocs[rows[k], cols[k]], expected, atol=1e-5)
+            assert nocs[rows[k], cols[k]].min() >= -1e-5 and nocs[rows[k], cols[k]].max() <= 1 + 1e-5
+
+
+def test_ids_are_stable_and_ends_of_a_sequence_have_no_flow_beyond_them(moving: Path) -> None:
+    ds = Dataset(moving)
+    for s in range(2):
+        frames = ds.sequence(s)
+        assert [f.time_index for f in frames] == list(range(LENGTH)) and {f.sequence_index for f in frames} == {s}
+        lists = [[(o.instance_id, o.asset_id, o.scale) for o in f.description.objects] for f in frames]
+        assert all(objects == lists[0] for objects in lists)
+        assert not frames[0].flow_backward_valid.any() and not frames[-1].flow_forward_valid.any()
+        assert frames[0].flow_forward_valid.any() and frames[-1].flow_backward_valid.any()
+        poses = [np.array([o.object_to_world for o in f.objects]) for f in frames]
+        assert not np.allclose(poses[0], poses[-1])  # objects move (supports do not: same table pose)
+        assert np.allclose(poses[0][0], poses[-1][0])
+
+
+def test_a_frame_made_alone_equals_the_same_frame_of_the_run(moving: Path, tmp_path: Path) -> None:
+    config = motion_scene(tmp_path, {"kind": "orbit", "orbit_speed_deg": [25, 40], "shake_deg": 0.3},
+                          {"kind": "kinematic", "speed": [0.1, 0.3], "spin_deg": [30, 120]})
+    config = dataclasses.replace(config, source=str(moving.parent / "motion.yaml"))
+    generate(config, tmp_path / "alone", frames=1, start=LENGTH + 2, seed=4)
+    alone = Dataset(tmp_path / "alone")[0]
+    full = [f for f in (Dataset(moving)[i] for i in range(len(Dataset(moving)))) if f.index == LENGTH + 2][0]
+    for name in MOTION_OUTPUTS:
+        assert (tmp_path / "alone" / name).is_dir()
+        a = next((tmp_path / "alone" / name).iterdir()).read_bytes()
+        b = next(p for p in (moving / name).iterdir() if p.name.startswith(f"{LENGTH + 2:06d}")).read_bytes()
+        assert a == b, name
+    assert alone.meta == full.meta
+
+
+class _Boxes:
+    def mesh(self, source):  # type: ignore[no-untyped-def]
+        return trimesh.creation.box(extents=source.extents)
+
+
+def test_a_plane_translating_parallel_to_the_image_has_the_closed_form_flow() -> None:
+    from renderer.flow import motion_buffers
+    from renderer.rendering import FrameRenderer
+    from renderer.scene import (
+        BackgroundDescription,
+        CameraDescription,
+        FrameDescription,
+        MaterialDescription,
+        MeshSource,
+        ObjectDescription,
+        as_matrix,
+    )
+
+    w, h, f, z, step = 96, 72, 80.0, 2.0, (0.05, -0.02)
+    K = np.array([[f, 0, 47.3], [0, f, 35.8], [0, 0, 1]])
+    camera = CameraDescription(w, h, as_matrix(K), as_matrix(np.eye(4)), 0.1, 10.0)
+
+    def frame_with_plane_at(x: float, y: float) -> FrameDescription:
+        pose = np.eye(4)
+        pose[:3, 3] = (x, y, z)
+        plane = ObjectDescription(1, "plane", "plane", 1, MeshSource("box", extents=(2.0, 1.2, 0.001)), 1.0,
+                                  as_matrix(pose), MaterialDescription((1, 1, 1, 1), 0.0, 0.5))
+        return FrameDescription(0, 0, camera, (plane,), (), 0.3, BackgroundDescription("solid", ((0, 0, 0),)))
+
+    frames = [frame_with_plane_at(step[0] * k, step[1] * k) for k in range(3)]
+    with FrameRenderer(w, h) as renderer:
+        labels = renderer.labels.render(frames[1], _Boxes())
+        motion = motion_buffers(renderer.labels, frames[1], frames[0], frames[2], labels, _Boxes())
+    surface = labels.depth > 0
+    assert surface.sum() > 0.5 * w * h and not surface[:, 0].any()  # wider than half, inside the left edge
+    face_z = z - 0.0005  # the front face of the thin box
+    expected = np.array([f * step[0] / face_z, f * step[1] / face_z])
+    np.testing.assert_allclose(motion.flow_forward[surface], np.broadcast_to(expected, (surface.sum(), 2)), atol=1e-3)
+    np.testing.assert_allclose(motion.flow_backward[surface], np.broadcast_to(-expected, (surface.sum(), 2)),
+                               atol=1e-3)
+    # Nothing hides the plane: every point is visible in the next frame, except within a pixel of its
+    # edge there (the pixel centre nearest the moved point may miss the plane: a raster's ambiguity).
+    rows, cols = np.nonzero(surface)
+    after = frames[2]
+    with FrameRenderer(w, h) as renderer:
+        next_surface = renderer.labels.render(after, _Boxes()).depth > 0
+    core = cv2.erode(next_surface.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    landing = core[np.clip(np.floor(rows + expected[1] + 0.5), 0, h - 1).astype(int),
+                   np.clip(np.floor(cols + expected[0] + 0.5), 0, w - 1).astype(int)]
+    assert landing.mean() > 0.9
+    assert motion.flow_forward_valid[rows, cols][landing].all()
+    assert not motion.flow_forward_valid[~surface].any()
+
+
+def test_thrown_objects_never_fall_through_the_table(tmp_path: Path) -> None:
+    pytest.importorskip("pybullet")
+    config = motion_scene(tmp_path, {"kind": "static"},
+                          {"kind": "physics", "throw_speed": [0.0, 0.5], "drop_height": [0.05, 0.2]},
+                          length=8, fps=10.0)
+    generate(config, tmp_path / "ds", frames=8, seed=1)
+    ds = Dataset(tmp_path / "ds")
+    half = np.array([0.5, 0.35])
+    fell = False
+    heights = []
+    for i in range(len(ds)):
+        frame = ds[i]
+        meshes = frame.scene_meshes()
+        table_id = next(o.instance_id for o in frame.objects if o.category == "table")
+        lows = {}
+        for instance_id, mesh in meshes.items():
+            if instance_id in (0, table_id):
+                continue
+            centre = mesh.vertices.mean(axis=0)
+            if np.all(np.abs(centre[:2]) < half - 0.02):  # over the table, not falling past its edge
+                lows[instance_id] = mesh.vertices[:, 2].min()
+                assert lows[instance_id] > -0.004, (i, instance_id, lows[instance_id])
+        heights.append(lows)
+    common = set(heights[0]) & set(heights[-1])
+    fell = any(heights[0][k] > heights[-1][k] + 0.02 for k in common)
+    assert fell  # they were dropped from above and came down
+
+
+def test_flo_export_is_read_by_opencv(moving: Path, tmp_path: Path) -> None:
+    assert cli.main(["export", str(moving), "--format", "flo", "--out", str(tmp_path / "flo")]) == 0
+    ds = Dataset(moving)
+    for i in (0, 3):
+        frame = ds[i]
+        for direction in ("forward", "backward"):
+            read = cv2.readOpticalFlow(str(tmp_path / "flo" / direction / f"{frame.index:06d}.flo"))
+            np.testing.assert_array_equal(read, frame.array(f"flow_{direction}"))
+            mask = cv2.imread(str(tmp_path / "flo" / direction / f"{frame.index:06d}_valid.png"), cv2.IMREAD_UNCHANGED)
+            np.testing.assert_array_equal(mask > 0, frame.array(f"flow_{direction}_valid"))
