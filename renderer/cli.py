@@ -106,6 +106,15 @@ def _preview(args: argparse.Namespace) -> int:
 
     try:
         dataset = Dataset(args.dataset)
+        if args.sequence is not None:
+            from renderer.preview import gif_bytes, sequence_animation
+
+            rows = sequence_animation(dataset, args.sequence, scale=args.scale)
+            fps = float(dataset.header.get("scene", {}).get("sequence", {}).get("fps", 12.0))
+            output = Path(args.output if args.output != "preview.png" else "preview.gif")
+            _write_file(output, gif_bytes(rows, fps))
+            print(f"animation of sequence {args.sequence} ({len(rows)} frames): {output}")
+            return 0
         positions = parse_frame_selection(args.frames, len(dataset))
         sheet = contact_sheet(dataset, positions, scale=args.scale)
     except (DatasetError, ValueError) as exc:
@@ -227,6 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--frames", default="0:16",
                          help="frames by position: START:STOP[:STEP] or a,b,c (default 0:16)")
     preview.add_argument("-o", "--output", default="preview.png", help="image file (default preview.png)")
+    preview.add_argument("--sequence", type=_non_negative, default=None,
+                         help="an animated GIF of this sequence's frames instead (default output preview.gif)")
     preview.add_argument("--scale", type=_positive_float, default=0.5,
                          help="size of each panel relative to the frame (default 0.5)")
     preview.set_defaults(run=_preview)

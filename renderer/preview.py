@@ -8,7 +8,13 @@ uint8 RGB (H, W, 3). A frame's row of panels, left to right:
 2. ``depth``: colour-mapped (turbo, near = blue) between the frame's nearest and farthest surface, with a
    scale bar in metres; background black;
 3. ``normals``: camera-frame normals as colour, (n + 1) / 2; background black;
-4. ``instances``: each instance mask tinted in its colour over the image, outlined, with its category.
+4. ``instances``: each instance mask tinted in its colour over the image, outlined, with its category;
+5. ``flow`` (datasets with flow): forward flow (backward in a sequence's last frame) in the standard
+   Middlebury colour wheel (hue = direction, saturation = magnitude over the frame's largest), pixels
+   whose flow is not valid darkened;
+6. ``nocs`` (datasets with object coordinates): NOCS as colour.
+
+``sequence_animation`` makes an animated GIF (Pillow) of a sequence's rows, one frame each.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from numpy.typing import NDArray
 from renderer.channels import CHANNELS
 from renderer.dataset import Dataset, Frame
 
-PANELS = ("rgb", "depth", "normals", "instances")
+PANELS = ("rgb", "depth", "normals", "instances", "flow", "nocs")
 OVERLAY_ALPHA = 0.55  # weight of the instance colour in the instances panel
 LABEL_HEIGHT = 22  # pixels of the caption strip above each frame's row
 
@@ -89,14 +95,38 @@ def instances_panel(frame: Frame, colors: NDArray[np.uint8]) -> Image:
 
 
 def frame_panels(frame: Frame) -> dict[str, Image]:
-    """The four panels of a frame (see module docstring), each the frame's image size."""
+    """The panels of a frame (see module docstring) that its channels allow, each the frame's image size."""
     colors = instance_colors(max((o.instance_id for o in frame.objects), default=0))
-    return {
+    panels = {
         "rgb": rgb_panel(frame, colors),
         "depth": _channel_panel(frame, "depth"),
         "normals": _channel_panel(frame, "normals"),
         "instances": instances_panel(frame, colors),
     }
+    flow = flow_panel(frame)
+    if flow is not None:
+        panels["flow"] = flow
+    if "nocs" in frame.channels:
+        panels["nocs"] = _channel_panel(frame, "nocs")
+    elif "object_coords" in frame.channels:
+        panels["nocs"] = _channel_panel(frame, "object_coords")
+    return panels
+
+
+def flow_panel(frame: Frame) -> Image | None:
+    """Forward flow (backward where the forward one has no valid pixel), invalid pixels darkened."""
+    for direction in ("forward", "backward"):
+        if f"flow_{direction}" not in frame.channels:
+            continue
+        valid_name = f"flow_{direction}_valid"
+        valid = frame.array(valid_name) if valid_name in frame.channels else None
+        if valid is not None and not valid.any() and direction == "forward":
+            continue
+        panel = _channel_panel(frame, f"flow_{direction}")
+        if valid is not None:
+            panel[~valid] = (panel[~valid] * 0.35).astype(np.uint8)
+        return panel
+    return None
 
 
 def _channel_panel(frame: Frame, name: str) -> Image:
@@ -111,11 +141,11 @@ def frame_row(frame: Frame, scale: float = 1.0) -> Image:
     if scale != 1.0:
         panels = {k: np.asarray(cv2.resize(v, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), dtype=np.uint8)
                   for k, v in panels.items()}
-    titles = {"rgb": "rgb, boxes, landmarks", "depth": "depth",
-              "normals": "normals (camera frame)", "instances": "instances"}
+    titles = {"rgb": "rgb, boxes, landmarks", "depth": "depth", "normals": "normals (camera frame)",
+              "instances": "instances", "flow": "optical flow", "nocs": "object coordinates (NOCS)"}
     for name, panel in panels.items():
         draw_text(panel, titles[name], (5, 14), 0.4)
-    row = np.concatenate([panels[name] for name in PANELS], axis=1)
+    row = np.concatenate([panels[name] for name in PANELS if name in panels], axis=1)
     caption = np.full((LABEL_HEIGHT, row.shape[1], 3), 32, dtype=np.uint8)
     visible = sum(1 for o in frame.objects if o.visible_pixels > 0)
     draw_text(caption, f"frame {frame.index}: {len(frame.objects)} objects, {visible} visible    "
@@ -128,6 +158,27 @@ def contact_sheet(dataset: Dataset, positions: Sequence[int], scale: float = 1.0
     if not positions:
         raise ValueError("no frames selected")
     return np.concatenate([frame_row(dataset[p], scale) for p in positions], axis=0)
+
+
+def sequence_animation(dataset: Dataset, sequence: int, scale: float = 0.5) -> list[Image]:
+    """The rows of sequence ``sequence``'s frames, in time order (renderer preview --sequence)."""
+    frames = dataset.sequence(sequence)
+    if not frames:
+        raise ValueError(f"--sequence: sequence {sequence} has no written frame")
+    return [frame_row(frame, scale) for frame in frames]
+
+
+def gif_bytes(rows: Sequence[Image], fps: float) -> bytes:
+    """An animated GIF (looping) of the images."""
+    import io
+
+    from PIL import Image as PILImage
+
+    pictures = [PILImage.fromarray(row) for row in rows]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:],
+                     duration=max(int(round(1000 / fps)), 20), loop=0)
+    return buffer.getvalue()
 
 
 def parse_frame_selection(text: str, count: int) -> list[int]:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.channels import CHANNELS
 from renderer.labels import ObjectLabels, as_stored, semantic_from_instance
 
 try:
@@ -34,8 +35,10 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("renderer.torch needs PyTorch: pip install 'renderer[torch]'") from exc
 
+# Image-sized channels passed through as tensors, channels first: (C, H, W), or (H, W) for masks.
+ARRAY_FIELDS = ("object_coords", "nocs", "flow_forward", "flow_forward_valid", "flow_backward", "flow_backward_valid")
 FIELDS = ("image", "depth", "normals", "instance", "semantic", "instance_ids", "labels", "boxes", "masks",
-          "keypoints", "poses", "K", "world_to_camera")
+          "keypoints", "poses", "K", "world_to_camera", *ARRAY_FIELDS)
 PER_OBJECT = ("instance_ids", "labels", "boxes", "masks", "keypoints", "poses")
 
 Sample = dict[str, Any]
@@ -44,7 +47,7 @@ Transform = Callable[[Sample], Sample]
 
 # The image channel (dataset.json's outputs) each field is read from; other fields come from meta files.
 FIELD_CHANNEL = {"image": "rgb", "depth": "depth", "normals": "normals", "instance": "instance",
-                 "semantic": "semantic", "masks": "instance"}
+                 "semantic": "semantic", "masks": "instance", **{f: f for f in ARRAY_FIELDS}}
 
 
 def _check_fields(fields: Iterable[str] | None) -> tuple[str, ...]:
@@ -58,9 +61,17 @@ def _check_fields(fields: Iterable[str] | None) -> tuple[str, ...]:
 def make_sample(index: int, fields: Sequence[str], *, rgb: Callable[[], NDArray[np.uint8]],
                 depth: Callable[[], NDArray[np.float32]], normals: Callable[[], NDArray[np.float32]],
                 instance: NDArray[np.uint16], semantic: Callable[[], NDArray[np.uint16]], K: NDArray[np.float64],
-                world_to_camera: NDArray[np.float64], objects: Sequence[ObjectLabels]) -> Sample:
-    """One sample from a frame's arrays; image-sized arrays come as thunks so unused ones are never read."""
+                world_to_camera: NDArray[np.float64], objects: Sequence[ObjectLabels],
+                channel: Callable[[str], NDArray[Any]] | None = None) -> Sample:
+    """One sample from a frame's arrays; image-sized arrays come as thunks (``channel(name)`` for the
+    ARRAY_FIELDS) so unused ones are never read."""
     sample: Sample = {"index": index}
+    for name in ARRAY_FIELDS:
+        if name in fields:
+            if channel is None:
+                raise ValueError(f"field {name} needs the frame's channels")
+            array = np.ascontiguousarray(channel(name))
+            sample[name] = torch.from_numpy(array.transpose(2, 0, 1).copy() if array.ndim == 3 else array)
     if "image" in fields:
         sample["image"] = torch.from_numpy(np.ascontiguousarray(rgb().transpose(2, 0, 1))).float().div_(255.0)
     if "depth" in fields:
@@ -131,7 +142,8 @@ def sample_of_frame(frame: Any, fields: Sequence[str]) -> Sample:
     return make_sample(
         frame.index, fields, rgb=lambda: frame.rgb, depth=lambda: frame.depth, normals=lambda: frame.normals,
         instance=frame.instance if "instance" in frame.channels else np.zeros((0, 0), np.uint16),
-        semantic=lambda: frame.semantic, K=frame.K, world_to_camera=frame.world_to_camera, objects=frame.objects)
+        semantic=lambda: frame.semantic, K=frame.K, world_to_camera=frame.world_to_camera, objects=frame.objects,
+        channel=frame.array)
 
 
 def _default_fields(written: Sequence[str], fields: Iterable[str] | None) -> tuple[str, ...]:
@@ -281,7 +293,8 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
             i, self.fields, rgb=lambda: buffers.rgb, depth=lambda: buffers.depth, normals=lambda: buffers.normals,
             instance=buffers.instance, semantic=lambda: semantic_from_instance(buffers.instance, frame),
             K=np.asarray(frame.camera.K), world_to_camera=np.asarray(frame.camera.world_to_camera),
-            objects=[as_stored(lab) for lab in labels])  # as a written dataset gives them back
+            objects=[as_stored(lab) for lab in labels],  # as a written dataset gives them back
+            channel=lambda name: CHANNELS[name].extract(frame, buffers))
         return self.transform(sample) if self.transform is not None else sample
 
 
@@ -297,6 +310,42 @@ def collate(samples: Sequence[Sample]) -> Sample:
         else:
             batch[key] = torch.stack(values)
     return batch
+
+
+class SequenceClips(TorchDataset):  # type: ignore[misc]
+    """Clips of ``length`` consecutive frames of a sequence dataset (video models, flow, tracking): item j
+    is a dict with the per-frame samples' fields stacked along a new first (time) axis where they are
+    image-sized or per-frame (``image`` (T, 3, H, W), ``flow_forward`` (T, 2, H, W), ``K`` (T, 3, 3) ...),
+    per-object fields as lists of T tensors (their counts vary), ``index`` (T,) the frame indices,
+    and ``sequence`` the sequence index. Clips start every ``stride`` frames and never cross sequences;
+    a clip with a frame missing (an unfinished run) is left out."""
+
+    def __init__(self, root: str | os.PathLike[str], length: int, stride: int = 1,
+                 fields: Iterable[str] | None = None, transform: Transform | None = None) -> None:
+        if length < 1 or stride < 1:
+            raise ValueError(f"length and stride must be >= 1, got {length} and {stride}")
+        self.frames = RenderedDataset(root, fields)
+        dataset = self.frames.frames
+        per_sequence = dataset.sequence_length
+        if length > per_sequence:
+            raise ValueError(f"clips of {length} frames do not fit in sequences of {per_sequence}")
+        have = set(dataset.indices)
+        self.position = {index: k for k, index in enumerate(dataset.indices)}
+        self.starts = [s * per_sequence + t
+                       for s in range((max(have, default=-1) // per_sequence) + 1)
+                       for t in range(0, per_sequence - length + 1, stride)
+                       if all(s * per_sequence + t + k in have for k in range(length))]
+        self.length, self.per_sequence, self.transform = length, per_sequence, transform
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, j: int) -> Sample:
+        start = self.starts[j]
+        samples = [self.frames[self.position[start + k]] for k in range(self.length)]
+        clip = collate(samples)
+        clip["sequence"] = start // self.per_sequence
+        return self.transform(clip) if self.transform is not None else clip
 
 
 DETECTION_TARGET_FIELDS = ("boxes", "labels", "masks", "keypoints")

@@ -279,3 +279,35 @@ def test_flo_export_is_read_by_opencv(moving: Path, tmp_path: Path) -> None:
             np.testing.assert_array_equal(read, frame.array(f"flow_{direction}"))
             mask = cv2.imread(str(tmp_path / "flo" / direction / f"{frame.index:06d}_valid.png"), cv2.IMREAD_UNCHANGED)
             np.testing.assert_array_equal(mask > 0, frame.array(f"flow_{direction}_valid"))
+
+
+def test_clips_for_video_models_stack_consecutive_frames(moving: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader
+
+    from renderer.torch import SequenceClips
+
+    clips = SequenceClips(moving, length=3, stride=2, fields=["image", "flow_forward", "flow_forward_valid", "boxes"])
+    assert len(clips) == 2 * len(range(0, LENGTH - 3 + 1, 2))
+    ds = Dataset(moving)
+    clip = clips[1]
+    assert clip["image"].shape == (3, 3, 120, 160) and clip["flow_forward"].shape == (3, 2, 120, 160)
+    assert clip["index"].tolist() == [2, 3, 4] and clip["sequence"] == 0 and len(clip["boxes"]) == 3
+    for k, index in enumerate(clip["index"].tolist()):
+        frame = ds[ds.indices.index(index)]
+        assert torch.equal(clip["flow_forward"][k], torch.from_numpy(frame.flow_forward.transpose(2, 0, 1).copy()))
+        assert torch.equal(clip["flow_forward_valid"][k], torch.from_numpy(frame.flow_forward_valid))
+    seen = [int(c["index"][0]) for c in DataLoader(clips, batch_size=None, num_workers=2)]
+    assert sorted(seen) == sorted(clips.starts)
+
+
+def test_preview_shows_flow_and_animates_a_sequence(moving: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    assert cli.main(["preview", str(moving), "-o", str(tmp_path / "p.png"), "--frames", "0:1", "--scale", "1"]) == 0
+    sheet = cv2.imread(str(tmp_path / "p.png"))
+    assert sheet.shape[1] == 6 * 160  # rgb, depth, normals, instances, flow, nocs
+    assert cli.main(["preview", str(moving), "--sequence", "1", "-o", str(tmp_path / "s.gif")]) == 0
+    with Image.open(tmp_path / "s.gif") as gif:
+        assert gif.n_frames == LENGTH
+    assert cli.main(["preview", str(moving), "--sequence", "9", "-o", str(tmp_path / "t.gif")]) == 2
