@@ -450,7 +450,8 @@ class CameraMotionConfig:
     axis through the target at ``orbit_speed_deg`` deg/s; dolly: along its line of sight at
     ``dolly_speed`` m/s (positive = towards the target); spline: a smooth path through ``keyframes``
     poses drawn as a still camera is, evenly spread over the sequence. Any kind adds hand-held
-    ``shake_deg`` (amplitude of a smooth random rotation) and a roll of ``roll_speed_deg`` deg/s."""
+    ``shake_deg`` (amplitude of a smooth random rotation), a roll of ``roll_speed_deg`` deg/s and a zoom:
+    the vertical field of view changing by ``zoom_speed_deg`` deg/s (kept within [1, 170] degrees)."""
 
     kind: WordDist = constant("static")
     orbit_speed_deg: FloatDist = uniform(-30.0, 30.0)
@@ -458,9 +459,11 @@ class CameraMotionConfig:
     keyframes: int = 4
     shake_deg: FloatDist = constant(0.0)
     roll_speed_deg: FloatDist = constant(0.0)
+    zoom_speed_deg: FloatDist = constant(0.0)
 
     def __post_init__(self) -> None:
         _words("kind", self.kind, CAMERA_MOTIONS)
+        _within("zoom_speed_deg", self.zoom_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
         _within("orbit_speed_deg", self.orbit_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
         _within("dolly_speed", self.dolly_speed, -MAX_SPEED, MAX_SPEED)
         _within("shake_deg", self.shake_deg, 0.0, 45.0)

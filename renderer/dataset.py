@@ -356,6 +356,22 @@ def _object_labels(data: dict[str, Any]) -> ObjectLabels:
     )
 
 
+@dataclass(frozen=True)
+class Track:
+    """One object through a sequence (its instance id is the same in every frame), T written frames:
+    time_index (T,); bbox (T, 4) [x, y, w, h] ([0, 0, 0, 0] while unseen); visible_fraction (T,);
+    landmarks_uv (T, L, 2) and landmarks_visible (T, L): point tracks of its landmarks (TAP-Vid style)."""
+
+    instance_id: int
+    category: str
+    time_index: NDArray[np.int64]
+    bbox: NDArray[np.int64]
+    visible_fraction: NDArray[np.float64]
+    landmark_names: tuple[str, ...]
+    landmarks_uv: NDArray[np.float64]
+    landmarks_visible: NDArray[np.bool_]
+
+
 class Dataset:
     """Map-style view of a dataset folder, either layout: ``len(ds)`` complete frames (packed ones in the
     shards layout), ``ds[i]`` the i-th of them in index order."""
@@ -417,6 +433,22 @@ class Dataset:
         wanted = range(s * length, (s + 1) * length)
         have = set(self.indices)
         return [frame_from_files(self.root, self.files(i), self.channels) for i in wanted if i in have]
+
+    def tracks(self, s: int) -> dict[int, Track]:
+        """Sequence ``s``'s objects followed through its written frames: {instance_id: Track}."""
+        frames = self.sequence(s)
+        tracks: dict[int, Track] = {}
+        for obj in (frames[0].objects if frames else ()):
+            per_frame = [next(o for o in f.objects if o.instance_id == obj.instance_id) for f in frames]
+            tracks[obj.instance_id] = Track(
+                instance_id=obj.instance_id, category=obj.category,
+                time_index=np.array([f.time_index for f in frames]),
+                bbox=np.array([o.bbox for o in per_frame], dtype=np.int64).reshape(-1, 4),
+                visible_fraction=np.array([o.visible_fraction for o in per_frame]),
+                landmark_names=obj.landmarks.names,
+                landmarks_uv=np.array([o.landmarks.uv for o in per_frame]).reshape(len(frames), -1, 2),
+                landmarks_visible=np.array([o.landmarks.visible for o in per_frame]).reshape(len(frames), -1))
+        return tracks
 
     def files(self, index: int) -> FrameFiles:
         """Where frame ``index`` (a frame index, not a position) keeps its files."""

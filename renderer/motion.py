@@ -40,6 +40,7 @@ class SequenceMotion:
 
     object_poses: dict[int, Array]  # position in the object list -> (L, 4, 4) object_to_world
     camera_poses: Array  # (L, 4, 4) world_to_camera
+    camera_K: Array  # (L, 3, 3) intrinsics (a zoom changes them)
 
 
 def sequence_position(config: SceneConfig, index: int) -> tuple[int, int]:
@@ -69,7 +70,8 @@ def frame_at(config: SceneConfig, catalog: AssetCatalog, *, seed: int, sequence:
         dataclasses.replace(obj, object_to_world=as_matrix(motion.object_poses[k][time_index]))
         if k in motion.object_poses else obj
         for k, obj in enumerate(base.objects))
-    camera = dataclasses.replace(base.camera, world_to_camera=as_matrix(motion.camera_poses[time_index]))
+    camera = dataclasses.replace(base.camera, world_to_camera=as_matrix(motion.camera_poses[time_index]),
+                                 K=as_matrix(motion.camera_K[time_index]))
     return dataclasses.replace(base, index=sequence * length + time_index, objects=objects, camera=camera,
                                sequence=SequenceTime(sequence, time_index, length, config.sequence.fps))
 
@@ -100,8 +102,10 @@ def _sequence(config: SceneConfig, catalog: AssetCatalog, seed: int,
         rng = randomizer_rng(seed, sequence, "motion")
         camera_rng, object_rng = rng.spawn(2)
         times = np.arange(config.sequence.length) / config.sequence.fps
+        poses = _camera_poses(config, base, camera_rng, times)
         _CACHE[key] = (base, SequenceMotion(object_poses=_object_poses(config, catalog, base, object_rng, times),
-                                            camera_poses=_camera_poses(config, base, camera_rng, times)))
+                                            camera_poses=poses,
+                                            camera_K=_zoomed(config, base, camera_rng, times)))
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)
@@ -154,6 +158,22 @@ def _camera_poses(config: SceneConfig, base: FrameDescription, rng: np.random.Ge
         rotate[:3, :3] = turn.as_matrix()
         poses[k] = rotate @ poses[k]
     return poses
+
+
+def _zoomed(config: SceneConfig, base: FrameDescription, rng: np.random.Generator, times: Array) -> Array:
+    """Intrinsics per frame: focal lengths scaled so the vertical field of view changes at the zoom speed
+    (principal point kept)."""
+    K = np.asarray(base.camera.K, dtype=float)
+    rate = np.deg2rad(float(config.sequence.camera.zoom_speed_deg.sample(rng)))
+    half_height = base.camera.height / 2
+    fov0 = 2 * np.arctan(half_height / K[1, 1])
+    out = np.repeat(K[None], len(times), axis=0)
+    if rate:
+        fov = np.clip(fov0 + rate * times, np.deg2rad(1.0), np.deg2rad(170.0))
+        factor = np.tan(fov0 / 2) / np.tan(fov / 2)
+        out[:, 0, :2] *= factor[:, None]
+        out[:, 1, 1] *= factor
+    return out
 
 
 def _catmull_rom(points: Array, u: float) -> Array:

@@ -43,8 +43,8 @@ import numpy as np
 
 from renderer.assets import AssetCatalog
 from renderer.buffers import RenderBuffers
-from renderer.channels import CHANNEL_NAMES, CHANNELS
-from renderer.config import load_scene
+from renderer.channels import CHANNELS
+from renderer.config import DEFAULT_OUTPUTS, load_scene
 from renderer.labels import frame_labels
 from renderer.pipeline import generate, load_catalog
 from renderer.rendering import FrameRenderer
@@ -83,7 +83,7 @@ def full_pipeline(scene: Path, frames: int, seed: int, layout: str = "files",
             generate(config, out / "warm", frames=frames, seed=seed, renderer=backend, layout=layout)  # warm-up
             summary = generate(config, out / "ds", frames=frames, seed=seed, renderer=backend, layout=layout)
         if sizes is not None:
-            folders = ["shards"] if layout == "shards" else [*CHANNEL_NAMES, "meta"]
+            folders = ["shards"] if layout == "shards" else [*config.outputs, "meta"]
             for folder in folders:
                 total = sum(p.stat().st_size for p in (out / "ds" / folder).iterdir() if p.is_file())
                 sizes[folder] = total / frames
@@ -118,11 +118,12 @@ def encode_milliseconds(scene: Path, frames: int, seed: int) -> dict[str, float]
 
     config = load_scene(scene)
     catalog = load_catalog(config)
-    times = dict.fromkeys([*CHANNEL_NAMES, "meta"], 0.0)
+    times = dict.fromkeys([*config.outputs, "meta"], 0.0)
     with FrameRenderer(config.image.width, config.image.height) as backend:
         for i in range(frames):
             frame, buffers, labels = make_frame(config, catalog, backend, seed, i)
-            for name, channel in CHANNELS.items():
+            for name in config.outputs:
+                channel = CHANNELS[name]
                 start = time.perf_counter()
                 channel.encode(channel.extract(frame, buffers))
                 times[name] += time.perf_counter() - start
@@ -332,12 +333,12 @@ def main() -> None:
     print(f"full/format-3 ratio: {mean(full) / mean(full3):.2f}; shards/files ratio: {mean(shards) / mean(full):.2f}")
     encode = encode_milliseconds(args.scene, min(args.frames, 10), args.seed)
     print("bytes per frame (kB) and encode ms per frame, by channel:")
-    for name in [*CHANNEL_NAMES, "meta"]:
+    for name in [*DEFAULT_OUTPUTS, "meta"]:
         old = f"  (format 3: {sizes3[name] / 1000:7.1f} kB)" if name in sizes3 else ""
         print(f"  {name:9s} {sizes[name] / 1000:7.1f} kB  {encode[name]:6.1f} ms{old}")
-    files_total = sum(sizes[n] for n in [*CHANNEL_NAMES, "meta"])
+    files_total = sum(sizes[n] for n in [*DEFAULT_OUTPUTS, "meta"])
     print(f"  total, files layout  {files_total / 1000:7.1f} kB  (format 3: "
-          f"{sum(sizes3[n] for n in [*CHANNEL_NAMES, 'meta']) / 1000:.1f} kB)")
+          f"{sum(sizes3[n] for n in [*DEFAULT_OUTPUTS, 'meta']) / 1000:.1f} kB)")
     print(f"  total, shards layout {sizes['shards'] / 1000:7.1f} kB (tar headers included)")
     if args.path_frames > 0:
         labels: list[float] = []

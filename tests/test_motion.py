@@ -43,7 +43,8 @@ def motion_scene(tmp: Path, camera: dict, objects: dict, length: int = LENGTH, f
 @pytest.fixture(scope="module")
 def moving(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("motion")
-    config = motion_scene(tmp, {"kind": "orbit", "orbit_speed_deg": [25, 40], "shake_deg": 0.3},
+    config = motion_scene(tmp, {"kind": "orbit", "orbit_speed_deg": [25, 40], "shake_deg": 0.3,
+                                "zoom_speed_deg": [-8, 8]},
                           {"kind": "kinematic", "speed": [0.1, 0.3], "spin_deg": [30, 120]})
     generate(config, tmp / "ds", frames=2 * LENGTH, seed=4)
     return tmp / "ds"
@@ -170,10 +171,12 @@ def test_ids_are_stable_and_ends_of_a_sequence_have_no_flow_beyond_them(moving: 
         poses = [np.array([o.object_to_world for o in f.objects]) for f in frames]
         assert not np.allclose(poses[0], poses[-1])  # objects move (supports do not: same table pose)
         assert np.allclose(poses[0][0], poses[-1][0])
+        assert not np.allclose(frames[0].K, frames[-1].K)  # the zoom changes the intrinsics
 
 
 def test_a_frame_made_alone_equals_the_same_frame_of_the_run(moving: Path, tmp_path: Path) -> None:
-    config = motion_scene(tmp_path, {"kind": "orbit", "orbit_speed_deg": [25, 40], "shake_deg": 0.3},
+    config = motion_scene(tmp_path, {"kind": "orbit", "orbit_speed_deg": [25, 40], "shake_deg": 0.3,
+                                     "zoom_speed_deg": [-8, 8]},
                           {"kind": "kinematic", "speed": [0.1, 0.3], "spin_deg": [30, 120]})
     config = dataclasses.replace(config, source=str(moving.parent / "motion.yaml"))
     generate(config, tmp_path / "alone", frames=1, start=LENGTH + 2, seed=4)
@@ -311,3 +314,21 @@ def test_preview_shows_flow_and_animates_a_sequence(moving: Path, tmp_path: Path
     with Image.open(tmp_path / "s.gif") as gif:
         assert gif.n_frames == LENGTH
     assert cli.main(["preview", str(moving), "--sequence", "9", "-o", str(tmp_path / "t.gif")]) == 2
+
+
+def test_tracks_follow_each_object_and_its_landmarks_through_a_sequence(moving: Path) -> None:
+    ds = Dataset(moving)
+    frames = ds.sequence(1)
+    tracks = ds.tracks(1)
+    assert set(tracks) == {o.instance_id for o in frames[0].objects}
+    for instance_id, track in tracks.items():
+        assert track.bbox.shape == (LENGTH, 4) and track.landmarks_uv.shape[:1] == (LENGTH,)
+        for t, frame in enumerate(frames):
+            # The box is the extent of the instance mask in that frame (an independent recomputation).
+            rows, cols = np.nonzero(frame.instance == instance_id)
+            expected = [0, 0, 0, 0] if len(rows) == 0 else \
+                [cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1]
+            assert track.bbox[t].tolist() == [int(v) for v in expected]
+            obj = next(o for o in frame.objects if o.instance_id == instance_id)
+            np.testing.assert_array_equal(track.landmarks_uv[t], obj.landmarks.uv)
+            np.testing.assert_array_equal(track.landmarks_visible[t], obj.landmarks.visible)
