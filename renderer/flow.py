@@ -28,32 +28,40 @@ def flow_and_validity(points_other: NDArray[np.float32], surface: NDArray[np.boo
                       tolerance: float = OCCLUSION_TOLERANCE) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
     """(flow (H, W, 2) float32, valid (H, W) bool) towards the other frame. Flow is given wherever the
     point is in front of the other camera, visible there or not (occluded flow is what a network may
-    still learn from; the mask says which is which); 0 where there is no surface."""
+    still learn from; the mask says which is which); 0 where there is no surface. Computed over the
+    surface pixels only, in float64."""
     h, w = surface.shape
-    p = points_other.astype(np.float64)
-    z = p[..., 2]
-    front = surface & (z > 0)
-    safe_z = np.where(front, z, 1.0)
-    K = np.asarray(K_other, dtype=np.float64)
-    u = (K[0, 0] * p[..., 0] + K[0, 1] * p[..., 1]) / safe_z + K[0, 2]
-    v = (K[1, 1] * p[..., 1]) / safe_z + K[1, 2]
-    inside = front & (u >= -0.5) & (u < w - 0.5) & (v >= -0.5) & (v < h - 0.5)
-    cols = np.clip(np.floor(u + 0.5), 0, w - 1).astype(np.int64)
-    rows = np.clip(np.floor(v + 0.5), 0, h - 1).astype(np.int64)
-    d = depth_other[rows, cols].astype(np.float64)
-    n = normals_other[rows, cols].astype(np.float64)
-    K_inv = np.linalg.inv(K)
-    # The other frame's surface at that pixel centre, as a plane, met by the point's own ray (z = 1 scaled).
-    centre = np.stack([cols, rows, np.ones_like(cols)], -1).astype(np.float64) @ K_inv.T * d[..., None]
-    ray = np.stack([u, v, np.ones_like(u)], -1) @ K_inv.T
-    facing = np.einsum("...i,...i->...", n, ray)
-    along = np.einsum("...i,...i->...", n, centre)
-    plane_z = np.where(np.abs(facing) > 1e-9, along / np.where(np.abs(facing) > 1e-9, facing, 1.0), d)
-    valid = inside & (d > 0) & (np.abs(plane_z - z) <= tolerance * np.abs(z))
-    grid_v, grid_u = np.mgrid[0:h, 0:w]
     flow = np.zeros((h, w, 2), dtype=np.float32)
-    flow[..., 0] = np.where(front, u - grid_u, 0.0)
-    flow[..., 1] = np.where(front, v - grid_v, 0.0)
+    valid = np.zeros((h, w), dtype=bool)
+    rows, cols = np.nonzero(surface)
+    p = points_other[rows, cols].astype(np.float64)
+    front = p[:, 2] > 0
+    rows, cols, p = rows[front], cols[front], p[front]
+    K = np.asarray(K_other, dtype=np.float64)
+    z = p[:, 2]
+    u = (K[0, 0] * p[:, 0] + K[0, 1] * p[:, 1]) / z + K[0, 2]
+    v = (K[1, 1] * p[:, 1]) / z + K[1, 2]
+    flow[rows, cols, 0] = u - cols
+    flow[rows, cols, 1] = v - rows
+    inside = (u >= -0.5) & (u < w - 0.5) & (v >= -0.5) & (v < h - 0.5)
+    rows, cols, z, u, v = rows[inside], cols[inside], z[inside], u[inside], v[inside]
+    pc = np.floor(u + 0.5).astype(np.int64)
+    pr = np.floor(v + 0.5).astype(np.int64)
+    d = depth_other[pr, pc].astype(np.float64)
+    n = normals_other[pr, pc].astype(np.float64)
+    # The other frame's surface at that pixel centre, as a plane, met by the point's own ray (both as
+    # camera-frame directions with z = 1, scaled): plane depth = (n . centre) / (n . ray).
+    fx, skew, cx, fy, cy = K[0, 0], K[0, 1], K[0, 2], K[1, 1], K[1, 2]
+    ray_y = (v - cy) / fy
+    ray_x = (u - cx - skew * ray_y) / fx
+    centre_y = (pr - cy) / fy
+    centre_x = (pc - cx - skew * centre_y) / fx
+    nx, ny, nz = n[:, 0], n[:, 1], n[:, 2]
+    facing = nx * ray_x + ny * ray_y + nz
+    along = (nx * centre_x + ny * centre_y + nz) * d
+    usable = np.abs(facing) > 1e-9
+    plane_z = np.where(usable, along / np.where(usable, facing, 1.0), d)
+    valid[rows, cols] = (d > 0) & (np.abs(plane_z - z) <= tolerance * z)
     return flow, valid
 
 
@@ -74,7 +82,7 @@ def motion_buffers(label_pass: Any, frame: FrameDescription, before: FrameDescri
         if other is None or not flow:
             flows[name] = (np.zeros((h, w, 2), np.float32), np.zeros((h, w), bool))
             continue
-        seen = label_pass.render(other, catalog, count_alone=False)
+        seen = label_pass.render(other, catalog)  # a full pass: frame t + 1 reuses it (LabelPass.recent)
         flows[name] = flow_and_validity(points[key][..., :3], surface, np.asarray(other.camera.K),
                                         seen.depth, seen.normals)
     return MotionBuffers(

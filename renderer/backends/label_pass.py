@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -101,6 +102,7 @@ void main() {
 """
 
 MOTION_TARGETS = 4
+RECENT_FRAMES = 3  # label passes kept for reuse (a frame and its two neighbours)
 
 
 def model_matrix(obj: ObjectDescription) -> NDArray[np.float64]:
@@ -148,6 +150,7 @@ class LabelPass:
         self.motion_program: int | None = None  # made on first use: most scenes never ask
         self.motion_framebuffer: int | None = None
         self.motion_renderbuffers: list[int] = []
+        self.recent: OrderedDict[tuple[int, FrameDescription], LabelBuffers] = OrderedDict()
         context.on_close(self.release)
 
     def release(self) -> None:
@@ -198,7 +201,25 @@ class LabelPass:
     def render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool = True,
                surfaces: bool = True) -> LabelBuffers:
         """The label buffers of a frame; unoccluded_pixels is empty unless count_alone; depth and
-        normals are empty (0 x 0) unless surfaces (an id-only read is a fifth of the read-back)."""
+        normals are empty (0 x 0) unless surfaces (an id-only read is a fifth of the read-back).
+
+        The last few full results are kept: the frames of a sequence are each other's neighbours for
+        flow (renderer.flow), so frame t + 1's pass, made for frame t's forward flow, serves frame t + 1
+        itself and then its backward flow (the same bits: the pass is deterministic)."""
+        key = (id(catalog), frame)
+        if surfaces and key in self.recent and (not count_alone or len(self.recent[key].unoccluded_pixels)
+                                                 == len(frame.objects)):
+            self.recent.move_to_end(key)
+            return self.recent[key]
+        buffers = self._render(frame, catalog, count_alone, surfaces)
+        if surfaces and count_alone:
+            self.recent[key] = buffers
+            while len(self.recent) > RECENT_FRAMES:
+                self.recent.popitem(last=False)
+        return buffers
+
+    def _render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool,
+                surfaces: bool) -> LabelBuffers:
         if (frame.camera.width, frame.camera.height) != (self.width, self.height):
             raise ValueError(f"frame is {frame.camera.width}x{frame.camera.height}, label pass is "
                              f"{self.width}x{self.height}")
@@ -348,8 +369,8 @@ class LabelPass:
         labelled = frame.labelled_objects
         masks = np.zeros((len(labelled), self.height, self.width), dtype=bool)
         for k, obj in enumerate(labelled):
-            alone = self.render(dataclasses.replace(frame, objects=(obj,)), meshes, count_alone=False,
-                                surfaces=False)
+            alone = self._render(dataclasses.replace(frame, objects=(obj,)), meshes, count_alone=False,
+                                 surfaces=False)
             masks[k] = alone.instance == obj.instance_id
         return masks
 

@@ -1,6 +1,6 @@
 """nocs: float32 (H, W, 3), object coordinates normalised as in NOCS (Wang et al. 2019): (p - c) / d + 0.5
 with c the centre and d the diagonal of the asset's axis-aligned box, so every object lies in [0, 1]^3;
-0 = no surface; bit-exact .npz."""
+0 = no surface; bit-exact .npy in a zstd frame (.npy.zst)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels import Channel
-from renderer.channels.codecs import npz_array, npz_bytes
+from renderer.channels.codecs import npy_zst_array, npy_zst_bytes
 from renderer.channels.motion_common import motion_of
 
 
@@ -17,9 +17,9 @@ def nocs_panel(nocs: NDArray[np.float32]) -> NDArray[np.uint8]:
 
 
 CHANNEL = Channel(
-    name="nocs", suffix=".npz", dtype=np.dtype(np.float32), ndim=3,
+    name="nocs", suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3,
     extract=lambda frame, buffers: motion_of(buffers).nocs,
-    encode=lambda a: npz_bytes(a, "nocs"), decode=lambda d: npz_array(d, "nocs"),
-    doc="float32 H×W×3, (p − box centre) / box diagonal + 0.5 in the asset frame, 0 = no surface; .npz",
+    encode=npy_zst_bytes, decode=npy_zst_array,
+    doc="float32 H×W×3, (p − box centre) / box diagonal + 0.5 in the asset frame, 0 = no surface; .npy.zst",
     panel=nocs_panel,
 )

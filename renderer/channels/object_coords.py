@@ -1,6 +1,6 @@
 """object_coords: float32 (H, W, 3), the surface point at each pixel centre in its object's own
 (unscaled asset) frame, metres, 0 = no surface (the pixel-wise correspondences of Pix2Pose, SurfEmb,
-ZebraPose); bit-exact .npz."""
+ZebraPose); bit-exact .npy in a zstd frame (.npy.zst)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels import Channel
-from renderer.channels.codecs import npz_array, npz_bytes
+from renderer.channels.codecs import npy_zst_array, npy_zst_bytes
 from renderer.channels.motion_common import motion_of
 
 
@@ -23,9 +23,9 @@ def coords_panel(coords: NDArray[np.float32]) -> NDArray[np.uint8]:
 
 
 CHANNEL = Channel(
-    name="object_coords", suffix=".npz", dtype=np.dtype(np.float32), ndim=3,
+    name="object_coords", suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3,
     extract=lambda frame, buffers: motion_of(buffers).object_coords,
-    encode=lambda a: npz_bytes(a, "object_coords"), decode=lambda d: npz_array(d, "object_coords"),
-    doc="float32 H×W×3, the surface point in its object's unscaled asset frame, metres, 0 = no surface; .npz",
+    encode=npy_zst_bytes, decode=npy_zst_array,
+    doc="float32 H×W×3, the surface point in its object's unscaled asset frame, metres, 0 = no surface; .npy.zst",
     panel=coords_panel,
 )

@@ -3,8 +3,9 @@
 flow_*: float32 (H, W, 2), (du, dv) in pixels from the pixel centre to where the same surface point
 projects in the other frame (u right, v down), given wherever the point is in front of that camera;
 0 where there is no surface or no such frame. flow_*_valid: bool (H, W), true where the point is
-inside the other frame and visible there (renderer.flow). Flow as bit-exact .npz; masks as 8-bit PNG
-(255 = valid). ``renderer export --format flo`` writes Middlebury .flo files (cv2.readOpticalFlow).
+inside the other frame and visible there (renderer.flow). Flow as a bit-exact .npy in a zstd frame
+(.npy.zst); masks as 8-bit PNG (255 = valid). ``renderer export --format flo`` writes Middlebury .flo
+files (cv2.readOpticalFlow).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels import Channel
-from renderer.channels.codecs import npz_array, npz_bytes
+from renderer.channels.codecs import npy_zst_array, npy_zst_bytes
 from renderer.channels.motion_common import mask_array, mask_bytes, mask_panel, motion_of
 
 # The Middlebury colour wheel (Baker et al., "A Database and Evaluation Methodology for Optical Flow"):
@@ -53,10 +54,10 @@ def flow_panel(flow: NDArray[np.float32], max_magnitude: float | None = None) ->
 def _flow_channel(direction: str) -> Channel:
     name = f"flow_{direction}"
     return Channel(
-        name=name, suffix=".npz", dtype=np.dtype(np.float32), ndim=3,
+        name=name, suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3,
         extract=lambda frame, buffers: getattr(motion_of(buffers), name),
-        encode=lambda a: npz_bytes(a, "flow"), decode=lambda d: npz_array(d, "flow"),
-        doc=f"float32 H×W×2, (du, dv) pixels to the {'next' if direction == 'forward' else 'previous'} frame; .npz",
+        encode=npy_zst_bytes, decode=npy_zst_array,
+        doc=f"float32 H×W×2, (du, dv) pixels to the {'next' if direction == 'forward' else 'previous'} frame; .npy.zst",
         panel=flow_panel,
     )
 
