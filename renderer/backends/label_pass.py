@@ -61,9 +61,11 @@ void main() {
 
 
 # The motion pass: the same geometry and depth test as the label pass, writing for the surface at each
-# pixel centre its point in the object's own frame, that point normalised (NOCS), and its camera-frame
-# position in the frames before and after (for flow: renderer.flow). Every output is a linear function
-# of the vertex position, so perspective-correct interpolation gives it exactly.
+# pixel centre its point in the object's own frame, that point normalised (NOCS), and its optical flow
+# to the frames before and after with validity (the rule of renderer.flow). The point's camera-frame
+# position in another frame is linear over each triangle, so perspective-correct interpolation gives it
+# exactly; it is projected with that frame's K and checked against that frame's own label pass (depth
+# and normal per pixel, bound as a texture).
 _MOTION_VERTEX_SHADER = """
 #version 330 core
 layout(location = 0) in vec3 position;
@@ -89,19 +91,56 @@ in vec3 before_position;
 in vec3 after_position;
 uniform vec3 nocs_centre;
 uniform float nocs_diagonal;
-layout(location = 0) out vec4 object_coords;
+uniform float intrinsics_before[5];   // fx, skew, cx, fy, cy of the frame before
+uniform float intrinsics_after[5];
+uniform int has_before;
+uniform int has_after;
+uniform sampler2D surface_before;     // that frame's label pass: normal xyz, camera z (0 = no surface)
+uniform sampler2D surface_after;
+uniform float tolerance;
+layout(location = 0) out vec4 object_coords;   // xyz, w = 1 + 2 forward valid + 4 backward valid
 layout(location = 1) out vec4 nocs;
-layout(location = 2) out vec4 before;
-layout(location = 3) out vec4 after;
+layout(location = 2) out vec4 flow;            // forward du, dv, backward du, dv
+
+// Flow from this pixel centre to where point p (camera frame of the other frame) projects there, and
+// whether p is visible there: in front, inside the image, on the surface the other frame shows at the
+// nearest pixel centre (extended as a plane to p's own ray, within tolerance * depth).
+vec2 flow_to(vec3 p, float k[5], sampler2D surface, vec2 pixel, out bool valid) {
+    valid = false;
+    if (p.z <= 0.0) return vec2(0.0);
+    float u = (k[0] * p.x + k[1] * p.y) / p.z + k[2];
+    float v = k[3] * p.y / p.z + k[4];
+    ivec2 size = textureSize(surface, 0);
+    if (u >= -0.5 && u < float(size.x) - 0.5 && v >= -0.5 && v < float(size.y) - 0.5) {
+        vec2 nearest = floor(vec2(u, v) + 0.5);
+        vec4 seen = texelFetch(surface, ivec2(nearest), 0);
+        float ray_y = (v - k[4]) / k[3];
+        float ray_x = (u - k[2] - k[1] * ray_y) / k[0];
+        float centre_y = (nearest.y - k[4]) / k[3];
+        float centre_x = (nearest.x - k[2] - k[1] * centre_y) / k[0];
+        float facing = dot(seen.xyz, vec3(ray_x, ray_y, 1.0));
+        float along = dot(seen.xyz, vec3(centre_x, centre_y, 1.0)) * seen.w;
+        float plane_z = abs(facing) > 1e-9 ? along / facing : seen.w;
+        valid = seen.w > 0.0 && abs(plane_z - p.z) <= tolerance * p.z;
+    }
+    return vec2(u, v) - pixel;
+}
+
 void main() {
-    object_coords = vec4(object_position, 1.0);
+    vec2 pixel = gl_FragCoord.xy - 0.5;   // (column, row) of this pixel centre in image order
+    bool forward_valid = false;
+    bool backward_valid = false;
+    vec2 forward = has_after != 0 ? flow_to(after_position, intrinsics_after, surface_after, pixel,
+                                            forward_valid) : vec2(0.0);
+    vec2 backward = has_before != 0 ? flow_to(before_position, intrinsics_before, surface_before, pixel,
+                                              backward_valid) : vec2(0.0);
+    object_coords = vec4(object_position, 1.0 + (forward_valid ? 2.0 : 0.0) + (backward_valid ? 4.0 : 0.0));
     nocs = vec4((object_position - nocs_centre) / nocs_diagonal + 0.5, 1.0);
-    before = vec4(before_position, 1.0);
-    after = vec4(after_position, 1.0);
+    flow = vec4(forward, backward);
 }
 """
 
-MOTION_TARGETS = 4
+MOTION_TARGETS = 3
 RECENT_FRAMES = 3  # label passes kept for reuse (a frame and its two neighbours)
 
 
@@ -165,6 +204,7 @@ class LabelPass:
         gl.glDeleteFramebuffers(1, [self.framebuffer])
         gl.glDeleteProgram(self.program)
         if self.motion_program is not None:
+            gl.glDeleteTextures(self.surface_textures)
             gl.glDeleteRenderbuffers(len(self.motion_renderbuffers), self.motion_renderbuffers)
             gl.glDeleteFramebuffers(1, [self.motion_framebuffer])
             gl.glDeleteProgram(self.motion_program)
@@ -292,7 +332,9 @@ class LabelPass:
         self.motion_program = _link_program(gl, _MOTION_VERTEX_SHADER, _MOTION_FRAGMENT_SHADER)
         self.motion_uniforms = {name: gl.glGetUniformLocation(self.motion_program, name) for name in
                                 ("model_view", "model_view_before", "model_view_after", "projection",
-                                 "nocs_centre", "nocs_diagonal")}
+                                 "nocs_centre", "nocs_diagonal", "intrinsics_before", "intrinsics_after",
+                                 "has_before", "has_after", "surface_before", "surface_after", "tolerance")}
+        self.surface_textures = [int(t) for t in np.atleast_1d(gl.glGenTextures(2))]
         self.motion_framebuffer = int(gl.glGenFramebuffers(1))
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.motion_framebuffer)
         self.motion_renderbuffers = [int(r) for r in np.atleast_1d(gl.glGenRenderbuffers(MOTION_TARGETS + 1))]
@@ -308,11 +350,30 @@ class LabelPass:
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise BackendError(f"motion framebuffer incomplete (status 0x{int(status):x})")
 
-    def motion_points(self, frame: FrameDescription, before: FrameDescription | None,
-                      after: FrameDescription | None, catalog: MeshLookup) -> dict[str, NDArray[np.float32]]:
-        """Per pixel (H, W, 4 float32, w = 1 where there is a surface): ``object_coords``, ``nocs``, and the
-        camera-frame point in the frame ``before`` and ``after`` (the frame itself where None). The
-        neighbours must hold the same objects in the same order (frames of one sequence)."""
+    def _surface_texture(self, unit: int, buffers: LabelBuffers | None) -> None:
+        """Bind a frame's depth and normals (its label pass) to texture unit ``unit``, image rows in order."""
+        gl = self.gl
+        if buffers is None:
+            data = np.zeros((1, 1, 4), dtype=np.float32)
+        else:
+            data = np.empty((self.height, self.width, 4), dtype=np.float32)
+            data[..., :3] = buffers.normals
+            data[..., 3] = buffers.depth
+        gl.glActiveTexture(gl.GL_TEXTURE0 + unit)
+        gl.glBindTexture(gl.GL_TEXTURE_2D, self.surface_textures[unit])
+        gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, gl.GL_RGBA32F, data.shape[1], data.shape[0], 0, gl.GL_RGBA,
+                        gl.GL_FLOAT, data)
+        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MIN_FILTER, gl.GL_NEAREST)
+        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MAG_FILTER, gl.GL_NEAREST)
+
+    def motion_labels(self, frame: FrameDescription, catalog: MeshLookup,
+                      before: tuple[FrameDescription, LabelBuffers] | None,
+                      after: tuple[FrameDescription, LabelBuffers] | None,
+                      tolerance: float) -> dict[str, NDArray[np.float32]]:
+        """Per pixel, float32 (H, W, 4): ``object_coords`` (xyz; w = 0 no surface, else 1 + 2 if the
+        forward flow is valid + 4 if the backward one is), ``nocs`` (xyz), ``flow`` (forward du, dv,
+        backward du, dv). ``before``/``after``: the neighbouring frames with their label passes (None at
+        a sequence's ends); they hold the same objects in the same order."""
         self.context.make_current()
         if self.motion_program is None:
             self._motion_setup()
@@ -321,9 +382,8 @@ class LabelPass:
         cam = frame.camera
         projection = np.diag([1.0, -1.0, 1.0, 1.0]) @ clip_from_opencv(np.asarray(cam.K), w, h, cam.near, cam.far)
         here = np.asarray(cam.world_to_camera)
-        others = [other if other is not None else frame for other in (before, after)]
-        for other in others:
-            if len(other.objects) != len(frame.objects):
+        for other in (before, after):
+            if other is not None and len(other[0].objects) != len(frame.objects):
                 raise ValueError("neighbouring frames hold different objects")
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.motion_framebuffer)
         gl.glViewport(0, 0, w, h)
@@ -342,25 +402,36 @@ class LabelPass:
         gl.glUseProgram(self.motion_program)
         uniforms = self.motion_uniforms
         gl.glUniformMatrix4fv(uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
+        gl.glUniform1f(uniforms["tolerance"], tolerance)
+        for unit, (name, other) in enumerate((("before", before), ("after", after))):
+            self._surface_texture(unit, other[1] if other is not None else None)
+            gl.glUniform1i(uniforms[f"surface_{name}"], unit)
+            gl.glUniform1i(uniforms[f"has_{name}"], int(other is not None))
+            K = np.asarray((other[0] if other is not None else frame).camera.K, dtype=np.float64)
+            gl.glUniform1fv(uniforms[f"intrinsics_{name}"], 5,
+                            np.array([K[0, 0], K[0, 1], K[0, 2], K[1, 1], K[1, 2]], dtype=np.float32))
         for k, obj in enumerate(frame.objects):
             vao, count = self._vertex_array(obj.mesh, catalog)
             centre, diagonal = self.bounds[obj.mesh]
             gl.glUniformMatrix4fv(uniforms["model_view"], 1, gl.GL_TRUE,
                                   (here @ model_matrix(obj)).astype(np.float32))
-            for name, other in zip(("model_view_before", "model_view_after"), others, strict=True):
-                view = np.asarray(other.camera.world_to_camera) @ model_matrix(other.objects[k])
+            for name, other in (("model_view_before", before), ("model_view_after", after)):
+                neighbour = other[0] if other is not None else frame
+                view = np.asarray(neighbour.camera.world_to_camera) @ model_matrix(neighbour.objects[k])
                 gl.glUniformMatrix4fv(uniforms[name], 1, gl.GL_TRUE, view.astype(np.float32))
             gl.glUniform3fv(uniforms["nocs_centre"], 1, centre)
             gl.glUniform1f(uniforms["nocs_diagonal"], diagonal)
             gl.glBindVertexArray(vao)
             gl.glDrawArrays(gl.GL_TRIANGLES, 0, count)
         out = {}
-        for k, name in enumerate(("object_coords", "nocs", "before", "after")):
+        for k, name in enumerate(("object_coords", "nocs", "flow")):
             gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0 + k)
             out[name] = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RGBA, gl.GL_FLOAT),
                                       dtype=np.float32).reshape(h, w, 4)
         gl.glBindVertexArray(0)
         gl.glUseProgram(0)
+        gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
+        gl.glActiveTexture(gl.GL_TEXTURE0)
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
         return out
 
