@@ -278,21 +278,7 @@ class LabelPass:
             draws.append((obj.instance_id, model_view.astype(np.float32), normal_matrix.astype(np.float32),
                           vao, count))
 
-        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.framebuffer)
-        gl.glViewport(0, 0, w, h)
-        gl.glDrawBuffers(2, [gl.GL_COLOR_ATTACHMENT0, gl.GL_COLOR_ATTACHMENT1])
-        gl.glColorMask(True, True, True, True)
-        gl.glDepthMask(True)
-        gl.glStencilMask(0xFF)
-        gl.glDisable(gl.GL_BLEND)
-        gl.glDisable(gl.GL_CULL_FACE)
-        gl.glDisable(gl.GL_STENCIL_TEST)
-        gl.glEnable(gl.GL_DEPTH_TEST)
-        gl.glDepthFunc(gl.GL_LESS)
-        zeros = np.zeros(4, dtype=np.float32)
-        gl.glClearBufferfv(gl.GL_COLOR, 0, zeros)
-        gl.glClearBufferfv(gl.GL_COLOR, 1, zeros)
-        gl.glClearBufferfi(gl.GL_DEPTH_STENCIL, 0, 1.0, 0)
+        self._begin_pass(self.framebuffer, 2)
 
         gl.glUseProgram(self.program)
         gl.glUniformMatrix4fv(self.uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
@@ -350,6 +336,25 @@ class LabelPass:
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise BackendError(f"motion framebuffer incomplete (status 0x{int(status):x})")
 
+    def _begin_pass(self, framebuffer: int, targets: int) -> None:
+        """Bind a framebuffer of ``targets`` colour targets, cleared to 0, with plain depth testing."""
+        gl = self.gl
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, framebuffer)
+        gl.glViewport(0, 0, self.width, self.height)
+        gl.glDrawBuffers(targets, [gl.GL_COLOR_ATTACHMENT0 + k for k in range(targets)])
+        gl.glColorMask(True, True, True, True)
+        gl.glDepthMask(True)
+        gl.glStencilMask(0xFF)
+        gl.glDisable(gl.GL_BLEND)
+        gl.glDisable(gl.GL_CULL_FACE)
+        gl.glDisable(gl.GL_STENCIL_TEST)
+        gl.glEnable(gl.GL_DEPTH_TEST)
+        gl.glDepthFunc(gl.GL_LESS)
+        zeros = np.zeros(4, dtype=np.float32)
+        for k in range(targets):
+            gl.glClearBufferfv(gl.GL_COLOR, k, zeros)
+        gl.glClearBufferfi(gl.GL_DEPTH_STENCIL, 0, 1.0, 0)
+
     def _surface_texture(self, unit: int, buffers: LabelBuffers | None) -> None:
         """Bind a frame's depth and normals (its label pass) to texture unit ``unit``, image rows in order."""
         gl = self.gl
@@ -385,20 +390,8 @@ class LabelPass:
         for other in (before, after):
             if other is not None and len(other[0].objects) != len(frame.objects):
                 raise ValueError("neighbouring frames hold different objects")
-        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.motion_framebuffer)
-        gl.glViewport(0, 0, w, h)
-        gl.glDrawBuffers(MOTION_TARGETS, [gl.GL_COLOR_ATTACHMENT0 + k for k in range(MOTION_TARGETS)])
-        gl.glColorMask(True, True, True, True)
-        gl.glDepthMask(True)
-        gl.glDisable(gl.GL_BLEND)
-        gl.glDisable(gl.GL_CULL_FACE)
-        gl.glDisable(gl.GL_STENCIL_TEST)
-        gl.glEnable(gl.GL_DEPTH_TEST)
-        gl.glDepthFunc(gl.GL_LESS)
-        zeros = np.zeros(4, dtype=np.float32)
-        for k in range(MOTION_TARGETS):
-            gl.glClearBufferfv(gl.GL_COLOR, k, zeros)
-        gl.glClearBufferfi(gl.GL_DEPTH_STENCIL, 0, 1.0, 0)
+        assert self.motion_framebuffer is not None  # made by _motion_setup
+        self._begin_pass(self.motion_framebuffer, MOTION_TARGETS)
         gl.glUseProgram(self.motion_program)
         uniforms = self.motion_uniforms
         gl.glUniformMatrix4fv(uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
