@@ -263,7 +263,13 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
         if length < 0:
             raise ValueError(f"length must be >= 0, got {length}")
         self.seed, self.length = seed, length
-        self.fields = _check_fields(fields)
+        # Motion fields exist only where the scene's outputs ask the label pass for them.
+        made = [f for f in FIELD_CHANNEL if f not in ARRAY_FIELDS or f in self.config.outputs]
+        self.fields = _check_fields([f for f in FIELDS if f not in FIELD_CHANNEL or f in made]
+                                    if fields is None else fields)
+        missing = [f for f in self.fields if f in ARRAY_FIELDS and f not in made]
+        if missing:
+            raise ValueError(f"field {missing[0]} needs {missing[0]} in the scene's outputs")
         self.transform = transform
         self._process: tuple[int, Any, Any] | None = None  # (pid, catalog, renderer)
 
