@@ -16,12 +16,15 @@ each of x, y, z being 0 for the minimum and 1 for the maximum) and ``centroid``.
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import trimesh
@@ -318,6 +321,19 @@ def stack_meshes(parts: list[trimesh.Trimesh]) -> trimesh.Trimesh:
                            np.vstack([p.faces + o for p, o in zip(parts, offsets, strict=True)]), process=False)
 
 
+def _read_mesh(path: Path) -> trimesh.Trimesh | trimesh.Scene:
+    """The file's geometry as one mesh. A file of one mesh placed as it is (most scans) is taken as
+    read; trimesh's load(force="mesh") would deep-copy it into a new mesh, three times the mesh at peak."""
+    scene = trimesh.load_scene(str(path), process=False)
+    if len(scene.geometry) == 1:
+        (name, geometry), = scene.geometry.items()
+        nodes = scene.graph.geometry_nodes.get(name, [])
+        if isinstance(geometry, trimesh.Trimesh) and len(nodes) == 1 and \
+                np.array_equal(scene.graph[nodes[0]][0], np.eye(4)):
+            return geometry
+    return scene.to_mesh() if scene.geometry else scene
+
+
 def load_mesh(source: MeshSource) -> trimesh.Trimesh:
     """Load and check a mesh; raise AssetError with one line on anything unusable."""
     if source.kind == "box":
@@ -330,15 +346,17 @@ def load_mesh(source: MeshSource) -> trimesh.Trimesh:
     if path.suffix.lower() == ".obj":
         check_obj_textures(path)
     try:
-        loaded = trimesh.load(str(path), force="mesh", process=False)
+        loaded = _read_mesh(path)
     except Exception as exc:  # trimesh raises many types for bad files
         raise AssetError(f"{path}: cannot read mesh ({type(exc).__name__}: {exc})".splitlines()[0]) from None
     if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
         raise AssetError(f"{path}: mesh has no faces")
+    loaded.metadata.pop("_ply_raw", None)  # trimesh keeps the whole PLY body beside the arrays (half the mesh again)
+    gc.collect()  # the scene trimesh loaded through holds another copy in reference cycles: free it now
     if not np.all(np.isfinite(loaded.vertices)):
         raise AssetError(f"{path}: mesh has non-finite (NaN or infinite) vertices")
     loaded.process()  # merge duplicate vertices, as trimesh does by default, once they are known good
-    keep = loaded.nondegenerate_faces()
+    keep = nondegenerate_faces(loaded)
     if not keep.all():
         loaded.update_faces(keep)
         loaded.remove_unreferenced_vertices()
@@ -347,7 +365,29 @@ def load_mesh(source: MeshSource) -> trimesh.Trimesh:
     # Per-face arrays cached by the checks above (triangles, their cross products, areas) are ~4x the
     # mesh itself and used by nothing later; normals (possibly the file's own) stay.
     loaded._cache.clear(exclude=["vertex_normals", "face_normals"])
+    release_freed_memory()
     return loaded
+
+
+def release_freed_memory() -> None:
+    """Free unreachable objects now and hand freed heap pages back to the system (glibc's malloc_trim):
+    loading a scan frees several times the mesh, which the allocator would otherwise keep, and every
+    later stage would add its own peak on top of it."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
 
 
 _MTLLIB = re.compile(r"^\s*mtllib\s+(.+?)\s*$", re.MULTILINE)
@@ -433,13 +473,43 @@ def read_landmarks_file(path: Path) -> Landmarks:
     return Landmarks(names, xyz, skeleton)
 
 
+CHUNK_FACES = 200_000  # faces per chunk of the per-face computations below (~15 MB of triangles)
+
+
+def triangle_chunks(mesh: trimesh.Trimesh) -> Iterator[NDArray[np.float64]]:
+    """The mesh's triangles, (n, 3, 3) float64, CHUNK_FACES at a time: per-face arithmetic over a scan of
+    millions of faces without its whole per-face arrays (hundreds of MB) in memory at once."""
+    for start in range(0, len(mesh.faces), CHUNK_FACES):
+        yield mesh.vertices[mesh.faces[start:start + CHUNK_FACES]]
+
+
 def surface_centroid(mesh: trimesh.Trimesh) -> NDArray[np.float64]:
-    """trimesh's Trimesh.centroid (area-weighted triangle centres, the same arithmetic), without
-    leaving its per-face arrays cached on the mesh: for a scan of millions of faces they are hundreds
-    of MB."""
-    triangles = mesh.vertices[mesh.faces]
-    areas = trimesh.triangles.area(crosses=trimesh.triangles.cross(triangles))
-    return np.asarray(np.average(triangles.mean(axis=1), weights=areas, axis=0))
+    """trimesh's Trimesh.centroid (area-weighted triangle centres), a chunk of faces at a time."""
+    weighted, total = np.zeros(3), 0.0
+    for triangles in triangle_chunks(mesh):
+        areas = trimesh.triangles.area(crosses=trimesh.triangles.cross(triangles))
+        weighted += (triangles.mean(axis=1) * areas[:, None]).sum(axis=0)
+        total += float(areas.sum())
+    return weighted / total if total > 0 else np.asarray(mesh.vertices.mean(axis=0), dtype=np.float64)
+
+
+def nondegenerate_faces(mesh: trimesh.Trimesh) -> NDArray[np.bool_]:
+    """trimesh's Trimesh.nondegenerate_faces (its test, per face), a chunk of faces at a time."""
+    if len(mesh.faces) == 0:
+        return np.zeros(0, dtype=bool)
+    return np.concatenate([
+        trimesh.triangles.nondegenerate(triangles, areas=trimesh.triangles.area(triangles), height=trimesh.tol.merge)
+        for triangles in triangle_chunks(mesh)])
+
+
+def face_normals(mesh: trimesh.Trimesh) -> NDArray[np.float32]:
+    """Unit geometric normals of the faces (right-handed winding), float32, a chunk of faces at a time."""
+    out = np.empty((len(mesh.faces), 3), dtype=np.float32)
+    for k, triangles in enumerate(triangle_chunks(mesh)):
+        cross = trimesh.triangles.cross(triangles)
+        norm = np.linalg.norm(cross, axis=1, keepdims=True)
+        out[k * CHUNK_FACES:k * CHUNK_FACES + len(cross)] = cross / np.where(norm > 0, norm, 1.0)
+    return out
 
 
 def computed_landmarks(mesh: trimesh.Trimesh) -> Landmarks:

@@ -14,12 +14,13 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.assets import MeshLookup
+from renderer.assets import MeshLookup, face_normals
 from renderer.backends.gl_context import GLContext
 from renderer.backends.gl_platform import BackendError
 from renderer.buffers import LabelBuffers
@@ -29,29 +30,28 @@ from renderer.scene import FrameDescription, MeshSource, ObjectDescription
 _VERTEX_SHADER = """
 #version 330 core
 layout(location = 0) in vec3 position;
-layout(location = 1) in vec3 face_normal;
 uniform mat4 model_view;      // scaled object frame -> OpenCV camera frame
-uniform mat3 normal_matrix;   // inverse transpose of model_view's 3x3
 uniform mat4 projection;      // OpenCV camera frame -> clip space (geometry.clip_from_opencv)
 out vec3 camera_position;
-out vec3 camera_normal;
 void main() {
     vec4 p = model_view * vec4(position, 1.0);
     camera_position = p.xyz;
-    camera_normal = normal_matrix * face_normal;
     gl_Position = projection * p;
 }
 """
 
+# Meshes are drawn indexed (shared vertices: a third of the memory of a triangle soup); each triangle's
+# face normal comes from a buffer texture by its primitive id, so it is exact and never interpolated.
 _FRAGMENT_SHADER = """
 #version 330 core
 in vec3 camera_position;
-in vec3 camera_normal;
 uniform float instance_id;
+uniform mat3 normal_matrix;        // inverse transpose of model_view's 3x3
+uniform samplerBuffer face_normals;
 layout(location = 0) out vec4 normal_and_z;
 layout(location = 1) out float instance;
 void main() {
-    vec3 n = normalize(camera_normal);
+    vec3 n = normalize(normal_matrix * texelFetch(face_normals, gl_PrimitiveID).xyz);
     if (dot(n, camera_position) > 0.0) n = -n;   // face the camera
     normal_and_z = vec4(n, camera_position.z);
     instance = instance_id;
@@ -141,6 +141,18 @@ void main() {
 """
 
 MOTION_TARGETS = 3
+FACE_NORMALS_UNIT = 2  # texture unit of the face-normal buffer (0 and 1: the motion pass's neighbours)
+
+
+@dataclass(frozen=True)
+class _MeshBuffers:
+    """A mesh in GL: its vertex array (positions + triangle indices), the 3 buffers, the face-normal
+    buffer texture, and the number of indices."""
+
+    vao: int
+    buffers: list[int]
+    normals_texture: int
+    count: int
 RECENT_FRAMES = 3  # label passes kept for reuse (a frame and its two neighbours)
 
 
@@ -166,7 +178,7 @@ class LabelPass:
         self.width, self.height = width, height = context.width, context.height
         self.program = _link_program(gl, _VERTEX_SHADER, _FRAGMENT_SHADER)
         self.uniforms = {name: gl.glGetUniformLocation(self.program, name)
-                         for name in ("model_view", "normal_matrix", "projection", "instance_id")}
+                         for name in ("model_view", "normal_matrix", "projection", "instance_id", "face_normals")}
         self.framebuffer = gl.glGenFramebuffers(1)
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.framebuffer)
         self.renderbuffers = list(np.atleast_1d(gl.glGenRenderbuffers(3)))
@@ -183,7 +195,7 @@ class LabelPass:
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise BackendError(f"label framebuffer incomplete (status 0x{int(status):x})")
-        self.meshes: dict[MeshSource, tuple[int, int, int]] = {}  # source -> (vao, vbo, vertex count)
+        self.meshes: dict[MeshSource, _MeshBuffers] = {}
         self.bounds: dict[MeshSource, tuple[NDArray[np.float32], float]] = {}  # source -> NOCS centre, diagonal
         self.queries: list[int] = []
         self.motion_program: int | None = None  # made on first use: most scenes never ask
@@ -194,9 +206,10 @@ class LabelPass:
 
     def release(self) -> None:
         gl = self.gl
-        for vao, vbo, _ in self.meshes.values():
-            gl.glDeleteVertexArrays(1, [vao])
-            gl.glDeleteBuffers(1, [vbo])
+        for entry in self.meshes.values():
+            gl.glDeleteVertexArrays(1, [entry.vao])
+            gl.glDeleteBuffers(3, entry.buffers)
+            gl.glDeleteTextures([entry.normals_texture])
         self.meshes.clear()
         if self.queries:
             gl.glDeleteQueries(len(self.queries), self.queries)
@@ -209,34 +222,48 @@ class LabelPass:
             gl.glDeleteFramebuffers(1, [self.motion_framebuffer])
             gl.glDeleteProgram(self.motion_program)
 
-    def _vertex_array(self, source: MeshSource, catalog: MeshLookup) -> tuple[int, int]:
-        """VAO of a mesh, unindexed so that each triangle carries its own face normal."""
+    def _vertex_array(self, source: MeshSource, catalog: MeshLookup) -> _MeshBuffers:
+        """GL buffers of a mesh: float32 vertices, uint32 triangle indices, float32 face normals."""
         if source not in self.meshes:
             gl = self.gl
             mesh = catalog.mesh(source)
-            # Built in float32 in place (the same values as casting float64 at the end, at a third of
-            # the peak memory: this array is 3 vertices x 6 floats per face).
             lo, hi = np.asarray(mesh.bounds, dtype=np.float64)
             self.bounds[source] = ((lo + hi).astype(np.float32) / 2, max(float(np.linalg.norm(hi - lo)), 1e-12))
-            per_face = np.empty((len(mesh.faces), 3, 6), dtype=np.float32)
-            per_face[:, :, :3] = mesh.vertices.astype(np.float32)[mesh.faces]
-            per_face[:, :, 3:] = mesh.face_normals.astype(np.float32)[:, None, :]
-            data = per_face.reshape(-1, 6)
-            vao = gl.glGenVertexArrays(1)
-            vbo = gl.glGenBuffers(1)
+            vao = int(gl.glGenVertexArrays(1))
+            buffers = [int(b) for b in np.atleast_1d(gl.glGenBuffers(3))]
             gl.glBindVertexArray(vao)
-            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, vbo)
-            gl.glBufferData(gl.GL_ARRAY_BUFFER, data.nbytes, data, gl.GL_STATIC_DRAW)
-            stride = 6 * 4
+            positions = np.ascontiguousarray(mesh.vertices, dtype=np.float32)
+            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffers[0])
+            gl.glBufferData(gl.GL_ARRAY_BUFFER, positions.nbytes, positions, gl.GL_STATIC_DRAW)
             gl.glEnableVertexAttribArray(0)
-            gl.glVertexAttribPointer(0, 3, gl.GL_FLOAT, False, stride, ctypes.c_void_p(0))
-            gl.glEnableVertexAttribArray(1)
-            gl.glVertexAttribPointer(1, 3, gl.GL_FLOAT, False, stride, ctypes.c_void_p(12))
-            gl.glBindVertexArray(0)
+            gl.glVertexAttribPointer(0, 3, gl.GL_FLOAT, False, 12, ctypes.c_void_p(0))
+            del positions
+            indices = np.ascontiguousarray(mesh.faces, dtype=np.uint32)
+            gl.glBindBuffer(gl.GL_ELEMENT_ARRAY_BUFFER, buffers[1])
+            gl.glBufferData(gl.GL_ELEMENT_ARRAY_BUFFER, indices.nbytes, indices, gl.GL_STATIC_DRAW)
+            count = indices.size
+            del indices
+            gl.glBindVertexArray(0)  # the element buffer stays bound to the VAO
+            normals = face_normals(mesh)  # chunked: a scan's per-face arrays never all in memory
+            gl.glBindBuffer(gl.GL_TEXTURE_BUFFER, buffers[2])
+            gl.glBufferData(gl.GL_TEXTURE_BUFFER, normals.nbytes, normals, gl.GL_STATIC_DRAW)
+            texture = int(gl.glGenTextures(1))
+            gl.glBindTexture(gl.GL_TEXTURE_BUFFER, texture)
+            gl.glTexBuffer(gl.GL_TEXTURE_BUFFER, gl.GL_RGB32F, buffers[2])
+            gl.glBindTexture(gl.GL_TEXTURE_BUFFER, 0)
+            gl.glBindBuffer(gl.GL_TEXTURE_BUFFER, 0)
             gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
-            self.meshes[source] = (int(vao), int(vbo), len(data))
-        vao, _, count = self.meshes[source]
-        return vao, count
+            self.meshes[source] = _MeshBuffers(vao, buffers, texture, count)
+        return self.meshes[source]
+
+    def _draw(self, entry: _MeshBuffers, normals: bool = False) -> None:
+        """Draw a mesh (its face normals bound to the buffer-texture unit when the program reads them)."""
+        gl = self.gl
+        if normals:
+            gl.glActiveTexture(gl.GL_TEXTURE0 + FACE_NORMALS_UNIT)
+            gl.glBindTexture(gl.GL_TEXTURE_BUFFER, entry.normals_texture)
+        gl.glBindVertexArray(entry.vao)
+        gl.glDrawElements(gl.GL_TRIANGLES, entry.count, gl.GL_UNSIGNED_INT, None)
 
     def render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool = True,
                surfaces: bool = True) -> LabelBuffers:
@@ -274,20 +301,21 @@ class LabelPass:
         for obj in frame.objects:
             model_view = world_to_camera @ model_matrix(obj)
             normal_matrix = np.linalg.inv(model_view[:3, :3]).T
-            vao, count = self._vertex_array(obj.mesh, catalog)
             draws.append((obj.instance_id, model_view.astype(np.float32), normal_matrix.astype(np.float32),
-                          vao, count))
+                          self._vertex_array(obj.mesh, catalog)))
 
         self._begin_pass(self.framebuffer, 2)
 
         gl.glUseProgram(self.program)
         gl.glUniformMatrix4fv(self.uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
-        for instance_id, model_view32, normal_matrix32, vao, count in draws:
+        gl.glUniform1i(self.uniforms["face_normals"], FACE_NORMALS_UNIT)
+        for instance_id, model_view32, normal_matrix32, entry in draws:
             gl.glUniformMatrix4fv(self.uniforms["model_view"], 1, gl.GL_TRUE, model_view32)
             gl.glUniformMatrix3fv(self.uniforms["normal_matrix"], 1, gl.GL_TRUE, normal_matrix32)
             gl.glUniform1f(self.uniforms["instance_id"], float(instance_id))
-            gl.glBindVertexArray(vao)
-            gl.glDrawArrays(gl.GL_TRIANGLES, 0, count)
+            self._draw(entry, normals=True)
+        gl.glBindTexture(gl.GL_TEXTURE_BUFFER, 0)
+        gl.glActiveTexture(gl.GL_TEXTURE0)
 
         normal_z = np.zeros((0, 0, 4), dtype=np.float32)
         if surfaces:
@@ -404,7 +432,7 @@ class LabelPass:
             gl.glUniform1fv(uniforms[f"intrinsics_{name}"], 5,
                             np.array([K[0, 0], K[0, 1], K[0, 2], K[1, 1], K[1, 2]], dtype=np.float32))
         for k, obj in enumerate(frame.objects):
-            vao, count = self._vertex_array(obj.mesh, catalog)
+            entry = self._vertex_array(obj.mesh, catalog)
             centre, diagonal = self.bounds[obj.mesh]
             gl.glUniformMatrix4fv(uniforms["model_view"], 1, gl.GL_TRUE,
                                   (here @ model_matrix(obj)).astype(np.float32))
@@ -414,8 +442,7 @@ class LabelPass:
                 gl.glUniformMatrix4fv(uniforms[name], 1, gl.GL_TRUE, view.astype(np.float32))
             gl.glUniform3fv(uniforms["nocs_centre"], 1, centre)
             gl.glUniform1f(uniforms["nocs_diagonal"], diagonal)
-            gl.glBindVertexArray(vao)
-            gl.glDrawArrays(gl.GL_TRIANGLES, 0, count)
+            self._draw(entry)
         out = {}
         for k, name in enumerate(("object_coords", "nocs", "flow")):
             gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0 + k)
@@ -448,15 +475,14 @@ class LabelPass:
         gl.glDisable(gl.GL_DEPTH_TEST)
         gl.glEnable(gl.GL_STENCIL_TEST)
         gl.glStencilOp(gl.GL_KEEP, gl.GL_KEEP, gl.GL_REPLACE)
-        for k, (_, model_view, normal_matrix, vao, count) in enumerate(draws):
+        for k, (_, model_view, normal_matrix, entry) in enumerate(draws):
             if k > 0 and k % 255 == 0:
                 gl.glClear(gl.GL_STENCIL_BUFFER_BIT)
             gl.glStencilFunc(gl.GL_NOTEQUAL, k % 255 + 1, 0xFF)
             gl.glUniformMatrix4fv(self.uniforms["model_view"], 1, gl.GL_TRUE, model_view)
             gl.glUniformMatrix3fv(self.uniforms["normal_matrix"], 1, gl.GL_TRUE, normal_matrix)
             gl.glBeginQuery(gl.GL_SAMPLES_PASSED, self.queries[k])
-            gl.glBindVertexArray(vao)
-            gl.glDrawArrays(gl.GL_TRIANGLES, 0, count)
+            self._draw(entry)
             gl.glEndQuery(gl.GL_SAMPLES_PASSED)
         counts = np.array([int(gl.glGetQueryObjectuiv(self.queries[k], gl.GL_QUERY_RESULT))
                            for k in range(len(draws))], dtype=np.int64)

@@ -191,10 +191,60 @@ class RasterEngine:
                 baseColorFactor=list(material.base_color), metallicFactor=material.metallic,
                 roughnessFactor=1.0 if material.kind == "diffuse" else material.roughness,
                 baseColorTexture=texture)
-        primitive = pyrender.Primitive(positions=arrays["positions"], normals=arrays["normals"],
-                                       texcoord_0=arrays.get("uv"), indices=arrays["indices"],
-                                       material=pbr)
+        primitive = _lean_primitive(pyrender)(positions=arrays["positions"], normals=arrays["normals"],
+                                              texcoord_0=arrays.get("uv"), indices=arrays["indices"],
+                                              material=pbr)
         return pyrender.Mesh(primitives=[primitive])
+
+
+@functools.cache
+def _lean_primitive(pyrender: Any) -> Any:
+    """pyrender.Primitive uploading each vertex attribute straight from its float32 array, with no copy.
+    pyrender 0.1.45's own upload (pinned, so its attribute layout is fixed) interleaves them through
+    five copies (hstack per attribute, flatten, astype, and two of the indices): for a scan of a million
+    faces, hundreds of MB at once. Same attribute locations (positions, normals, tangents, texcoord_0,
+    texcoord_1, color_0, then the per-instance model matrix); a buffer per attribute."""
+    import ctypes
+
+    from OpenGL import GL as gl
+
+    class LeanPrimitive(pyrender.Primitive):  # type: ignore[misc,name-defined]
+        def _add_to_context(self) -> None:
+            if self._vaid is not None:
+                raise ValueError("Mesh is already bound to a context")
+            self._vaid: Any = gl.glGenVertexArrays(1)
+            gl.glBindVertexArray(self._vaid)
+            columns = [a for a in (self.positions, self.normals, self.tangents, self.texcoord_0, self.texcoord_1,
+                                   self.color_0) if a is not None]
+            for location, column in enumerate(columns):  # a buffer per attribute, straight from the array
+                data = np.ascontiguousarray(column, dtype=np.float32)
+                buffer = gl.glGenBuffers(1)
+                self._buffers.append(buffer)
+                gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
+                gl.glBufferData(gl.GL_ARRAY_BUFFER, data.nbytes, data, gl.GL_STATIC_DRAW)
+                gl.glVertexAttribPointer(location, int(data.shape[1]), gl.GL_FLOAT, gl.GL_FALSE, 0, None)
+                gl.glEnableVertexAttribArray(location)
+            sizes = [int(a.shape[1]) for a in columns]
+            poses = np.eye(4) if self.poses is None else np.transpose(self.poses, [0, 2, 1])
+            pose_data = np.ascontiguousarray(poses, dtype=np.float32).reshape(-1)
+            modelbuffer = gl.glGenBuffers(1)
+            self._buffers.append(modelbuffer)
+            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, modelbuffer)
+            gl.glBufferData(gl.GL_ARRAY_BUFFER, pose_data.nbytes, pose_data, gl.GL_STATIC_DRAW)
+            for i in range(4):
+                location = i + len(sizes)
+                gl.glEnableVertexAttribArray(location)
+                gl.glVertexAttribPointer(location, 4, gl.GL_FLOAT, gl.GL_FALSE, 64, ctypes.c_void_p(16 * i))
+                gl.glVertexAttribDivisor(location, 1)
+            if self.indices is not None:
+                elementbuffer = gl.glGenBuffers(1)
+                self._buffers.append(elementbuffer)
+                gl.glBindBuffer(gl.GL_ELEMENT_ARRAY_BUFFER, elementbuffer)
+                indices = np.ascontiguousarray(self.indices, dtype=np.uint32)
+                gl.glBufferData(gl.GL_ELEMENT_ARRAY_BUFFER, indices.nbytes, indices, gl.GL_STATIC_DRAW)
+            gl.glBindVertexArray(0)
+
+    return LeanPrimitive
 
 
 def _read_color_only(impl: Any, scene: Any, flags: int) -> NDArray[np.uint8]:
