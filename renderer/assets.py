@@ -352,7 +352,9 @@ def load_mesh(source: MeshSource) -> trimesh.Trimesh:
     if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
         raise AssetError(f"{path}: mesh has no faces")
     loaded.metadata.pop("_ply_raw", None)  # trimesh keeps the whole PLY body beside the arrays (half the mesh again)
-    gc.collect()  # the scene trimesh loaded through holds another copy in reference cycles: free it now
+    large = len(loaded.faces) > LARGE_MESH_FACES
+    if large:
+        gc.collect()  # the scene trimesh loaded through holds another copy in reference cycles: free it now
     if not np.all(np.isfinite(loaded.vertices)):
         raise AssetError(f"{path}: mesh has non-finite (NaN or infinite) vertices")
     loaded.process()  # merge duplicate vertices, as trimesh does by default, once they are known good
@@ -365,7 +367,8 @@ def load_mesh(source: MeshSource) -> trimesh.Trimesh:
     # Per-face arrays cached by the checks above (triangles, their cross products, areas) are ~4x the
     # mesh itself and used by nothing later; normals (possibly the file's own) stay.
     loaded._cache.clear(exclude=["vertex_normals", "face_normals"])
-    release_freed_memory()
+    if large:  # a full collection costs tens of ms: worth it for a scan, not for every small asset
+        release_freed_memory()
     return loaded
 
 
@@ -473,6 +476,7 @@ def read_landmarks_file(path: Path) -> Landmarks:
     return Landmarks(names, xyz, skeleton)
 
 
+LARGE_MESH_FACES = 100_000  # meshes above this have their loading garbage freed at once (release_freed_memory)
 CHUNK_FACES = 200_000  # faces per chunk of the per-face computations below (~15 MB of triangles)
 
 
