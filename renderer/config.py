@@ -510,6 +510,10 @@ class SequenceConfig:
             raise ValueError(f"length: {self.length} is outside [1, {MAX_SEQUENCE_LENGTH}]")
         if not 0.01 <= self.fps <= 10_000:
             raise ValueError(f"fps: {self.fps:g} is outside [0.01, 10000]")
+        seconds = (self.length - 1) / self.fps
+        if "physics" in self.objects.kind.params and seconds > MAX_SETTLE_SECONDS:
+            raise ValueError(f"length: a physics sequence of {seconds:g} s (length - 1 frames at fps) is over "
+                             f"{MAX_SETTLE_SECONDS:g} s of simulation; shorten it or raise fps")
 
 
 @dataclass(frozen=True)

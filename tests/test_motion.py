@@ -332,3 +332,15 @@ def test_tracks_follow_each_object_and_its_landmarks_through_a_sequence(moving: 
             obj = next(o for o in frame.objects if o.instance_id == instance_id)
             np.testing.assert_array_equal(track.landmarks_uv[t], obj.landmarks.uv)
             np.testing.assert_array_equal(track.landmarks_visible[t], obj.landmarks.visible)
+
+
+def test_sequence_settings_out_of_range_are_one_config_error(tmp_path: Path) -> None:
+    from renderer.config import ConfigError
+
+    for camera, objects, length, fps in (({"kind": "teleport"}, {}, 5, 12.0), ({}, {"kind": "physics"}, 10_000, 1.0),
+                                         ({}, {}, 0, 12.0), ({}, {}, 5, 0.0)):
+        with pytest.raises(ConfigError) as error:
+            motion_scene(tmp_path, camera, objects, length=length, fps=fps)
+        assert "\n" not in str(error.value) and "sequence." in str(error.value)
+    with pytest.raises(ConfigError, match="constraints: not supported with sequences"):
+        motion_scene(tmp_path, {}, {}, extra={"constraints": {"min_visible_objects": 1}})
