@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from renderer.assets import MeshLookup
 from renderer.buffers import LabelBuffers, MotionBuffers
 from renderer.labels import OCCLUSION_TOLERANCE
@@ -33,12 +31,8 @@ def motion_buffers(label_pass: Any, frame: FrameDescription, before: FrameDescri
     neighbours = [(other, label_pass.render(other, catalog)) if other is not None and flow else None
                   for other in (before, after)]  # full passes: frame t + 1 reuses its own (LabelPass.recent)
     out = label_pass.motion_labels(frame, catalog, neighbours[0], neighbours[1], OCCLUSION_TOLERANCE)
-    code = out["object_coords"][..., 3]
-    surface = code > 0
-    bits = np.where(surface, code - 1, 0).astype(np.int64)
-    flows = out["flow"]
+    flags = out["flags"]
     return MotionBuffers(
-        object_coords=np.ascontiguousarray(out["object_coords"][..., :3]),
-        nocs=np.ascontiguousarray(out["nocs"][..., :3]),
-        flow_forward=np.ascontiguousarray(flows[..., :2]), flow_forward_valid=(bits & 2) > 0,
-        flow_backward=np.ascontiguousarray(flows[..., 2:]), flow_backward_valid=(bits & 4) > 0)
+        object_coords=out["object_coords"], nocs=out["nocs"],
+        flow_forward=out["flow_forward"], flow_forward_valid=(flags == 3) | (flags == 7),
+        flow_backward=out["flow_backward"], flow_backward_valid=flags >= 5)

@@ -98,9 +98,11 @@ uniform int has_after;
 uniform sampler2D surface_before;     // that frame's label pass: normal xyz, camera z (0 = no surface)
 uniform sampler2D surface_after;
 uniform float tolerance;
-layout(location = 0) out vec4 object_coords;   // xyz, w = 1 + 2 forward valid + 4 backward valid
+layout(location = 0) out vec4 object_coords;   // xyz (w unused)
 layout(location = 1) out vec4 nocs;
-layout(location = 2) out vec4 flow;            // forward du, dv, backward du, dv
+layout(location = 2) out vec2 flow_forward;    // du, dv
+layout(location = 3) out vec2 flow_backward;
+layout(location = 4) out float flags;          // 0 no surface, else 1 + 2 forward valid + 4 backward valid
 
 // Flow from this pixel centre to where point p (camera frame of the other frame) projects there, and
 // whether p is visible there: in front, inside the image, on the surface the other frame shows at the
@@ -134,13 +136,20 @@ void main() {
                                             forward_valid) : vec2(0.0);
     vec2 backward = has_before != 0 ? flow_to(before_position, intrinsics_before, surface_before, pixel,
                                               backward_valid) : vec2(0.0);
-    object_coords = vec4(object_position, 1.0 + (forward_valid ? 2.0 : 0.0) + (backward_valid ? 4.0 : 0.0));
+    object_coords = vec4(object_position, 1.0);
     nocs = vec4((object_position - nocs_centre) / nocs_diagonal + 0.5, 1.0);
-    flow = vec4(forward, backward);
+    flow_forward = forward;
+    flow_backward = backward;
+    flags = 1.0 + (forward_valid ? 2.0 : 0.0) + (backward_valid ? 4.0 : 0.0);
 }
 """
 
-MOTION_TARGETS = 3
+# The motion pass's render targets: (name, internal format, read-back format, components), each read
+# back in the shape it is stored in (no copies on the CPU).
+_MOTION_OUTPUTS = (("object_coords", "GL_RGBA32F", "GL_RGB", 3), ("nocs", "GL_RGBA32F", "GL_RGB", 3),
+                   ("flow_forward", "GL_RG32F", "GL_RG", 2), ("flow_backward", "GL_RG32F", "GL_RG", 2),
+                   ("flags", "GL_R32F", "GL_RED", 1))
+MOTION_TARGETS = len(_MOTION_OUTPUTS)
 FACE_NORMALS_UNIT = 2  # texture unit of the face-normal buffer (0 and 1: the motion pass's neighbours)
 
 
@@ -181,11 +190,16 @@ class LabelPass:
                          for name in ("model_view", "normal_matrix", "projection", "instance_id", "face_normals")}
         self.framebuffer = gl.glGenFramebuffers(1)
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.framebuffer)
-        self.renderbuffers = list(np.atleast_1d(gl.glGenRenderbuffers(3)))
+        # Normal + z go to a texture (self.surface_pool), so that the motion pass can read a
+        # neighbouring frame's surfaces where they were drawn; ids and depth-stencil to renderbuffers.
+        self.surface_pool: list[int] = []
+        self.surface_of: dict[tuple[int, FrameDescription], int] = {}  # recent pass -> its surface texture
+        self._attach_surface(self._free_surface_texture())
+        self.renderbuffers = list(np.atleast_1d(gl.glGenRenderbuffers(2)))
         for rb, fmt, attachment in zip(
             self.renderbuffers,
-            (gl.GL_RGBA32F, gl.GL_R32F, gl.GL_DEPTH32F_STENCIL8),
-            (gl.GL_COLOR_ATTACHMENT0, gl.GL_COLOR_ATTACHMENT1, gl.GL_DEPTH_STENCIL_ATTACHMENT),
+            (gl.GL_R32F, gl.GL_DEPTH32F_STENCIL8),
+            (gl.GL_COLOR_ATTACHMENT1, gl.GL_DEPTH_STENCIL_ATTACHMENT),
             strict=True,
         ):
             gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, int(rb))
@@ -214,6 +228,7 @@ class LabelPass:
         if self.queries:
             gl.glDeleteQueries(len(self.queries), self.queries)
         gl.glDeleteRenderbuffers(len(self.renderbuffers), [int(r) for r in self.renderbuffers])
+        gl.glDeleteTextures(self.surface_pool)
         gl.glDeleteFramebuffers(1, [self.framebuffer])
         gl.glDeleteProgram(self.program)
         if self.motion_program is not None:
@@ -221,6 +236,30 @@ class LabelPass:
             gl.glDeleteRenderbuffers(len(self.motion_renderbuffers), self.motion_renderbuffers)
             gl.glDeleteFramebuffers(1, [self.motion_framebuffer])
             gl.glDeleteProgram(self.motion_program)
+
+    def _free_surface_texture(self) -> int:
+        """A normal + z texture that holds no kept pass (made when none is free: at most
+        RECENT_FRAMES + 1, and one while no motion pass keeps any)."""
+        kept = set(self.surface_of.values())
+        for texture in self.surface_pool:
+            if texture not in kept:
+                return texture
+        gl = self.gl
+        texture = int(gl.glGenTextures(1))
+        gl.glBindTexture(gl.GL_TEXTURE_2D, texture)
+        gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, gl.GL_RGBA32F, self.width, self.height, 0, gl.GL_RGBA,
+                        gl.GL_FLOAT, None)
+        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MIN_FILTER, gl.GL_NEAREST)
+        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MAG_FILTER, gl.GL_NEAREST)
+        gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
+        self.surface_pool.append(texture)
+        return texture
+
+    def _attach_surface(self, texture: int) -> None:
+        """Make ``texture`` the label framebuffer's normal + z target (the framebuffer bound)."""
+        gl = self.gl
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.framebuffer)
+        gl.glFramebufferTexture2D(gl.GL_FRAMEBUFFER, gl.GL_COLOR_ATTACHMENT0, gl.GL_TEXTURE_2D, texture, 0)
 
     def _vertex_array(self, source: MeshSource, catalog: MeshLookup) -> _MeshBuffers:
         """GL buffers of a mesh: float32 vertices, uint32 triangle indices, float32 face normals."""
@@ -278,15 +317,19 @@ class LabelPass:
                                                  == len(frame.objects)):
             self.recent.move_to_end(key)
             return self.recent[key]
-        buffers = self._render(frame, catalog, count_alone, surfaces)
+        texture = self._free_surface_texture()
+        buffers = self._render(frame, catalog, count_alone, surfaces, texture)
         if surfaces and count_alone:
             self.recent[key] = buffers
+            if self.motion_program is not None:  # its surfaces stay in the texture for the motion pass
+                self.surface_of[key] = texture
             while len(self.recent) > RECENT_FRAMES:
-                self.recent.popitem(last=False)
+                old, _ = self.recent.popitem(last=False)
+                self.surface_of.pop(old, None)
         return buffers
 
     def _render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool,
-                surfaces: bool) -> LabelBuffers:
+                surfaces: bool, surface_texture: int) -> LabelBuffers:
         if (frame.camera.width, frame.camera.height) != (self.width, self.height):
             raise ValueError(f"frame is {frame.camera.width}x{frame.camera.height}, label pass is "
                              f"{self.width}x{self.height}")
@@ -304,6 +347,7 @@ class LabelPass:
             draws.append((obj.instance_id, model_view.astype(np.float32), normal_matrix.astype(np.float32),
                           self._vertex_array(obj.mesh, catalog)))
 
+        self._attach_surface(surface_texture)
         self._begin_pass(self.framebuffer, 2)
 
         gl.glUseProgram(self.program)
@@ -352,12 +396,12 @@ class LabelPass:
         self.motion_framebuffer = int(gl.glGenFramebuffers(1))
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.motion_framebuffer)
         self.motion_renderbuffers = [int(r) for r in np.atleast_1d(gl.glGenRenderbuffers(MOTION_TARGETS + 1))]
-        for k, rb in enumerate(self.motion_renderbuffers):
+        formats = [getattr(gl, internal) for _, internal, _, _ in _MOTION_OUTPUTS] + [gl.GL_DEPTH_COMPONENT32F]
+        for k, (rb, fmt) in enumerate(zip(self.motion_renderbuffers, formats, strict=True)):
             depth = k == MOTION_TARGETS
             gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, rb)
-            gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, gl.GL_DEPTH32F_STENCIL8 if depth else gl.GL_RGBA32F,
-                                     self.width, self.height)
-            attachment = gl.GL_DEPTH_STENCIL_ATTACHMENT if depth else gl.GL_COLOR_ATTACHMENT0 + k
+            gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, fmt, self.width, self.height)
+            attachment = gl.GL_DEPTH_ATTACHMENT if depth else gl.GL_COLOR_ATTACHMENT0 + k
             gl.glFramebufferRenderbuffer(gl.GL_FRAMEBUFFER, attachment, gl.GL_RENDERBUFFER, rb)
         status = gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER)
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
@@ -383,9 +427,17 @@ class LabelPass:
             gl.glClearBufferfv(gl.GL_COLOR, k, zeros)
         gl.glClearBufferfi(gl.GL_DEPTH_STENCIL, 0, 1.0, 0)
 
-    def _surface_texture(self, unit: int, buffers: LabelBuffers | None) -> None:
-        """Bind a frame's depth and normals (its label pass) to texture unit ``unit``, image rows in order."""
+    def _surface_texture(self, unit: int, catalog: MeshLookup,
+                         other: tuple[FrameDescription, LabelBuffers] | None) -> None:
+        """Bind a frame's depth and normals (its label pass) to texture unit ``unit``, image rows in order:
+        the texture its pass drew them into while kept (LabelPass.recent), else uploaded."""
         gl = self.gl
+        kept = self.surface_of.get((id(catalog), other[0])) if other is not None else None
+        if kept is not None:
+            gl.glActiveTexture(gl.GL_TEXTURE0 + unit)
+            gl.glBindTexture(gl.GL_TEXTURE_2D, kept)
+            return
+        buffers = other[1] if other is not None else None
         if buffers is None:
             data = np.zeros((1, 1, 4), dtype=np.float32)
         else:
@@ -403,10 +455,10 @@ class LabelPass:
                       before: tuple[FrameDescription, LabelBuffers] | None,
                       after: tuple[FrameDescription, LabelBuffers] | None,
                       tolerance: float) -> dict[str, NDArray[np.float32]]:
-        """Per pixel, float32 (H, W, 4): ``object_coords`` (xyz; w = 0 no surface, else 1 + 2 if the
-        forward flow is valid + 4 if the backward one is), ``nocs`` (xyz), ``flow`` (forward du, dv,
-        backward du, dv). ``before``/``after``: the neighbouring frames with their label passes (None at
-        a sequence's ends); they hold the same objects in the same order."""
+        """Per pixel, float32: ``object_coords`` and ``nocs`` (H, W, 3), ``flow_forward`` and
+        ``flow_backward`` (H, W, 2), ``flags`` (H, W): 0 no surface, else 1 + 2 if the forward flow is
+        valid + 4 if the backward one is. ``before``/``after``: the neighbouring frames with their label
+        passes (None at a sequence's ends); they hold the same objects in the same order."""
         self.context.make_current()
         if self.motion_program is None:
             self._motion_setup()
@@ -425,33 +477,36 @@ class LabelPass:
         gl.glUniformMatrix4fv(uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
         gl.glUniform1f(uniforms["tolerance"], tolerance)
         for unit, (name, other) in enumerate((("before", before), ("after", after))):
-            self._surface_texture(unit, other[1] if other is not None else None)
+            self._surface_texture(unit, catalog, other)
             gl.glUniform1i(uniforms[f"surface_{name}"], unit)
             gl.glUniform1i(uniforms[f"has_{name}"], int(other is not None))
             K = np.asarray((other[0] if other is not None else frame).camera.K, dtype=np.float64)
             gl.glUniform1fv(uniforms[f"intrinsics_{name}"], 5,
                             np.array([K[0, 0], K[0, 1], K[0, 2], K[1, 1], K[1, 2]], dtype=np.float32))
+        draws = []
         for k, obj in enumerate(frame.objects):
-            entry = self._vertex_array(obj.mesh, catalog)
-            centre, diagonal = self.bounds[obj.mesh]
-            gl.glUniformMatrix4fv(uniforms["model_view"], 1, gl.GL_TRUE,
-                                  (here @ model_matrix(obj)).astype(np.float32))
-            for name, other in (("model_view_before", before), ("model_view_after", after)):
+            views = [here @ model_matrix(obj)]
+            for other in (before, after):
                 neighbour = other[0] if other is not None else frame
-                view = np.asarray(neighbour.camera.world_to_camera) @ model_matrix(neighbour.objects[k])
-                gl.glUniformMatrix4fv(uniforms[name], 1, gl.GL_TRUE, view.astype(np.float32))
+                views.append(np.asarray(neighbour.camera.world_to_camera) @ model_matrix(neighbour.objects[k]))
+            draws.append((self._vertex_array(obj.mesh, catalog), [v.astype(np.float32) for v in views],
+                          *self.bounds[obj.mesh]))
+        for entry, views, centre, diagonal in draws:
+            for name, view in zip(("model_view", "model_view_before", "model_view_after"), views, strict=True):
+                gl.glUniformMatrix4fv(uniforms[name], 1, gl.GL_TRUE, view)
             gl.glUniform3fv(uniforms["nocs_centre"], 1, centre)
             gl.glUniform1f(uniforms["nocs_diagonal"], diagonal)
             self._draw(entry)
         out = {}
-        for k, name in enumerate(("object_coords", "nocs", "flow")):
+        for k, (name, _, read_format, components) in enumerate(_MOTION_OUTPUTS):
             gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0 + k)
-            out[name] = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RGBA, gl.GL_FLOAT),
-                                      dtype=np.float32).reshape(h, w, 4)
+            out[name] = np.empty((h, w, components) if components > 1 else (h, w), dtype=np.float32)
+            gl.glReadPixels(0, 0, w, h, getattr(gl, read_format), gl.GL_FLOAT, out[name])
         gl.glBindVertexArray(0)
         gl.glUseProgram(0)
-        gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
-        gl.glActiveTexture(gl.GL_TEXTURE0)
+        for unit in (1, 0):
+            gl.glActiveTexture(gl.GL_TEXTURE0 + unit)
+            gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
         return out
 
@@ -461,7 +516,7 @@ class LabelPass:
         masks = np.zeros((len(labelled), self.height, self.width), dtype=bool)
         for k, obj in enumerate(labelled):
             alone = self._render(dataclasses.replace(frame, objects=(obj,)), meshes, count_alone=False,
-                                 surfaces=False)
+                                 surfaces=False, surface_texture=self._free_surface_texture())
             masks[k] = alone.instance == obj.instance_id
         return masks
 
