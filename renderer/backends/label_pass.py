@@ -483,17 +483,15 @@ class LabelPass:
             K = np.asarray((other[0] if other is not None else frame).camera.K, dtype=np.float64)
             gl.glUniform1fv(uniforms[f"intrinsics_{name}"], 5,
                             np.array([K[0, 0], K[0, 1], K[0, 2], K[1, 1], K[1, 2]], dtype=np.float32))
-        draws = []
         for k, obj in enumerate(frame.objects):
-            views = [here @ model_matrix(obj)]
-            for other in (before, after):
+            gl.glUniformMatrix4fv(uniforms["model_view"], 1, gl.GL_TRUE,
+                                  (here @ model_matrix(obj)).astype(np.float32))
+            for name, other in (("model_view_before", before), ("model_view_after", after)):
                 neighbour = other[0] if other is not None else frame
-                views.append(np.asarray(neighbour.camera.world_to_camera) @ model_matrix(neighbour.objects[k]))
-            draws.append((self._vertex_array(obj.mesh, catalog), [v.astype(np.float32) for v in views],
-                          *self.bounds[obj.mesh]))
-        for entry, views, centre, diagonal in draws:
-            for name, view in zip(("model_view", "model_view_before", "model_view_after"), views, strict=True):
-                gl.glUniformMatrix4fv(uniforms[name], 1, gl.GL_TRUE, view)
+                view = np.asarray(neighbour.camera.world_to_camera) @ model_matrix(neighbour.objects[k])
+                gl.glUniformMatrix4fv(uniforms[name], 1, gl.GL_TRUE, view.astype(np.float32))
+            entry = self._vertex_array(obj.mesh, catalog)
+            centre, diagonal = self.bounds[obj.mesh]
             gl.glUniform3fv(uniforms["nocs_centre"], 1, centre)
             gl.glUniform1f(uniforms["nocs_diagonal"], diagonal)
             self._draw(entry)

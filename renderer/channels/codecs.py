@@ -73,7 +73,7 @@ def npy_zst_bytes(array: NDArray[Any]) -> bytes:
     np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
     head = header.getvalue()
     compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj(size=len(head) + array.nbytes)
-    return compressor.compress(head) + compressor.compress(array.reshape(-1).view(np.uint8)) + compressor.flush()
+    return compressor.compress(head) + compressor.compress(array.reshape(-1).view(np.uint8).data) + compressor.flush()
 
 
 def npy_zst_array(data: bytes) -> NDArray[Any]:
