@@ -91,13 +91,14 @@ in vec3 before_position;
 in vec3 after_position;
 uniform vec3 nocs_centre;
 uniform float nocs_diagonal;
-uniform float intrinsics_before[5];   // fx, skew, cx, fy, cy of the frame before
-uniform float intrinsics_after[5];
+uniform mat3 intrinsics_before;       // K of the frame before (GLSL's K[column][row])
+uniform mat3 intrinsics_after;
 uniform int has_before;
 uniform int has_after;
 uniform sampler2D surface_before;     // that frame's label pass: normal xyz, camera z (0 = no surface)
 uniform sampler2D surface_after;
 uniform float tolerance;
+uniform vec2 image_size;              // width, height in pixels
 layout(location = 0) out vec4 object_coords;   // xyz (w unused)
 layout(location = 1) out vec4 nocs;
 layout(location = 2) out vec2 flow_forward;    // du, dv
@@ -107,25 +108,22 @@ layout(location = 4) out float flags;          // 0 no surface, else 1 + 2 forwa
 // Flow from this pixel centre to where point p (camera frame of the other frame) projects there, and
 // whether p is visible there: in front, inside the image, on the surface the other frame shows at the
 // nearest pixel centre (extended as a plane to p's own ray, within tolerance * depth).
-vec2 flow_to(vec3 p, float k[5], sampler2D surface, vec2 pixel, out bool valid) {
+vec2 flow_to(vec3 p, mat3 K, sampler2D surface, vec2 pixel, out bool valid) {
     valid = false;
     if (p.z <= 0.0) return vec2(0.0);
-    float u = (k[0] * p.x + k[1] * p.y) / p.z + k[2];
-    float v = k[3] * p.y / p.z + k[4];
-    ivec2 size = textureSize(surface, 0);
-    if (u >= -0.5 && u < float(size.x) - 0.5 && v >= -0.5 && v < float(size.y) - 0.5) {
-        vec2 nearest = floor(vec2(u, v) + 0.5);
+    vec2 ray = p.xy / p.z;                         // p's ray, at z = 1
+    vec2 uv = vec2(K[0][0] * ray.x + K[1][0] * ray.y + K[2][0], K[1][1] * ray.y + K[2][1]);
+    if (all(greaterThanEqual(uv, vec2(-0.5))) && all(lessThan(uv, image_size - 0.5))) {
+        vec2 nearest = floor(uv + 0.5);
         vec4 seen = texelFetch(surface, ivec2(nearest), 0);
-        float ray_y = (v - k[4]) / k[3];
-        float ray_x = (u - k[2] - k[1] * ray_y) / k[0];
-        float centre_y = (nearest.y - k[4]) / k[3];
-        float centre_x = (nearest.x - k[2] - k[1] * centre_y) / k[0];
-        float facing = dot(seen.xyz, vec3(ray_x, ray_y, 1.0));
-        float along = dot(seen.xyz, vec3(centre_x, centre_y, 1.0)) * seen.w;
+        float centre_y = (nearest.y - K[2][1]) / K[1][1];
+        vec3 centre = vec3((nearest.x - K[2][0] - K[1][0] * centre_y) / K[0][0], centre_y, 1.0);  // its ray
+        float facing = dot(seen.xyz, vec3(ray, 1.0));
+        float along = dot(seen.xyz, centre) * seen.w;
         float plane_z = abs(facing) > 1e-9 ? along / facing : seen.w;
         valid = seen.w > 0.0 && abs(plane_z - p.z) <= tolerance * p.z;
     }
-    return vec2(u, v) - pixel;
+    return uv - pixel;
 }
 
 void main() {
@@ -391,7 +389,8 @@ class LabelPass:
         self.motion_uniforms = {name: gl.glGetUniformLocation(self.motion_program, name) for name in
                                 ("model_view", "model_view_before", "model_view_after", "projection",
                                  "nocs_centre", "nocs_diagonal", "intrinsics_before", "intrinsics_after",
-                                 "has_before", "has_after", "surface_before", "surface_after", "tolerance")}
+                                 "has_before", "has_after", "surface_before", "surface_after", "tolerance",
+                                 "image_size")}
         self.surface_textures = [int(t) for t in np.atleast_1d(gl.glGenTextures(2))]
         self.motion_framebuffer = int(gl.glGenFramebuffers(1))
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.motion_framebuffer)
@@ -476,13 +475,13 @@ class LabelPass:
         uniforms = self.motion_uniforms
         gl.glUniformMatrix4fv(uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
         gl.glUniform1f(uniforms["tolerance"], tolerance)
+        gl.glUniform2f(uniforms["image_size"], float(w), float(h))
         for unit, (name, other) in enumerate((("before", before), ("after", after))):
             self._surface_texture(unit, catalog, other)
             gl.glUniform1i(uniforms[f"surface_{name}"], unit)
             gl.glUniform1i(uniforms[f"has_{name}"], int(other is not None))
             K = np.asarray((other[0] if other is not None else frame).camera.K, dtype=np.float64)
-            gl.glUniform1fv(uniforms[f"intrinsics_{name}"], 5,
-                            np.array([K[0, 0], K[0, 1], K[0, 2], K[1, 1], K[1, 2]], dtype=np.float32))
+            gl.glUniformMatrix3fv(uniforms[f"intrinsics_{name}"], 1, gl.GL_TRUE, K.astype(np.float32))
         for k, obj in enumerate(frame.objects):
             gl.glUniformMatrix4fv(uniforms["model_view"], 1, gl.GL_TRUE,
                                   (here @ model_matrix(obj)).astype(np.float32))
