@@ -21,6 +21,7 @@ class MotionBuffers:
         camera (occluded or outside the image included); 0 where there is no surface or no such frame.
     flow_forward_valid, flow_backward_valid: bool (H, W): a surface, the other frame exists, and the
         point is inside it and not hidden there (by another surface or its own object).
+    A field the scene's outputs do not ask for is empty (0 x 0): the motion pass skips it.
     """
 
     object_coords: NDArray[np.float32]

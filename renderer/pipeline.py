@@ -31,7 +31,7 @@ from renderer.buffers import RenderBuffers
 from renderer.config import SceneConfig
 from renderer.constraints import ConstraintError, unmet_constraint
 from renderer.errors import RendererError
-from renderer.flow import FLOW_CHANNELS, MOTION_CHANNELS, motion_buffers
+from renderer.flow import MOTION_CHANNELS, motion_buffers
 from renderer.labels import ObjectLabels, frame_labels
 from renderer.motion import describe_frame, neighbours
 from renderer.sampling import support_sources
@@ -187,8 +187,7 @@ def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRender
         if motion:
             before, after = neighbours(config, catalog, frame, seed=seed)
             label_buffers = dataclasses.replace(label_buffers, motion=motion_buffers(
-                renderer.labels, frame, before, after, label_buffers, catalog,
-                flow=any(c in FLOW_CHANNELS for c in motion)))
+                renderer.labels, frame, before, after, label_buffers, catalog, motion))
         labels = frame_labels(frame, label_buffers, catalog, constraints.min_visible_fraction)
         unmet = unmet_constraint(constraints, frame, label_buffers, labels)
         if unmet is None:

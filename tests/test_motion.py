@@ -223,6 +223,12 @@ def test_a_plane_translating_parallel_to_the_image_has_the_closed_form_flow() ->
     with FrameRenderer(w, h) as renderer:
         labels = renderer.labels.render(frames[1], _Boxes())
         motion = motion_buffers(renderer.labels, frames[1], frames[0], frames[2], labels, _Boxes())
+        # A scene asking for some channels gets the same bits for those, and the motion pass skips the rest.
+        some = motion_buffers(renderer.labels, frames[1], frames[0], frames[2], labels, _Boxes(),
+                              channels=("flow_forward", "flow_backward_valid"))
+    np.testing.assert_array_equal(some.flow_forward, motion.flow_forward)
+    np.testing.assert_array_equal(some.flow_backward_valid, motion.flow_backward_valid)
+    assert some.object_coords.size == some.nocs.size == some.flow_backward.size == 0
     surface = labels.depth > 0
     assert surface.sum() > 0.5 * w * h and not surface[:, 0].any()  # wider than half, inside the left edge
     face_z = z - 0.0005  # the front face of the thin box

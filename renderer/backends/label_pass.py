@@ -148,6 +148,7 @@ _MOTION_OUTPUTS = (("object_coords", "GL_RGBA32F", "GL_RGB", 3), ("nocs", "GL_RG
                    ("flow_forward", "GL_RG32F", "GL_RG", 2), ("flow_backward", "GL_RG32F", "GL_RG", 2),
                    ("flags", "GL_R32F", "GL_RED", 1))
 MOTION_TARGETS = len(_MOTION_OUTPUTS)
+MOTION_OUTPUT_NAMES = frozenset(name for name, *_ in _MOTION_OUTPUTS)
 FACE_NORMALS_UNIT = 2  # texture unit of the face-normal buffer (0 and 1: the motion pass's neighbours)
 
 
@@ -453,11 +454,14 @@ class LabelPass:
     def motion_labels(self, frame: FrameDescription, catalog: MeshLookup,
                       before: tuple[FrameDescription, LabelBuffers] | None,
                       after: tuple[FrameDescription, LabelBuffers] | None,
-                      tolerance: float) -> dict[str, NDArray[np.float32]]:
+                      tolerance: float, targets: frozenset[str] = MOTION_OUTPUT_NAMES,
+                      ) -> dict[str, NDArray[np.float32]]:
         """Per pixel, float32: ``object_coords`` and ``nocs`` (H, W, 3), ``flow_forward`` and
         ``flow_backward`` (H, W, 2), ``flags`` (H, W): 0 no surface, else 1 + 2 if the forward flow is
         valid + 4 if the backward one is. ``before``/``after``: the neighbouring frames with their label
-        passes (None at a sequence's ends); they hold the same objects in the same order."""
+        passes (None at a sequence's ends); they hold the same objects in the same order. Only the
+        outputs named in ``targets`` are drawn and read back (the shader's work for the others is dead
+        code to the compiler)."""
         self.context.make_current()
         if self.motion_program is None:
             self._motion_setup()
@@ -471,6 +475,8 @@ class LabelPass:
                 raise ValueError("neighbouring frames hold different objects")
         assert self.motion_framebuffer is not None  # made by _motion_setup
         self._begin_pass(self.motion_framebuffer, MOTION_TARGETS)
+        gl.glDrawBuffers(MOTION_TARGETS, [gl.GL_COLOR_ATTACHMENT0 + k if name in targets else gl.GL_NONE
+                                          for k, (name, *_) in enumerate(_MOTION_OUTPUTS)])
         gl.glUseProgram(self.motion_program)
         uniforms = self.motion_uniforms
         gl.glUniformMatrix4fv(uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
@@ -496,6 +502,8 @@ class LabelPass:
             self._draw(entry)
         out = {}
         for k, (name, _, read_format, components) in enumerate(_MOTION_OUTPUTS):
+            if name not in targets:
+                continue
             gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0 + k)
             out[name] = np.empty((h, w, components) if components > 1 else (h, w), dtype=np.float32)
             gl.glReadPixels(0, 0, w, h, getattr(gl, read_format), gl.GL_FLOAT, out[name])
