@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.assets import MeshLookup, face_normals
-from renderer.backends.gl_context import GLContext
+from renderer.backends.gl_context import GLContext, index_chunks
 from renderer.backends.gl_platform import BackendError
 from renderer.buffers import LabelBuffers
 from renderer.geometry import clip_from_opencv
@@ -48,10 +48,11 @@ in vec3 camera_position;
 uniform float instance_id;
 uniform mat3 normal_matrix;        // inverse transpose of model_view's 3x3
 uniform samplerBuffer face_normals;
+uniform int primitive_base;        // the first triangle of this draw (large meshes: index_chunks)
 layout(location = 0) out vec4 normal_and_z;
 layout(location = 1) out float instance;
 void main() {
-    vec3 n = normalize(normal_matrix * texelFetch(face_normals, gl_PrimitiveID).xyz);
+    vec3 n = normalize(normal_matrix * texelFetch(face_normals, primitive_base + gl_PrimitiveID).xyz);
     if (dot(n, camera_position) > 0.0) n = -n;   // face the camera
     normal_and_z = vec4(n, camera_position.z);
     instance = instance_id;
@@ -186,7 +187,8 @@ class LabelPass:
         self.width, self.height = width, height = context.width, context.height
         self.program = _link_program(gl, _VERTEX_SHADER, _FRAGMENT_SHADER)
         self.uniforms = {name: gl.glGetUniformLocation(self.program, name)
-                         for name in ("model_view", "normal_matrix", "projection", "instance_id", "face_normals")}
+                         for name in ("model_view", "normal_matrix", "projection", "instance_id", "face_normals",
+                                      "primitive_base")}
         self.framebuffer = gl.glGenFramebuffers(1)
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.framebuffer)
         # Normal + z go to a texture (self.surface_pool), so that the motion pass can read a
@@ -301,7 +303,13 @@ class LabelPass:
             gl.glActiveTexture(gl.GL_TEXTURE0 + FACE_NORMALS_UNIT)
             gl.glBindTexture(gl.GL_TEXTURE_BUFFER, entry.normals_texture)
         gl.glBindVertexArray(entry.vao)
-        gl.glDrawElements(gl.GL_TRIANGLES, entry.count, gl.GL_UNSIGNED_INT, None)
+        chunks = index_chunks(entry.count)
+        for first, count in chunks:
+            if normals:
+                gl.glUniform1i(self.uniforms["primitive_base"], first // 3)
+            gl.glDrawElements(gl.GL_TRIANGLES, count, gl.GL_UNSIGNED_INT, ctypes.c_void_p(4 * first))
+            if len(chunks) > 1:
+                gl.glFinish()
 
     def render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool = True,
                surfaces: bool = True) -> LabelBuffers:
