@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from renderer.config import HDR_SUFFIXES, AssetSource, SceneConfig, resolve_asset_paths, resolve_image_files
 from renderer.distributions import Distribution
 from renderer.errors import RendererError, quiet_stderr
+from renderer.objfile import LEAN_OBJ_BYTES, mtllib_names, read_large_obj
 from renderer.scene import MeshSource
 
 log = logging.getLogger(__name__)
@@ -324,6 +325,10 @@ def stack_meshes(parts: list[trimesh.Trimesh]) -> trimesh.Trimesh:
 def _read_mesh(path: Path) -> trimesh.Trimesh | trimesh.Scene:
     """The file's geometry as one mesh. A file of one mesh placed as it is (most scans) is taken as
     read; trimesh's load(force="mesh") would deep-copy it into a new mesh, three times the mesh at peak."""
+    if path.suffix.lower() == ".obj" and path.stat().st_size >= LEAN_OBJ_BYTES:
+        lean = read_large_obj(path)  # a scan: trimesh's reader would hold its text several times over
+        if lean is not None:
+            return lean
     scene = trimesh.load_scene(str(path), process=False)
     if len(scene.geometry) == 1:
         (name, geometry), = scene.geometry.items()
@@ -393,7 +398,6 @@ def _malloc_trim() -> Any:
         return None
 
 
-_MTLLIB = re.compile(r"^\s*mtllib\s+(.+?)\s*$", re.MULTILINE)
 _MAP = re.compile(r"^\s*(?:map_\w+|bump|disp|decal|refl|norm)\s+(.+?)\s*$", re.MULTILINE | re.IGNORECASE)
 
 
@@ -406,11 +410,11 @@ def obj_companions(path: Path) -> list[Path]:
     """The MTL libraries an OBJ file names and the images those name (relative to their own folders).
     Files that are named but missing are included, so that callers can report them."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        names = mtllib_names(path)  # a block at a time: a scan's text is never held whole
     except OSError:
         return []
     files: list[Path] = []
-    for name in _MTLLIB.findall(text):
+    for name in names:
         mtl = path.parent / name
         files.append(mtl)
         try:

