@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,8 +61,6 @@ def make_meshes(folder: Path, subdivisions: int, file_format: str) -> None:
 
 
 def main() -> None:
-    import json
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subdivisions", type=int, default=8)
     parser.add_argument("--format", choices=("ply", "obj"), default="ply")
@@ -71,6 +70,15 @@ def main() -> None:
         make_meshes(args.make, args.subdivisions, args.format)
         return
     folder = Path(tempfile.mkdtemp(prefix="large-mesh-"))
+    try:
+        measure(folder, args)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the meshes are hundreds of MB
+
+
+def measure(folder: Path, args: argparse.Namespace) -> None:
+    import json
+
     subprocess.run([sys.executable, __file__, "--make", str(folder), "--subdivisions", str(args.subdivisions),
                     "--format", args.format], check=True)
     facts = json.loads((folder / "large.json").read_text())
