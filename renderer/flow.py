@@ -12,7 +12,7 @@ hidden behind another surface or turned away behind its own object, it is not.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
@@ -32,20 +32,33 @@ def motion_buffers(label_pass: Any, frame: FrameDescription, before: FrameDescri
     """The motion labels of ``frame`` (renderer.backends.label_pass.LabelPass ``label_pass``), given its
     neighbours in the sequence; only ``channels`` are made (the others are empty, 0 x 0), and the
     neighbours' label passes only if a flow channel is among them."""
+    return start_motion_buffers(label_pass, frame, before, after, buffers, catalog, channels)()
+
+
+def start_motion_buffers(label_pass: Any, frame: FrameDescription, before: FrameDescription | None,
+                         after: FrameDescription | None, buffers: LabelBuffers, catalog: MeshLookup,
+                         channels: Collection[str] = MOTION_CHANNELS) -> Callable[[], MotionBuffers]:
+    """motion_buffers with its motion pass left drawing: call the result for the buffers (after other
+    work, such as the RGB image, has run beside the rasteriser)."""
     flow = any(c in FLOW_CHANNELS for c in channels)
     neighbours = [(other, label_pass.render(other, catalog)) if other is not None and flow else None
                   for other in (before, after)]  # full passes: frame t + 1 reuses its own (LabelPass.recent)
-    out = label_pass.motion_labels(frame, catalog, neighbours[0], neighbours[1], OCCLUSION_TOLERANCE,
-                                   targets=frozenset(_TARGET_OF[c] for c in channels))
-    flags = out.get("flags")
-    empty2, empty3 = np.zeros((0, 0, 2), np.float32), np.zeros((0, 0, 3), np.float32)
-    no_mask = np.zeros((0, 0), dtype=bool)
-    return MotionBuffers(
-        object_coords=out.get("object_coords", empty3), nocs=out.get("nocs", empty3),
-        flow_forward=out.get("flow_forward", empty2),
-        flow_forward_valid=(flags == 3) | (flags == 7) if flags is not None else no_mask,
-        flow_backward=out.get("flow_backward", empty2),
-        flow_backward_valid=flags >= 5 if flags is not None else no_mask)
+    pending = label_pass.draw_motion(frame, catalog, neighbours[0], neighbours[1], OCCLUSION_TOLERANCE,
+                                     targets=frozenset(_TARGET_OF[c] for c in channels))
+
+    def finish() -> MotionBuffers:
+        out = pending.read()
+        flags = out.get("flags")
+        empty2, empty3 = np.zeros((0, 0, 2), np.float32), np.zeros((0, 0, 3), np.float32)
+        no_mask = np.zeros((0, 0), dtype=bool)
+        return MotionBuffers(
+            object_coords=out.get("object_coords", empty3), nocs=out.get("nocs", empty3),
+            flow_forward=out.get("flow_forward", empty2),
+            flow_forward_valid=(flags == 3) | (flags == 7) if flags is not None else no_mask,
+            flow_backward=out.get("flow_backward", empty2),
+            flow_backward_valid=flags >= 5 if flags is not None else no_mask)
+
+    return finish
 
 
 # The motion pass's render target that makes each channel (validity: the flags target).

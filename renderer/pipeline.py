@@ -31,7 +31,7 @@ from renderer.buffers import RenderBuffers
 from renderer.config import SceneConfig
 from renderer.constraints import ConstraintError, unmet_constraint
 from renderer.errors import RendererError
-from renderer.flow import MOTION_CHANNELS, motion_buffers
+from renderer.flow import MOTION_CHANNELS, start_motion_buffers
 from renderer.labels import ObjectLabels, frame_labels
 from renderer.motion import describe_frame, neighbours
 from renderer.sampling import support_sources
@@ -184,14 +184,18 @@ def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRender
         frame = describe_frame(config, catalog, seed=seed, index=index, attempt=attempt)
         label_buffers = renderer.labels.render(frame, catalog)
         motion = [c for c in MOTION_CHANNELS if c in config.outputs]
-        if motion:
+        finish_motion = None
+        if motion:  # drawn now, read back after the RGB image: the rasteriser works while Python does
             before, after = neighbours(config, catalog, frame, seed=seed)
-            label_buffers = dataclasses.replace(label_buffers, motion=motion_buffers(
-                renderer.labels, frame, before, after, label_buffers, catalog, motion))
+            finish_motion = start_motion_buffers(renderer.labels, frame, before, after, label_buffers, catalog,
+                                                 motion)
         labels = frame_labels(frame, label_buffers, catalog, constraints.min_visible_fraction)
         unmet = unmet_constraint(constraints, frame, label_buffers, labels)
         if unmet is None:
-            return frame, RenderBuffers.of(renderer.render_rgb(frame, catalog), label_buffers), labels
+            rgb = renderer.render_rgb(frame, catalog)
+            if finish_motion is not None:
+                label_buffers = dataclasses.replace(label_buffers, motion=finish_motion())
+            return frame, RenderBuffers.of(rgb, label_buffers), labels
         failed = unmet
     raise ConstraintError(f"{config.source}: frame {index}: no draw in {constraints.max_attempts} met the "
                           f"constraints (last: {failed}); loosen them or raise constraints.max_attempts")

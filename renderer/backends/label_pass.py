@@ -171,6 +171,18 @@ def model_matrix(obj: ObjectDescription) -> NDArray[np.float64]:
 
 
 
+@dataclass(frozen=True)
+class PendingMotion:
+    """A motion pass drawn but not yet read back (LabelPass.draw_motion)."""
+
+    label_pass: LabelPass
+    targets: frozenset[str]
+    generation: int
+
+    def read(self) -> dict[str, NDArray[np.float32]]:
+        return self.label_pass._read_motion(self.targets, self.generation)
+
+
 class LabelPass:
     """Our non-multisampled multi-render-target pass, drawn in a GLContext (whose close releases it).
 
@@ -216,6 +228,7 @@ class LabelPass:
         self.motion_program: int | None = None  # made on first use: most scenes never ask
         self.motion_framebuffer: int | None = None
         self.motion_renderbuffers: list[int] = []
+        self.motion_generation = 0
         self.recent: OrderedDict[tuple[int, FrameDescription], LabelBuffers] = OrderedDict()
         context.on_close(self.release)
 
@@ -487,6 +500,15 @@ class LabelPass:
         passes (None at a sequence's ends); they hold the same objects in the same order. Only the
         outputs named in ``targets`` are drawn and read back (the shader's work for the others is dead
         code to the compiler)."""
+        return self.draw_motion(frame, catalog, before, after, tolerance, targets).read()
+
+    def draw_motion(self, frame: FrameDescription, catalog: MeshLookup,
+                    before: tuple[FrameDescription, LabelBuffers] | None,
+                    after: tuple[FrameDescription, LabelBuffers] | None,
+                    tolerance: float, targets: frozenset[str] = MOTION_OUTPUT_NAMES) -> PendingMotion:
+        """motion_labels in two halves: the draws are issued (and flushed, so the rasteriser starts on
+        them) now; the result is read back by PendingMotion.read(), so that other work (the engine's
+        RGB image) can run meanwhile. Only the newest pending motion pass can be read."""
         self.context.make_current()
         if self.motion_program is None:
             self._motion_setup()
@@ -526,6 +548,23 @@ class LabelPass:
             gl.glUniform3fv(uniforms["nocs_centre"], 1, centre)
             gl.glUniform1f(uniforms["nocs_diagonal"], diagonal)
             self._draw(entry)
+        gl.glBindVertexArray(0)
+        gl.glUseProgram(0)
+        for unit in (1, 0):
+            gl.glActiveTexture(gl.GL_TEXTURE0 + unit)
+            gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
+        gl.glFlush()
+        self.motion_generation += 1
+        return PendingMotion(self, targets, self.motion_generation)
+
+    def _read_motion(self, targets: frozenset[str], generation: int) -> dict[str, NDArray[np.float32]]:
+        if generation != self.motion_generation:
+            raise RuntimeError("a newer motion pass has replaced this one")
+        self.context.make_current()
+        gl = self.gl
+        w, h = self.width, self.height
+        gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, self.motion_framebuffer)
         out = {}
         for k, (name, _, read_format, components) in enumerate(_MOTION_OUTPUTS):
             if name not in targets:
@@ -533,12 +572,7 @@ class LabelPass:
             gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0 + k)
             out[name] = np.empty((h, w, components) if components > 1 else (h, w), dtype=np.float32)
             gl.glReadPixels(0, 0, w, h, getattr(gl, read_format), gl.GL_FLOAT, out[name])
-        gl.glBindVertexArray(0)
-        gl.glUseProgram(0)
-        for unit in (1, 0):
-            gl.glActiveTexture(gl.GL_TEXTURE0 + unit)
-            gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
-        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
+        gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, 0)
         return out
 
     def amodal_masks(self, frame: FrameDescription, meshes: MeshLookup) -> NDArray[np.bool_]:
