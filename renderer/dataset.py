@@ -40,6 +40,11 @@ class DatasetError(RendererError, ValueError):
 class FrameFiles(Protocol):
     """Where one frame's files are: folders, a shard, or bytes already in memory (a stream)."""
 
+    @property
+    def index(self) -> int:
+        """The frame's index in its dataset."""
+        ...
+
     def has(self, member: str) -> bool: ...
 
     def read(self, member: str) -> bytes:
@@ -475,5 +480,4 @@ def frame_from_files(root: Path, files: FrameFiles, channels: tuple[str, ...]) -
         raise DatasetError(f"{files.where(member)}: unreadable frame record ({_what(exc)})") from None
     if not isinstance(meta, dict):
         raise DatasetError(f"{files.where(member)}: malformed frame record (not a JSON object)")
-    index = getattr(files, "index", None)
-    return Frame(root, int(index if index is not None else meta.get("index", -1)), meta, channels, files)
+    return Frame(root, files.index, meta, channels, files)

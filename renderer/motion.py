@@ -177,7 +177,7 @@ def _zoomed(config: SceneConfig, base: FrameDescription, rng: np.random.Generato
 
 
 def _catmull_rom(points: Array, u: float) -> Array:
-    """A point of the centripetal-free (uniform) Catmull-Rom curve through ``points`` at u in [0, 1]."""
+    """A point of the uniform Catmull-Rom curve through ``points`` at u in [0, 1]."""
     n = len(points)
     padded = np.concatenate([points[:1] * 2 - points[1:2], points, points[-1:] * 2 - points[-2:-1]])
     x = min(max(u, 0.0), 1.0) * (n - 1)
