@@ -2,7 +2,8 @@
 against depth unprojected with K and moved with the stored poses, its validity against ray casting the
 moved point in the other frame, object coordinates against projection with the stored pose, a plane
 translating parallel to the image against the closed form; physics that never falls through the table;
-stable ids; a frame made alone equal to the same frame of the run; the .flo export read by OpenCV."""
+stable ids; a frame made alone equal to the same frame of the run; the .flo export read by OpenCV, the KITTI
+PNG export decoded as its devkit says."""
 
 from __future__ import annotations
 
@@ -288,6 +289,25 @@ def test_flo_export_is_read_by_opencv(moving: Path, tmp_path: Path) -> None:
             np.testing.assert_array_equal(read, frame.array(f"flow_{direction}"))
             mask = cv2.imread(str(tmp_path / "flo" / direction / f"{frame.index:06d}_valid.png"), cv2.IMREAD_UNCHANGED)
             np.testing.assert_array_equal(mask > 0, frame.array(f"flow_{direction}_valid"))
+
+
+def test_kitti_flow_export_decodes_as_the_devkit_says(moving: Path, tmp_path: Path) -> None:
+    """Decoded as KITTI's devkit documents it (16-bit RGB PNG: (value - 2^15) / 64, blue = valid)."""
+    assert cli.main(["export", str(moving), "--format", "kitti_flow", "--out", str(tmp_path / "kitti")]) == 0
+    ds = Dataset(moving)
+    for i in (0, 3):
+        frame = ds[i]
+        for direction in ("forward", "backward"):
+            image = cv2.imread(str(tmp_path / "kitti" / direction / f"{frame.index:06d}.png"), cv2.IMREAD_UNCHANGED)
+            assert image.dtype == np.uint16 and image.shape == (*frame.depth.shape, 3)
+            rgb = image[..., ::-1].astype(np.float64)
+            flow = (rgb[..., :2] - 2**15) / 64.0
+            valid = rgb[..., 2] > 0
+            ours = frame.array(f"flow_{direction}")
+            expected = frame.array(f"flow_{direction}_valid") & np.all(np.abs(ours) < 511, -1)
+            np.testing.assert_array_equal(valid, expected)
+            assert np.abs(flow[valid] - ours[valid]).max(initial=0) <= 1 / 128 + 1e-9
+            assert valid.sum() > 100
 
 
 def test_clips_for_video_models_stack_consecutive_frames(moving: Path) -> None:
