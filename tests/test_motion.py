@@ -295,6 +295,7 @@ def test_kitti_flow_export_decodes_as_the_devkit_says(moving: Path, tmp_path: Pa
     """Decoded as KITTI's devkit documents it (16-bit RGB PNG: (value - 2^15) / 64, blue = valid)."""
     assert cli.main(["export", str(moving), "--format", "kitti_flow", "--out", str(tmp_path / "kitti")]) == 0
     ds = Dataset(moving)
+    checked = 0
     for i in (0, 3):
         frame = ds[i]
         for direction in ("forward", "backward"):
@@ -307,7 +308,8 @@ def test_kitti_flow_export_decodes_as_the_devkit_says(moving: Path, tmp_path: Pa
             expected = frame.array(f"flow_{direction}_valid") & np.all(np.abs(ours) < 511, -1)
             np.testing.assert_array_equal(valid, expected)
             assert np.abs(flow[valid] - ours[valid]).max(initial=0) <= 1 / 128 + 1e-9
-            assert valid.sum() > 100
+            checked += int(valid.sum())
+    assert checked > 1000  # (frame 0 has no backward flow)
 
 
 def test_clips_for_video_models_stack_consecutive_frames(moving: Path) -> None:
