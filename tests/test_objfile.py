@@ -159,3 +159,46 @@ def test_scans_are_read_here_and_render(tmp_path: Path, monkeypatch: pytest.Monk
     reference = assets.load_mesh(MeshSource("file", path=str(path)))
     assert calls == [path]
     assert_same_mesh(lean, reference)
+
+
+def _line() -> st.SearchStrategy[str]:
+    number = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32).map(repr),
+                       st.sampled_from(["1e308", "-0", "1.5e-300", "x", "", "1,5"]))
+    index = st.one_of(st.integers(-3, 12).map(str), st.sampled_from(["", "a", "1.5"]))
+    group = st.builds(lambda v, t, n, form: form.format(v=v, t=t, n=n), index, index, index,
+                      st.sampled_from(["{v}", "{v}/{t}", "{v}//{n}", "{v}/{t}/{n}", "{v}/", "{v}/{t}/"]))
+    return st.one_of(
+        st.lists(number, min_size=2, max_size=4).map(lambda xs: "v " + " ".join(xs)),
+        st.lists(number, min_size=1, max_size=3).map(lambda xs: "vt " + " ".join(xs)),
+        st.lists(number, min_size=2, max_size=4).map(lambda xs: "vn " + " ".join(xs)),
+        st.lists(group, min_size=2, max_size=5).map(lambda gs: "f " + " ".join(gs)),
+        st.sampled_from(["# comment é", "o a", "g b", "s off", "usemtl m", "mtllib none.mtl", "l 1 2", "", "  ",
+                         "vp 0.5", "\t"]),
+        st.text(max_size=12),
+    )
+
+
+def _plain_line() -> st.SearchStrategy[str]:
+    coordinate = st.floats(-10, 10, width=32).map(repr)
+    return st.one_of(st.lists(coordinate, min_size=3, max_size=3).map(lambda xs: "v " + " ".join(xs)),
+                     st.lists(st.integers(1, 4).map(str), min_size=3, max_size=3).map(lambda xs: "f " + " ".join(xs)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(plain=st.lists(_plain_line(), max_size=30), hostile=st.lists(_line(), max_size=2), at=st.integers(0, 30),
+       head=st.booleans())
+def test_any_text_is_read_as_trimesh_reads_it_or_left_to_trimesh(tmp_path_factory: pytest.TempPathFactory,
+                                                                  plain: list[str], hostile: list[str], at: int,
+                                                                  head: bool) -> None:
+    """Hostile files (plain lines with odd ones among them): the reader never raises, and what it
+    returns is what trimesh makes of the file."""
+    path = tmp_path_factory.mktemp("fuzz") / "mesh.obj"
+    lines = (["v 0 0 0", "v 1 0 0", "v 0 1 0", "v 0 0 1"] if head else []) + plain[:at] + hostile + plain[at:]
+    path.write_bytes("\n".join(lines).encode("utf-8", errors="surrogatepass"))
+    ours = read_large_obj(path)
+    hypothesis.event("left to trimesh" if ours is None else "read here")
+    if ours is None:
+        return
+    reference = trimesh.load_scene(str(path), process=False)
+    assert len(reference.geometry) == 1
+    assert_same_mesh(ours, next(iter(reference.geometry.values())))
