@@ -21,6 +21,10 @@ class MotionBuffers:
         camera (occluded or outside the image included); 0 where there is no surface or no such frame.
     flow_forward_valid, flow_backward_valid: bool (H, W): a surface, the other frame exists, and the
         point is inside it and not hidden there (by another surface or its own object).
+    scene_flow_forward, scene_flow_backward: float32 (H, W, 3), metres: the surface point's position in
+        the next / previous frame's camera frame minus its position in this frame's (the 3D motion
+        relative to the camera that optical flow is the image of); 0 where there is no surface or no
+        such frame.
     A field the scene's outputs do not ask for is empty (0 x 0): the motion pass skips it.
     """
 
@@ -30,6 +34,8 @@ class MotionBuffers:
     flow_forward_valid: NDArray[np.bool_]
     flow_backward: NDArray[np.float32]
     flow_backward_valid: NDArray[np.bool_]
+    scene_flow_forward: NDArray[np.float32]
+    scene_flow_backward: NDArray[np.float32]
 
 
 @dataclass(frozen=True)

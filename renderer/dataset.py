@@ -233,6 +233,14 @@ class Frame:
         return self.array("flow_backward_valid")
 
     @property
+    def scene_flow_forward(self) -> NDArray[np.float32]:
+        return self.array("scene_flow_forward")
+
+    @property
+    def scene_flow_backward(self) -> NDArray[np.float32]:
+        return self.array("scene_flow_backward")
+
+    @property
     def sequence_index(self) -> int:
         """The frame's sequence (its index for stills)."""
         seq = self._from_meta(lambda m: m["description"].get("sequence"))

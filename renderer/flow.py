@@ -23,7 +23,8 @@ from renderer.labels import OCCLUSION_TOLERANCE
 from renderer.scene import FrameDescription
 
 FLOW_CHANNELS = ("flow_forward", "flow_forward_valid", "flow_backward", "flow_backward_valid")
-MOTION_CHANNELS = ("object_coords", "nocs", *FLOW_CHANNELS)
+SCENE_FLOW_CHANNELS = ("scene_flow_forward", "scene_flow_backward")
+MOTION_CHANNELS = ("object_coords", "nocs", *FLOW_CHANNELS, *SCENE_FLOW_CHANNELS)
 
 
 def motion_buffers(label_pass: Any, frame: FrameDescription, before: FrameDescription | None,
@@ -40,7 +41,7 @@ def start_motion_buffers(label_pass: Any, frame: FrameDescription, before: Frame
                          channels: Collection[str] = MOTION_CHANNELS) -> Callable[[], MotionBuffers]:
     """motion_buffers with its motion pass left drawing: call the result for the buffers (after other
     work, such as the RGB image, has run beside the rasteriser)."""
-    flow = any(c in FLOW_CHANNELS for c in channels)
+    flow = any(c in FLOW_CHANNELS or c in SCENE_FLOW_CHANNELS for c in channels)
     neighbours = [(other, label_pass.render(other, catalog)) if other is not None and flow else None
                   for other in (before, after)]  # full passes: frame t + 1 reuses its own (LabelPass.recent)
     pending = label_pass.draw_motion(frame, catalog, neighbours[0], neighbours[1], OCCLUSION_TOLERANCE,
@@ -56,11 +57,14 @@ def start_motion_buffers(label_pass: Any, frame: FrameDescription, before: Frame
             flow_forward=out.get("flow_forward", empty2),
             flow_forward_valid=(flags == 3) | (flags == 7) if flags is not None else no_mask,
             flow_backward=out.get("flow_backward", empty2),
-            flow_backward_valid=flags >= 5 if flags is not None else no_mask)
+            flow_backward_valid=flags >= 5 if flags is not None else no_mask,
+            scene_flow_forward=out.get("scene_flow_forward", empty3),
+            scene_flow_backward=out.get("scene_flow_backward", empty3))
 
     return finish
 
 
 # The motion pass's render target that makes each channel (validity: the flags target).
 _TARGET_OF = {"object_coords": "object_coords", "nocs": "nocs", "flow_forward": "flow_forward",
-              "flow_backward": "flow_backward", "flow_forward_valid": "flags", "flow_backward_valid": "flags"}
+              "flow_backward": "flow_backward", "flow_forward_valid": "flags", "flow_backward_valid": "flags",
+              "scene_flow_forward": "scene_flow_forward", "scene_flow_backward": "scene_flow_backward"}

@@ -36,7 +36,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("renderer.torch needs PyTorch: pip install 'renderer[torch]'") from exc
 
 # Image-sized channels passed through as tensors, channels first: (C, H, W), or (H, W) for masks.
-ARRAY_FIELDS = ("object_coords", "nocs", "flow_forward", "flow_forward_valid", "flow_backward", "flow_backward_valid")
+ARRAY_FIELDS = ("object_coords", "nocs", "flow_forward", "flow_forward_valid", "flow_backward", "flow_backward_valid",
+                "scene_flow_forward", "scene_flow_backward")
 FIELDS = ("image", "depth", "normals", "instance", "semantic", "instance_ids", "labels", "boxes", "masks",
           "keypoints", "poses", "K", "world_to_camera", *ARRAY_FIELDS)
 PER_OBJECT = ("instance_ids", "labels", "boxes", "masks", "keypoints", "poses")

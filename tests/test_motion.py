@@ -24,7 +24,8 @@ from renderer.pipeline import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 MOTION_OUTPUTS = ["rgb", "depth", "normals", "instance", "semantic", "object_coords", "nocs", "flow_forward",
-                  "flow_forward_valid", "flow_backward", "flow_backward_valid"]
+                  "flow_forward_valid", "flow_backward", "flow_backward_valid", "scene_flow_forward",
+                  "scene_flow_backward"]
 LENGTH = 5
 
 
@@ -101,6 +102,27 @@ def test_flow_equals_the_motion_of_the_unprojected_surface(moving: Path) -> None
         largest = max(largest, float(np.abs(expected).max(initial=0)))
     assert checked > 10_000 and largest > 1.0  # the scene does move
     assert within >= 0.999 * checked, (within, checked)
+
+
+def test_scene_flow_is_the_motion_of_the_unprojected_surface_relative_to_the_camera(moving: Path) -> None:
+    """Scene flow against depth unprojected with K and moved with the stored poses: the point's
+    camera-frame position in the other frame minus its position here."""
+    ds = Dataset(moving)
+    checked = within = 0
+    largest = 0.0
+    for frame, other, direction in _pairs(ds):
+        rows, cols = np.nonzero(_interior(frame))
+        here = _unproject(frame, rows, cols)
+        expected = _moved(frame, other, rows, cols) - here
+        error = np.abs(frame.array(f"scene_flow_{direction}")[rows, cols] - expected).max(axis=1)
+        checked += len(error)
+        within += int(np.count_nonzero(error <= 1e-5 * (1 + here[:, 2])))  # 10 um at 1 m
+        largest = max(largest, float(np.abs(expected).max(initial=0)))
+    assert checked > 10_000 and largest > 0.01
+    assert within >= 0.999 * checked, (within, checked)
+    first, last = ds.sequence(0)[0], ds.sequence(0)[-1]
+    assert not first.scene_flow_backward.any() and not last.scene_flow_forward.any()
+    assert not first.scene_flow_forward[first.depth == 0].any()
 
 
 def test_flow_validity_agrees_with_ray_casting_in_the_other_frame(moving: Path) -> None:

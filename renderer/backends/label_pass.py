@@ -75,10 +75,12 @@ uniform mat4 model_view_before;
 uniform mat4 model_view_after;
 uniform mat4 projection;
 out vec3 object_position;
+out vec3 here_position;
 out vec3 before_position;
 out vec3 after_position;
 void main() {
     object_position = position;
+    here_position = (model_view * vec4(position, 1.0)).xyz;
     before_position = (model_view_before * vec4(position, 1.0)).xyz;
     after_position = (model_view_after * vec4(position, 1.0)).xyz;
     gl_Position = projection * (model_view * vec4(position, 1.0));
@@ -88,6 +90,7 @@ void main() {
 _MOTION_FRAGMENT_SHADER = """
 #version 330 core
 in vec3 object_position;
+in vec3 here_position;
 in vec3 before_position;
 in vec3 after_position;
 uniform vec3 nocs_centre;
@@ -105,6 +108,8 @@ layout(location = 1) out vec4 nocs;
 layout(location = 2) out vec2 flow_forward;    // du, dv
 layout(location = 3) out vec2 flow_backward;
 layout(location = 4) out float flags;          // 0 no surface, else 1 + 2 forward valid + 4 backward valid
+layout(location = 5) out vec4 scene_flow_forward;   // xyz: the point's camera-frame position there minus here
+layout(location = 6) out vec4 scene_flow_backward;
 
 // Flow from this pixel centre to where point p (camera frame of the other frame) projects there, and
 // whether p is visible there: in front, inside the image, on the surface the other frame shows at the
@@ -140,6 +145,8 @@ void main() {
     flow_forward = forward;
     flow_backward = backward;
     flags = 1.0 + (forward_valid ? 2.0 : 0.0) + (backward_valid ? 4.0 : 0.0);
+    scene_flow_forward = vec4(has_after != 0 ? after_position - here_position : vec3(0.0), 1.0);
+    scene_flow_backward = vec4(has_before != 0 ? before_position - here_position : vec3(0.0), 1.0);
 }
 """
 
@@ -147,7 +154,8 @@ void main() {
 # back in the shape it is stored in (no copies on the CPU).
 _MOTION_OUTPUTS = (("object_coords", "GL_RGBA32F", "GL_RGB", 3), ("nocs", "GL_RGBA32F", "GL_RGB", 3),
                    ("flow_forward", "GL_RG32F", "GL_RG", 2), ("flow_backward", "GL_RG32F", "GL_RG", 2),
-                   ("flags", "GL_R32F", "GL_RED", 1))
+                   ("flags", "GL_R32F", "GL_RED", 1), ("scene_flow_forward", "GL_RGBA32F", "GL_RGB", 3),
+                   ("scene_flow_backward", "GL_RGBA32F", "GL_RGB", 3))
 MOTION_TARGETS = len(_MOTION_OUTPUTS)
 MOTION_OUTPUT_NAMES = frozenset(name for name, *_ in _MOTION_OUTPUTS)
 FACE_NORMALS_UNIT = 2  # texture unit of the face-normal buffer (0 and 1: the motion pass's neighbours)

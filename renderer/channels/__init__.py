@@ -76,10 +76,11 @@ from renderer.channels import (  # noqa: E402
     object_coords,
     optical_flow,
     rgb,
+    scene_flow,
     semantic,
 )
 
-for _module in (rgb, depth, normals, instance, semantic, object_coords, nocs, optical_flow):
+for _module in (rgb, depth, normals, instance, semantic, object_coords, nocs, optical_flow, scene_flow):
     for _channel in getattr(_module, "CHANNELS", None) or (_module.CHANNEL,):
         register(_channel)
 
