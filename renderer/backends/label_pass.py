@@ -454,12 +454,14 @@ class LabelPass:
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise BackendError(f"motion framebuffer incomplete (status 0x{int(status):x})")
 
-    def _begin_pass(self, framebuffer: int, targets: int) -> None:
-        """Bind a framebuffer of ``targets`` colour targets, cleared to 0, with plain depth testing."""
+    def _begin_pass(self, framebuffer: int, targets: int, drawn: list[bool] | None = None) -> None:
+        """Bind a framebuffer of ``targets`` colour targets, the ``drawn`` ones (default all) cleared to 0
+        and drawn into, with plain depth testing."""
         gl = self.gl
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, framebuffer)
         gl.glViewport(0, 0, self.width, self.height)
-        gl.glDrawBuffers(targets, [gl.GL_COLOR_ATTACHMENT0 + k for k in range(targets)])
+        drawn = drawn or [True] * targets
+        gl.glDrawBuffers(targets, [gl.GL_COLOR_ATTACHMENT0 + k if drawn[k] else gl.GL_NONE for k in range(targets)])
         gl.glColorMask(True, True, True, True)
         gl.glDepthMask(True)
         gl.glStencilMask(0xFF)
@@ -470,7 +472,8 @@ class LabelPass:
         gl.glDepthFunc(gl.GL_LESS)
         zeros = np.zeros(4, dtype=np.float32)
         for k in range(targets):
-            gl.glClearBufferfv(gl.GL_COLOR, k, zeros)
+            if drawn[k]:
+                gl.glClearBufferfv(gl.GL_COLOR, k, zeros)
         gl.glClearBufferfi(gl.GL_DEPTH_STENCIL, 0, 1.0, 0)
 
     def _surface_texture(self, unit: int, catalog: MeshLookup,
@@ -529,9 +532,7 @@ class LabelPass:
             if other is not None and len(other[0].objects) != len(frame.objects):
                 raise ValueError("neighbouring frames hold different objects")
         assert self.motion_framebuffer is not None  # made by _motion_setup
-        self._begin_pass(self.motion_framebuffer, MOTION_TARGETS)
-        gl.glDrawBuffers(MOTION_TARGETS, [gl.GL_COLOR_ATTACHMENT0 + k if name in targets else gl.GL_NONE
-                                          for k, (name, *_) in enumerate(_MOTION_OUTPUTS)])
+        self._begin_pass(self.motion_framebuffer, MOTION_TARGETS, [name in targets for name, *_ in _MOTION_OUTPUTS])
         gl.glUseProgram(self.motion_program)
         uniforms = self.motion_uniforms
         gl.glUniformMatrix4fv(uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
