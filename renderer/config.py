@@ -439,6 +439,7 @@ class RenderConfig:
 
 CAMERA_MOTIONS = ("static", "orbit", "dolly", "spline")
 OBJECT_MOTIONS = ("static", "kinematic", "physics")
+LIGHT_MOTIONS = ("static", "orbit")
 MAX_SEQUENCE_LENGTH = 10_000
 MAX_SPEED = 100.0  # m/s
 MAX_SPIN_DEG = 36_000.0  # deg/s
@@ -496,6 +497,20 @@ class ObjectMotionConfig:
 
 
 @dataclass(frozen=True)
+class LightMotionConfig:
+    """How lights move through a sequence (renderer.motion). static; orbit: each light about the
+    vertical axis through camera.target at its own ``orbit_speed_deg`` deg/s (drawn per light), so the
+    shading and shadows move over still geometry. Labels do not depend on lights."""
+
+    kind: WordDist = constant("static")
+    orbit_speed_deg: FloatDist = uniform(-60.0, 60.0)
+
+    def __post_init__(self) -> None:
+        _words("kind", self.kind, LIGHT_MOTIONS)
+        _within("orbit_speed_deg", self.orbit_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
+
+
+@dataclass(frozen=True)
 class SequenceConfig:
     """Frames as sequences of ``length`` at ``fps`` (length 1: independent stills, the default).
     ``--frames`` still counts frames: frame i is frame i % length of sequence i // length."""
@@ -504,6 +519,7 @@ class SequenceConfig:
     fps: float = 12.0
     camera: CameraMotionConfig = CameraMotionConfig()
     objects: ObjectMotionConfig = ObjectMotionConfig()
+    lights: LightMotionConfig = LightMotionConfig()
 
     def __post_init__(self) -> None:
         if not 1 <= self.length <= MAX_SEQUENCE_LENGTH:

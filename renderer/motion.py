@@ -8,7 +8,7 @@ physical motion is a pybullet simulation from the sequence's start, sampled at t
 per process: the frames of one sequence share one simulation).
 
 Objects keep their place in the frame's object list, so instance ids are stable through a sequence.
-Supports (table, tray), lights and the environment do not move.
+Lights may orbit the target (``sequence.lights``); supports (table, tray) and the environment do not move.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class SequenceMotion:
     object_poses: dict[int, Array]  # position in the object list -> (L, 4, 4) object_to_world
     camera_poses: Array  # (L, 4, 4) world_to_camera
     camera_K: Array  # (L, 3, 3) intrinsics (a zoom changes them)
+    light_poses: Array  # (L, lights, 4, 4) light_to_world
 
 
 def sequence_position(config: SceneConfig, index: int) -> tuple[int, int]:
@@ -72,8 +73,10 @@ def frame_at(config: SceneConfig, catalog: AssetCatalog, *, seed: int, sequence:
         for k, obj in enumerate(base.objects))
     camera = dataclasses.replace(base.camera, world_to_camera=as_matrix(motion.camera_poses[time_index]),
                                  K=as_matrix(motion.camera_K[time_index]))
+    lights = tuple(dataclasses.replace(light, light_to_world=as_matrix(motion.light_poses[time_index, k]))
+                   for k, light in enumerate(base.lights))
     return dataclasses.replace(base, index=sequence * length + time_index, objects=objects, camera=camera,
-                               sequence=SequenceTime(sequence, time_index, length, config.sequence.fps))
+                               lights=lights, sequence=SequenceTime(sequence, time_index, length, config.sequence.fps))
 
 
 def neighbours(config: SceneConfig, catalog: AssetCatalog, frame: FrameDescription, *,
@@ -100,19 +103,42 @@ def _sequence(config: SceneConfig, catalog: AssetCatalog, seed: int,
 
         base = sample_frame(config, catalog, seed=seed, index=sequence)
         rng = randomizer_rng(seed, sequence, "motion")
-        camera_rng, object_rng = rng.spawn(2)
+        camera_rng, object_rng, light_rng = rng.spawn(3)  # (the first two as before lights could move)
         times = np.arange(config.sequence.length) / config.sequence.fps
         poses = _camera_poses(config, base, camera_rng, times)
         _CACHE[key] = (base, SequenceMotion(object_poses=_object_poses(config, catalog, base, object_rng, times),
                                             camera_poses=poses,
-                                            camera_K=_zoomed(config, base, camera_rng, times)))
+                                            camera_K=_zoomed(config, base, camera_rng, times),
+                                            light_poses=_light_poses(config, base, light_rng, times)))
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)
     return _CACHE[key]
 
 
-# -- camera -------------------------------------------------------------------------------------------
+# -- camera and lights ----------------------------------------------------------------------------------
+
+def _about_target(config: SceneConfig, angle: float) -> Array:
+    """The rigid turn by ``angle`` (rad) about the vertical axis through the camera target."""
+    target = np.array(config.camera.target, dtype=float)
+    turn = np.eye(4)
+    turn[:3, :3] = Rotation.from_rotvec([0.0, 0.0, angle]).as_matrix()
+    turn[:3, 3] = target - turn[:3, :3] @ target
+    return turn
+
+
+def _light_poses(config: SceneConfig, base: FrameDescription, rng: np.random.Generator, times: Array) -> Array:
+    motion = config.sequence.lights
+    kind = motion.kind.sample(rng)
+    start = np.array([np.asarray(light.light_to_world, dtype=float) for light in base.lights]).reshape(-1, 4, 4)
+    poses = np.repeat(start[None], len(times), axis=0)
+    if kind == "orbit":
+        for j in range(len(base.lights)):
+            speed = np.deg2rad(float(motion.orbit_speed_deg.sample(rng)))
+            for k, t in enumerate(times):
+                poses[k, j] = _about_target(config, speed * t) @ start[j]
+    return poses
+
 
 def _camera_poses(config: SceneConfig, base: FrameDescription, rng: np.random.Generator, times: Array) -> Array:
     motion = config.sequence.camera
@@ -124,10 +150,7 @@ def _camera_poses(config: SceneConfig, base: FrameDescription, rng: np.random.Ge
     if kind == "orbit":
         speed = np.deg2rad(float(motion.orbit_speed_deg.sample(rng)))
         for k, t in enumerate(times):
-            turn = np.eye(4)
-            turn[:3, :3] = Rotation.from_rotvec([0.0, 0.0, speed * t]).as_matrix()
-            turn[:3, 3] = target - turn[:3, :3] @ target  # about the vertical axis through the target
-            poses[k] = rigid_inverse(turn @ camera_to_world)
+            poses[k] = rigid_inverse(_about_target(config, speed * t) @ camera_to_world)
     elif kind == "dolly":
         speed = float(motion.dolly_speed.sample(rng))
         forward = camera_to_world[:3, 2]

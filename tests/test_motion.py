@@ -30,13 +30,13 @@ LENGTH = 5
 
 
 def motion_scene(tmp: Path, camera: dict, objects: dict, length: int = LENGTH, fps: float = 12.0,
-                 extra: dict | None = None) -> SceneConfig:
+                 extra: dict | None = None, lights: dict | None = None) -> SceneConfig:
     return scene_from_dict({
         "image": {"width": 160, "height": 120},
         "camera": {"distance": [0.7, 1.0], "elevation_deg": [35, 60]},
         "table": {"size": [1.0, 0.7]},
         "objects": {"count": [4, 6], "assets": [{"path": str(ROOT / "assets" / "meshes" / "*.obj")}]},
-        "sequence": {"length": length, "fps": fps, "camera": camera, "objects": objects},
+        "sequence": {"length": length, "fps": fps, "camera": camera, "objects": objects, "lights": lights or {}},
         "outputs": MOTION_OUTPUTS,
         **(extra or {}),
     }, source=str(tmp / "motion.yaml"))
@@ -313,6 +313,42 @@ def test_flo_export_is_read_by_opencv(moving: Path, tmp_path: Path) -> None:
             np.testing.assert_array_equal(mask > 0, frame.array(f"flow_{direction}_valid"))
 
 
+def test_lights_orbit_the_target_and_leave_the_labels_alone(tmp_path: Path) -> None:
+    """sequence.lights orbit: every light turns about the vertical axis through the target at a constant
+    rate drawn from the range; the RGB changes, the labels (geometry) do not."""
+    from renderer.assets import AssetCatalog
+    from renderer.motion import describe_frame
+    from renderer.rendering import FrameRenderer
+
+    orbit = motion_scene(tmp_path, {"kind": "static"}, {"kind": "static"},
+                         lights={"kind": "orbit", "orbit_speed_deg": [40, 60]})
+    still = motion_scene(tmp_path, {"kind": "static"}, {"kind": "static"})
+    catalog = AssetCatalog(orbit)
+    frames = [describe_frame(orbit, catalog, seed=2, index=t) for t in range(LENGTH)]
+    fixed = [describe_frame(still, catalog, seed=2, index=t) for t in range(LENGTH)]
+    target = np.array(orbit.camera.target, dtype=float)
+    turning = 0
+    for j in range(len(frames[0].lights)):
+        offsets = np.array([np.asarray(f.lights[j].light_to_world)[:3, 3] for f in frames]) - target
+        radius = np.hypot(offsets[:, 0], offsets[:, 1])
+        np.testing.assert_allclose(radius, radius[0], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(offsets[:, 2], offsets[0, 2], atol=1e-12)
+        if radius[0] > 1e-6:
+            rates = np.rad2deg(np.diff(np.unwrap(np.arctan2(offsets[:, 1], offsets[:, 0])))) * orbit.sequence.fps
+            np.testing.assert_allclose(rates, rates[0], rtol=1e-6)
+            assert 40 - 1e-6 <= abs(rates[0]) <= 60 + 1e-6
+            turning += 1
+    assert turning >= 1
+    assert frames[3].objects == fixed[3].objects and frames[3].camera == fixed[3].camera
+    assert frames[0].lights == fixed[0].lights and frames[3].lights != fixed[3].lights
+    with FrameRenderer(160, 120) as renderer:
+        lit_still, lit_moved = renderer.render(fixed[3], catalog), renderer.render(frames[3], catalog)
+    np.testing.assert_array_equal(lit_moved.depth, lit_still.depth)
+    np.testing.assert_array_equal(lit_moved.instance, lit_still.instance)
+    changed = np.any(lit_moved.rgb != lit_still.rgb, axis=-1)
+    assert changed[lit_still.depth > 0].mean() > 0.2  # the lit surfaces, not the background
+
+
 def test_kitti_flow_export_decodes_as_the_devkit_says(moving: Path, tmp_path: Path) -> None:
     """Decoded as KITTI's devkit documents it (16-bit RGB PNG: (value - 2^15) / 64, blue = valid)."""
     assert cli.main(["export", str(moving), "--format", "kitti_flow", "--out", str(tmp_path / "kitti")]) == 0
@@ -392,5 +428,9 @@ def test_sequence_settings_out_of_range_are_one_config_error(tmp_path: Path) -> 
         with pytest.raises(ConfigError) as error:
             motion_scene(tmp_path, camera, objects, length=length, fps=fps)
         assert "\n" not in str(error.value) and "sequence." in str(error.value)
+    for lights in ({"kind": "flicker"}, {"kind": "orbit", "orbit_speed_deg": 1e9}, {"speed": 1}):
+        with pytest.raises(ConfigError) as error:
+            motion_scene(tmp_path, {}, {}, lights=lights)
+        assert "\n" not in str(error.value) and "sequence.lights" in str(error.value)
     with pytest.raises(ConfigError, match="constraints: not supported with sequences"):
         motion_scene(tmp_path, {}, {}, extra={"constraints": {"min_visible_objects": 1}})
