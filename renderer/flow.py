@@ -7,7 +7,8 @@ linear over each triangle), and projects it with that frame's K into (u', v'); f
 the camera, inside the image (-1/2 <= u' < W - 1/2, the same for v'), and the surface the other frame
 shows at that pixel, extended as a plane (its depth and normal) to the point's own ray, lies within
 ``tolerance`` (relative, renderer.labels.OCCLUSION_TOLERANCE as for landmarks) of the point's depth:
-hidden behind another surface or turned away behind its own object, it is not.
+hidden behind another surface or turned away behind its own object, it is not. Scene flow is that
+other-frame position minus the point's position in this frame's camera frame.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def motion_buffers(label_pass: Any, frame: FrameDescription, before: FrameDescri
                    channels: Collection[str] = MOTION_CHANNELS) -> MotionBuffers:
     """The motion labels of ``frame`` (renderer.backends.label_pass.LabelPass ``label_pass``), given its
     neighbours in the sequence; only ``channels`` are made (the others are empty, 0 x 0), and the
-    neighbours' label passes only if a flow channel is among them."""
+    neighbours' label passes only if a flow or scene-flow channel is among them."""
     return start_motion_buffers(label_pass, frame, before, after, buffers, catalog, channels)()
 
 
