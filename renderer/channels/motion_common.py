@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from renderer.buffers import MotionBuffers, RenderBuffers
-from renderer.channels.codecs import png_array, png_bytes
+from renderer.channels import Channel
+from renderer.channels.codecs import npy_zst_array, npy_zst_bytes, png_array, png_bytes
 
 
 def motion_of(buffers: RenderBuffers) -> MotionBuffers:
     if buffers.motion is None:
         raise ValueError("motion channels need the label pass's motion buffers (renderer.flow.motion_buffers)")
     return buffers.motion
+
+
+def float_image_channel(name: str, doc: str, panel: Callable[[Any], NDArray[np.uint8]]) -> Channel:
+    """A motion channel holding a float32 (H, W, C) image of MotionBuffers field ``name``, stored as a
+    bit-exact .npy in a zstd frame."""
+    return Channel(
+        name=name, suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3,
+        extract=lambda frame, buffers: getattr(motion_of(buffers), name),
+        encode=npy_zst_bytes, decode=npy_zst_array, doc=doc, panel=panel,
+    )
 
 
 def mask_bytes(mask: NDArray[np.bool_]) -> bytes:

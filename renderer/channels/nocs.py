@@ -7,19 +7,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import Channel
-from renderer.channels.codecs import npy_zst_array, npy_zst_bytes
-from renderer.channels.motion_common import motion_of
+from renderer.channels.motion_common import float_image_channel
 
 
 def nocs_panel(nocs: NDArray[np.float32]) -> NDArray[np.uint8]:
     return np.asarray(np.clip(nocs * 255.0, 0, 255), dtype=np.uint8)
 
 
-CHANNEL = Channel(
-    name="nocs", suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3,
-    extract=lambda frame, buffers: motion_of(buffers).nocs,
-    encode=npy_zst_bytes, decode=npy_zst_array,
-    doc="float32 H×W×3, (p − box centre) / box diagonal + 0.5 in the asset frame, 0 = no surface; .npy.zst",
-    panel=nocs_panel,
-)
+CHANNEL = float_image_channel(
+    "nocs", "float32 H×W×3, (p − box centre) / box diagonal + 0.5 in the asset frame, 0 = no surface; .npy.zst",
+    nocs_panel)

@@ -7,9 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import Channel
-from renderer.channels.codecs import npy_zst_array, npy_zst_bytes
-from renderer.channels.motion_common import motion_of
+from renderer.channels.motion_common import float_image_channel
 
 
 def coords_panel(coords: NDArray[np.float32]) -> NDArray[np.uint8]:
@@ -22,10 +20,6 @@ def coords_panel(coords: NDArray[np.float32]) -> NDArray[np.uint8]:
     return out
 
 
-CHANNEL = Channel(
-    name="object_coords", suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3,
-    extract=lambda frame, buffers: motion_of(buffers).object_coords,
-    encode=npy_zst_bytes, decode=npy_zst_array,
-    doc="float32 H×W×3, the surface point in its object's unscaled asset frame, metres, 0 = no surface; .npy.zst",
-    panel=coords_panel,
-)
+CHANNEL = float_image_channel(
+    "object_coords", "float32 H×W×3, the surface point in its object's unscaled asset frame, metres, 0 = no surface; "
+    ".npy.zst", coords_panel)

@@ -15,8 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels import Channel
-from renderer.channels.codecs import npy_zst_array, npy_zst_bytes
-from renderer.channels.motion_common import mask_array, mask_bytes, mask_panel, motion_of
+from renderer.channels.motion_common import float_image_channel, mask_array, mask_bytes, mask_panel, motion_of
 
 # The Middlebury colour wheel (Baker et al., "A Database and Evaluation Methodology for Optical Flow"):
 # hue segments red-yellow, yellow-green, green-cyan, cyan-blue, blue-magenta, magenta-red.
@@ -52,14 +51,10 @@ def flow_panel(flow: NDArray[np.float32], max_magnitude: float | None = None) ->
 
 
 def _flow_channel(direction: str) -> Channel:
-    name = f"flow_{direction}"
-    return Channel(
-        name=name, suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3,
-        extract=lambda frame, buffers: getattr(motion_of(buffers), name),
-        encode=npy_zst_bytes, decode=npy_zst_array,
-        doc=f"float32 H×W×2, (du, dv) pixels to the {'next' if direction == 'forward' else 'previous'} frame; .npy.zst",
-        panel=flow_panel,
-    )
+    return float_image_channel(
+        f"flow_{direction}",
+        f"float32 H×W×2, (du, dv) pixels to the {'next' if direction == 'forward' else 'previous'} frame; .npy.zst",
+        flow_panel)
 
 
 def _valid_channel(direction: str) -> Channel:

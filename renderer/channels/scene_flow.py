@@ -12,8 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels import Channel
-from renderer.channels.codecs import npy_zst_array, npy_zst_bytes
-from renderer.channels.motion_common import motion_of
+from renderer.channels.motion_common import float_image_channel
 
 
 def scene_flow_panel(flow: NDArray[np.float32]) -> NDArray[np.uint8]:
@@ -23,15 +22,9 @@ def scene_flow_panel(flow: NDArray[np.float32]) -> NDArray[np.uint8]:
 
 
 def _channel(direction: str) -> Channel:
-    name = f"scene_flow_{direction}"
-    return Channel(
-        name=name, suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3,
-        extract=lambda frame, buffers: getattr(motion_of(buffers), name),
-        encode=npy_zst_bytes, decode=npy_zst_array,
-        doc=f"float32 H×W×3 metres, the point's camera-frame position in the "
-            f"{'next' if direction == 'forward' else 'previous'} frame minus here; .npy.zst",
-        panel=scene_flow_panel,
-    )
+    return float_image_channel(
+        f"scene_flow_{direction}", f"float32 H×W×3 metres, the point's camera-frame position in the "
+        f"{'next' if direction == 'forward' else 'previous'} frame minus here; .npy.zst", scene_flow_panel)
 
 
 CHANNELS = (_channel("forward"), _channel("backward"))
