@@ -320,7 +320,7 @@ class LabelPass:
     def _near_first(self, frame: FrameDescription, catalog: MeshLookup) -> list[int]:
         """The order both passes draw a frame's objects in: nearest first, by the far side of each one's
         bounding sphere. Hidden parts of large surfaces behind others (a table under its objects) then
-        fail the depth test before they are shaded: 1.7x fewer fragments shaded in the default scene.
+        fail the depth test before they are shaded (default scene: 1.75 -> 1.5 fragments per covered pixel).
         At exactly equal depth the first drawn wins, in both passes alike."""
         world_to_camera = np.asarray(frame.camera.world_to_camera)
         far_sides = []
@@ -507,7 +507,8 @@ class LabelPass:
                       ) -> dict[str, NDArray[np.float32]]:
         """Per pixel, float32: ``object_coords`` and ``nocs`` (H, W, 3), ``flow_forward`` and
         ``flow_backward`` (H, W, 2), ``flags`` (H, W): 0 no surface, else 1 + 2 if the forward flow is
-        valid + 4 if the backward one is. ``before``/``after``: the neighbouring frames with their label
+        valid + 4 if the backward one is; ``scene_flow_forward`` and ``scene_flow_backward`` (H, W, 3).
+        ``before``/``after``: the neighbouring frames with their label
         passes (None at a sequence's ends); they hold the same objects in the same order. Only the
         outputs named in ``targets`` are drawn and read back (the shader's work for the others is dead
         code to the compiler)."""
