@@ -14,8 +14,7 @@ class MotionBuffers:
 
     object_coords: float32 (H, W, 3), the surface point at the pixel centre in its object's own
         (unscaled asset) frame, metres; 0 = no surface.
-    nocs: float32 (H, W, 3), object_coords normalised into the unit cube: (p - c) / d + 0.5 with c the
-        centre and d the diagonal of the asset's axis-aligned box; 0 = no surface.
+    (NOCS is not here: it is derived from object_coords when read, renderer.channels.nocs.)
     flow_forward, flow_backward: float32 (H, W, 2), (du, dv) in pixels from the pixel centre to where
         the same surface point projects in the next / previous frame, wherever it lies in front of that
         camera (occluded or outside the image included); 0 where there is no surface or no such frame.
@@ -29,7 +28,6 @@ class MotionBuffers:
     """
 
     object_coords: NDArray[np.float32]
-    nocs: NDArray[np.float32]
     flow_forward: NDArray[np.float32]
     flow_forward_valid: NDArray[np.bool_]
     flow_backward: NDArray[np.float32]

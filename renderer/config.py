@@ -25,7 +25,7 @@ from typing import Annotated, Any
 
 import yaml
 
-from renderer.channels import CHANNEL_NAMES
+from renderer.channels import CHANNEL_NAMES, with_requirements
 from renderer.distributions import (
     Distribution,
     DistributionError,
@@ -558,6 +558,8 @@ class SceneConfig:
             raise ValueError(f"outputs: {unknown[0]!r} is not one of {', '.join(CHANNELS)}")
         if len(set(self.outputs)) != len(self.outputs):
             raise ValueError("outputs: a channel is listed twice")
+        # A derived channel (nocs) is made when read from others, which are then stored too.
+        object.__setattr__(self, "outputs", with_requirements(self.outputs))
         if self.sequence.length > 1 and self.constraints != ConstraintsConfig():
             raise ValueError("constraints: not supported with sequences (a redrawn frame would break its "
                              "sequence); remove them or set sequence.length to 1")

@@ -16,7 +16,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer.assets import stack_meshes
-from renderer.channels import CHANNEL_NAMES, CHANNELS
+from renderer.channels import CHANNEL_NAMES, CHANNELS, ChannelSource
 from renderer.errors import RendererError
 from renderer.labels import LandmarkLabels, ObjectLabels
 from renderer.scene import FrameDescription, MeshSource
@@ -171,8 +171,11 @@ class Frame:
                 raise DatasetError(f"{self.root}: {name} was not written (the scene's outputs: "
                                    f"{', '.join(self.channels) or 'none'})")
             files = self._files
-            suffix = next((s for s in (channel.suffix, *channel.legacy) if files.has(f"{name}{s}")), channel.suffix)
-            member = f"{name}{suffix}"
+            suffix = next((s for s in (channel.suffix, *channel.legacy) if files.has(f"{name}{s}")), None)
+            if suffix is None and channel.derive is not None:  # made when read (a file: an older format)
+                self._arrays[name] = self._derived(name, channel.derive)
+                return self._arrays[name]  # type: ignore[no-any-return]
+            member = f"{name}{suffix or channel.suffix}"
             try:
                 self._arrays[name] = channel.read(files.read(member), suffix)
             except ValueError as exc:
@@ -182,10 +185,20 @@ class Frame:
         array: NDArray[Any] = self._arrays[name]
         return array
 
+    def _derived(self, name: str, derive: Callable[[ChannelSource], NDArray[Any]]) -> NDArray[Any]:
+        try:
+            return derive(self)
+        except ValueError as exc:
+            if isinstance(exc, DatasetError):
+                raise
+            raise DatasetError(f"{self._files.where('meta.json')}: cannot make {name} ({exc})") from None
+
     def copy_file(self, name: str, target: Path) -> None:
         """Write channel ``name``'s file, as stored, to ``target`` (a hard link in the files layout)."""
-        if name not in self.channels:
-            raise DatasetError(f"{self.root}: {name} was not written")
+        stored = CHANNELS[name].stored or self._files.has(f"{name}{CHANNELS[name].suffix}")
+        if name not in self.channels or not stored:
+            raise DatasetError(f"{self.root}: {name} was not written as a file" if name in self.channels
+                               else f"{self.root}: {name} was not written")
         self._files.copy_to(f"{name}{CHANNELS[name].suffix}", target)
 
     @property
@@ -358,6 +371,7 @@ def _object_labels(data: dict[str, Any]) -> ObjectLabels:
         visible_fraction=data["visible_fraction"],
         box3d_camera=np.array(data["box3d_camera"], dtype=float),
         ignore=bool(data.get("ignore", False)),
+        asset_bounds=np.array(data["asset_bounds"], dtype=float).reshape(2, 3) if "asset_bounds" in data else None,
         landmarks=LandmarkLabels(
             names=tuple(lm["names"]),
             xyz_world=np.array(lm["xyz_world"], dtype=float).reshape(n, 3),

@@ -25,7 +25,7 @@ from renderer.scene import FrameDescription
 
 FLOW_CHANNELS = ("flow_forward", "flow_forward_valid", "flow_backward", "flow_backward_valid")
 SCENE_FLOW_CHANNELS = ("scene_flow_forward", "scene_flow_backward")
-MOTION_CHANNELS = ("object_coords", "nocs", *FLOW_CHANNELS, *SCENE_FLOW_CHANNELS)
+MOTION_CHANNELS = ("object_coords", *FLOW_CHANNELS, *SCENE_FLOW_CHANNELS)
 
 
 def motion_buffers(label_pass: Any, frame: FrameDescription, before: FrameDescription | None,
@@ -54,11 +54,11 @@ def start_motion_buffers(label_pass: Any, frame: FrameDescription, before: Frame
         empty2, empty3 = np.zeros((0, 0, 2), np.float32), np.zeros((0, 0, 3), np.float32)
         no_mask = np.zeros((0, 0), dtype=bool)
         return MotionBuffers(
-            object_coords=out.get("object_coords", empty3), nocs=out.get("nocs", empty3),
+            object_coords=out.get("object_coords", empty3),
             flow_forward=out.get("flow_forward", empty2),
-            flow_forward_valid=(flags == 3) | (flags == 7) if flags is not None else no_mask,
+            flow_forward_valid=(flags & 2) != 0 if flags is not None else no_mask,
             flow_backward=out.get("flow_backward", empty2),
-            flow_backward_valid=flags >= 5 if flags is not None else no_mask,
+            flow_backward_valid=(flags & 4) != 0 if flags is not None else no_mask,
             scene_flow_forward=out.get("scene_flow_forward", empty3),
             scene_flow_backward=out.get("scene_flow_backward", empty3))
 
@@ -66,6 +66,6 @@ def start_motion_buffers(label_pass: Any, frame: FrameDescription, before: Frame
 
 
 # The motion pass's render target that makes each channel (validity: the flags target).
-_TARGET_OF = {"object_coords": "object_coords", "nocs": "nocs", "flow_forward": "flow_forward",
+_TARGET_OF = {"object_coords": "object_coords", "flow_forward": "flow_forward",
               "flow_backward": "flow_backward", "flow_forward_valid": "flags", "flow_backward_valid": "flags",
               "scene_flow_forward": "scene_flow_forward", "scene_flow_backward": "scene_flow_backward"}

@@ -53,6 +53,8 @@ class ObjectLabels:
     ignore: visible_fraction below the scene's constraints.min_visible_fraction.
     object_to_camera: 4x4 rigid. box3d_camera: (8, 3) corners of the scaled mesh's axis-aligned box in
     its own frame, in the camera frame, ordered like the computed landmarks box_000 .. box_111.
+    asset_bounds: (2, 3) [min, max] corners of the asset's axis-aligned box in its own unscaled frame,
+    metres: what NOCS normalises by (None in datasets written before format 5).
     """
 
     instance_id: int
@@ -67,6 +69,7 @@ class ObjectLabels:
     box3d_camera: NDArray[np.float64]
     landmarks: LandmarkLabels
     ignore: bool = False  # seen less than constraints.min_visible_fraction: crowd / ignore in exports
+    asset_bounds: NDArray[np.float64] | None = None
 
 
 # Derived labels are stored at the precision they carry, not 17 digits: poses to 1e-9 (rotation entries;
@@ -186,4 +189,5 @@ def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camer
         box3d_camera=transform_points(object_to_camera, box3d_corners(mesh.bounds) * obj.scale),
         landmarks=landmark_labels(landmarks.names, landmarks.points, obj.scale, object_to_world,
                                   world_to_camera, K, buffers.depth, buffers.normals),
+        asset_bounds=np.array(mesh.bounds, dtype=np.float64),
     )

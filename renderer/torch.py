@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import CHANNELS
+from renderer.channels import RenderedFrame
 from renderer.labels import ObjectLabels, as_stored, semantic_from_instance
 
 try:
@@ -296,12 +296,13 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
             raise IndexError(f"frame {i} out of range for {self.length} frames")
         catalog, renderer = self._renderer()
         frame, buffers, labels = make_frame(self.config, catalog, renderer, self.seed, i)
+        stored = [as_stored(lab) for lab in labels]  # as a written dataset gives them back
+        rendered = RenderedFrame(frame, buffers, stored)
         sample = make_sample(
             i, self.fields, rgb=lambda: buffers.rgb, depth=lambda: buffers.depth, normals=lambda: buffers.normals,
             instance=buffers.instance, semantic=lambda: semantic_from_instance(buffers.instance, frame),
             K=np.asarray(frame.camera.K), world_to_camera=np.asarray(frame.camera.world_to_camera),
-            objects=[as_stored(lab) for lab in labels],  # as a written dataset gives them back
-            channel=lambda name: CHANNELS[name].extract(frame, buffers))
+            objects=stored, channel=rendered.array)
         return self.transform(sample) if self.transform is not None else sample
 
 

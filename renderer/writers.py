@@ -47,7 +47,7 @@ from renderer.shards import (
 )
 
 FORMAT_NAME = "renderer-dataset"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 LAYOUTS = ("files", "shards")
 CONVENTIONS = {
     "camera_frame": "OpenCV: x right, y down, z forward",
@@ -196,7 +196,7 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
 
 
 def _folders(header: dict[str, Any]) -> list[str]:
-    frames = [*written_channels(header), "meta"]
+    frames = [*stored_channels(header), "meta"]
     if header.get("layout") == "shards":
         return [SHARDS, *(f"{STAGING}/{sub}" for sub in frames), "meshes"]
     return [*frames, "meshes"]
@@ -218,9 +218,15 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
 
 
 def written_channels(header: dict[str, Any]) -> tuple[str, ...]:
-    """The image channels a dataset's frames have (dataset.json's outputs; all before outputs existed)."""
+    """The image channels a dataset's frames have (dataset.json's outputs; all before outputs existed),
+    derived ones included."""
     outputs = header.get("outputs", list(DEFAULT_OUTPUTS))  # datasets from before outputs existed
     return tuple(c for c in CHANNEL_NAMES if c in outputs)
+
+
+def stored_channels(header: dict[str, Any]) -> tuple[str, ...]:
+    """The written channels that have files (derived ones are made when read: renderer.channels)."""
+    return tuple(c for c in written_channels(header) if CHANNELS[c].stored)
 
 
 _TEMP = re.compile(r"^\..+\.(\d+)\.\d+\.tmp$")
@@ -297,7 +303,7 @@ class DatasetWriter:
             header = read_json_object(self.root / "dataset.json", "dataset header")
         except ValueError:
             header = {}  # a folder prepare_dataset did not make: write everything, as files
-        self.channels = written_channels(header)
+        self.channels = stored_channels(header)
         self.layout = header.get("layout", "files")
         self.shard_size = int(header.get("shard_size", DEFAULT_SHARD_SIZE))
         self.frames_root = self.root / STAGING if self.layout == "shards" else self.root
@@ -492,6 +498,7 @@ def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str,
                 "visible_fraction": lab.visible_fraction,
                 "ignore": lab.ignore,
                 "box3d_camera": _listed(lab.box3d_camera),
+                **({"asset_bounds": _listed(lab.asset_bounds)} if lab.asset_bounds is not None else {}),
                 "landmarks": {
                     "names": list(lab.landmarks.names),
                     "xyz_world": _listed(lab.landmarks.xyz_world),

@@ -17,6 +17,7 @@ import trimesh
 from raycast import first_hits, silhouette_band
 
 from renderer import cli
+from renderer.channels import CHANNELS
 from renderer.config import SceneConfig, scene_from_dict
 from renderer.dataset import Dataset, DatasetMeshes, Frame
 from renderer.labels import OCCLUSION_TOLERANCE
@@ -162,7 +163,7 @@ def test_object_coordinates_land_on_their_own_pixel_at_the_stored_depth(moving: 
     for i in range(0, len(ds), 3):
         frame = ds[i]
         coords, nocs = frame.object_coords, frame.nocs
-        assert not np.any(coords[frame.depth == 0]) and not np.any(nocs[frame.depth == 0])
+        assert not np.any(coords[frame.depth == 0]) and not np.any(nocs[frame.instance == 0])
         rows, cols = np.nonzero(_interior(frame))
         ids = frame.instance[rows, cols]
         by_id = {o.instance_id: o for o in frame.description_on_dataset_meshes().objects}
@@ -180,6 +181,60 @@ def test_object_coordinates_land_on_their_own_pixel_at_the_stored_depth(moving: 
             expected = (local - (lo + hi) / 2) / np.linalg.norm(hi - lo) + 0.5
             np.testing.assert_allclose(nocs[rows[k], cols[k]], expected, atol=1e-5)
             assert nocs[rows[k], cols[k]].min() >= -1e-5 and nocs[rows[k], cols[k]].max() <= 1 + 1e-5
+
+
+def test_nocs_is_made_when_read_for_labelled_objects_only(tmp_path: Path) -> None:
+    """Asking for NOCS stores object coordinates and instance ids (not NOCS itself); NOCS read back is each
+    labelled object's coordinates normalised by its mesh's box, and 0 on distractors, which have no
+    record. A dataset of an older format that stored NOCS is read from its file."""
+    config = scene_from_dict({
+        "image": {"width": 160, "height": 120},
+        "camera": {"distance": [0.6, 0.8], "elevation_deg": [40, 60]},
+        "table": {"size": [1.0, 0.7]},
+        "objects": {"count": [3, 4], "assets": [{"path": str(ROOT / "assets" / "meshes" / "*.obj")}]},
+        "distractors": {"count": [3, 4], "assets": [{"path": str(ROOT / "assets" / "meshes" / "*.obj")}]},
+        "outputs": ["rgb", "depth", "nocs"],
+    }, source=str(tmp_path / "still.yaml"))
+    assert set(config.outputs) == {"rgb", "depth", "nocs", "object_coords", "instance"}
+    generate(config, tmp_path / "ds", frames=3, seed=2)
+    assert not (tmp_path / "ds" / "nocs").exists() and (tmp_path / "ds" / "object_coords").is_dir()
+    ds = Dataset(tmp_path / "ds")
+    meshes = DatasetMeshes()
+    distractor_pixels = 0
+    for frame in ds:
+        nocs, coords = frame.nocs, frame.object_coords
+        distractors = (frame.instance == 0) & (frame.depth > 0)
+        distractor_pixels += int(np.count_nonzero(distractors & np.any(coords != 0, axis=-1)))
+        assert not np.any(nocs[frame.instance == 0])
+        objects = {o.instance_id: o for o in frame.description_on_dataset_meshes().objects if o.instance_id}
+        for record in frame.objects:
+            mask = frame.instance == record.instance_id
+            lo, hi = meshes.mesh(objects[record.instance_id].mesh).bounds
+            np.testing.assert_allclose(record.asset_bounds, [lo, hi], atol=1e-6)
+            expected = (coords[mask].astype(float) - (lo + hi) / 2) / np.linalg.norm(hi - lo) + 0.5
+            np.testing.assert_allclose(nocs[mask], expected, atol=1e-5)
+    assert distractor_pixels > 100  # the distractors were seen, with object coordinates but no NOCS
+    old = ds[1]
+    stored = np.full(old.object_coords.shape, 0.25, dtype=np.float32)
+    (tmp_path / "ds" / "nocs").mkdir()
+    (tmp_path / "ds" / "nocs" / f"{old.index:06d}.npy.zst").write_bytes(CHANNELS["nocs"].encode(stored))
+    np.testing.assert_array_equal(Dataset(tmp_path / "ds")[1].nocs, stored)
+
+
+def test_on_the_fly_samples_make_nocs_as_the_reader_does(moving: Path, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from renderer.torch import GeneratedDataset
+
+    config = motion_scene(tmp_path, {"kind": "orbit", "orbit_speed_deg": [25, 40], "shake_deg": 0.3,
+                                     "zoom_speed_deg": [-8, 8]},
+                          {"kind": "kinematic", "speed": [0.1, 0.3], "spin_deg": [30, 120]})
+    config = dataclasses.replace(config, source=str(moving.parent / "motion.yaml"))
+    generated = GeneratedDataset(config, seed=4, length=3, fields=["nocs", "object_coords"])
+    ds = Dataset(moving)
+    for i in (0, 2):
+        sample = generated[i]
+        np.testing.assert_array_equal(sample["nocs"].numpy().transpose(1, 2, 0), ds[i].nocs)
+        assert sample["nocs"].abs().sum() > 0
 
 
 def test_ids_are_stable_and_ends_of_a_sequence_have_no_flow_beyond_them(moving: Path) -> None:
@@ -206,6 +261,10 @@ def test_a_frame_made_alone_equals_the_same_frame_of_the_run(moving: Path, tmp_p
     alone = Dataset(tmp_path / "alone")[0]
     full = [f for f in (Dataset(moving)[i] for i in range(len(Dataset(moving)))) if f.index == LENGTH + 2][0]
     for name in MOTION_OUTPUTS:
+        if not CHANNELS[name].stored:  # nocs: made when read, from what is compared here
+            assert not (tmp_path / "alone" / name).exists()
+            np.testing.assert_array_equal(alone.array(name), full.array(name))
+            continue
         assert (tmp_path / "alone" / name).is_dir()
         a = next((tmp_path / "alone" / name).iterdir()).read_bytes()
         b = next(p for p in (moving / name).iterdir() if p.name.startswith(f"{LENGTH + 2:06d}")).read_bytes()
@@ -251,7 +310,7 @@ def test_a_plane_translating_parallel_to_the_image_has_the_closed_form_flow() ->
                               channels=("flow_forward", "flow_backward_valid"))
     np.testing.assert_array_equal(some.flow_forward, motion.flow_forward)
     np.testing.assert_array_equal(some.flow_backward_valid, motion.flow_backward_valid)
-    assert some.object_coords.size == some.nocs.size == some.flow_backward.size == 0
+    assert some.object_coords.size == some.flow_backward.size == 0
     surface = labels.depth > 0
     assert surface.sum() > 0.5 * w * h and not surface[:, 0].any()  # wider than half, inside the left edge
     face_z = z - 0.0005  # the front face of the thin box

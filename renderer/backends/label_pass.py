@@ -62,8 +62,8 @@ void main() {
 
 
 # The motion pass: the same geometry and depth test as the label pass, writing for the surface at each
-# pixel centre its point in the object's own frame, that point normalised (NOCS), and its optical flow
-# to the frames before and after with validity (the rule of renderer.flow). The point's camera-frame
+# pixel centre its point in the object's own frame and its optical flow (and scene flow) to the frames
+# before and after with validity (the rule of renderer.flow). The point's camera-frame
 # position in another frame is linear over each triangle, so perspective-correct interpolation gives it
 # exactly; it is projected with that frame's K and checked against that frame's own label pass (depth
 # and normal per pixel, bound as a texture).
@@ -93,8 +93,6 @@ in vec3 object_position;
 in vec3 here_position;
 in vec3 before_position;
 in vec3 after_position;
-uniform vec3 nocs_centre;
-uniform float nocs_diagonal;
 uniform mat3 intrinsics_before;       // K of the frame before (GLSL's K[column][row])
 uniform mat3 intrinsics_after;
 uniform int has_before;
@@ -103,13 +101,12 @@ uniform sampler2D surface_before;     // that frame's label pass: normal xyz, ca
 uniform sampler2D surface_after;
 uniform float tolerance;
 uniform vec2 image_size;              // width, height in pixels
-layout(location = 0) out vec4 object_coords;   // xyz (w unused)
-layout(location = 1) out vec4 nocs;
-layout(location = 2) out vec2 flow_forward;    // du, dv
-layout(location = 3) out vec2 flow_backward;
-layout(location = 4) out float flags;          // 0 no surface, else 1 + 2 forward valid + 4 backward valid
-layout(location = 5) out vec4 scene_flow_forward;   // xyz: the point's camera-frame position there minus here
-layout(location = 6) out vec4 scene_flow_backward;
+layout(location = 0) out vec4 object_coords;   // xyz (w dropped by an RGB target)
+layout(location = 1) out vec2 flow_forward;    // du, dv
+layout(location = 2) out vec2 flow_backward;
+layout(location = 3) out uint flags;           // 0 no surface, else 1 + 2 forward valid + 4 backward valid
+layout(location = 4) out vec4 scene_flow_forward;   // xyz: the point's camera-frame position there minus here
+layout(location = 5) out vec4 scene_flow_backward;
 
 // Flow from this pixel centre to where point p (camera frame of the other frame) projects there, and
 // whether p is visible there: in front, inside the image, on the surface the other frame shows at the
@@ -141,23 +138,44 @@ void main() {
     vec2 backward = has_before != 0 ? flow_to(before_position, intrinsics_before, surface_before, pixel,
                                               backward_valid) : vec2(0.0);
     object_coords = vec4(object_position, 1.0);
-    nocs = vec4((object_position - nocs_centre) / nocs_diagonal + 0.5, 1.0);
     flow_forward = forward;
     flow_backward = backward;
-    flags = 1.0 + (forward_valid ? 2.0 : 0.0) + (backward_valid ? 4.0 : 0.0);
+    flags = 1u + (forward_valid ? 2u : 0u) + (backward_valid ? 4u : 0u);
     scene_flow_forward = vec4(has_after != 0 ? after_position - here_position : vec3(0.0), 1.0);
     scene_flow_backward = vec4(has_before != 0 ? before_position - here_position : vec3(0.0), 1.0);
 }
 """
 
-# The motion pass's render targets: (name, internal format, read-back format, components), each read
-# back in the shape it is stored in (no copies on the CPU).
-_MOTION_OUTPUTS = (("object_coords", "GL_RGBA32F", "GL_RGB", 3), ("nocs", "GL_RGBA32F", "GL_RGB", 3),
-                   ("flow_forward", "GL_RG32F", "GL_RG", 2), ("flow_backward", "GL_RG32F", "GL_RG", 2),
-                   ("flags", "GL_R32F", "GL_RED", 1), ("scene_flow_forward", "GL_RGBA32F", "GL_RGB", 3),
-                   ("scene_flow_backward", "GL_RGBA32F", "GL_RGB", 3))
+
+
+@dataclass(frozen=True)
+class _MotionTarget:
+    """One render target of the motion pass, read back in the shape it is stored in (no copies on the
+    CPU). Three-component float targets are RGB32F (a quarter fewer bytes to clear and write than
+    RGBA32F), or RGBA32F where a driver cannot render to RGB32F (``fallback``)."""
+
+    name: str
+    internal: str
+    read_format: str
+    components: int
+    integer: bool = False  # an unsigned integer target (flags), read as uint8
+    fallback: str | None = None
+
+    @property
+    def shape_of(self) -> tuple[int, ...]:
+        return (self.components,) if self.components > 1 else ()
+
+
+_MOTION_OUTPUTS = (
+    _MotionTarget("object_coords", "GL_RGB32F", "GL_RGB", 3, fallback="GL_RGBA32F"),
+    _MotionTarget("flow_forward", "GL_RG32F", "GL_RG", 2),
+    _MotionTarget("flow_backward", "GL_RG32F", "GL_RG", 2),
+    _MotionTarget("flags", "GL_R8UI", "GL_RED_INTEGER", 1, integer=True),
+    _MotionTarget("scene_flow_forward", "GL_RGB32F", "GL_RGB", 3, fallback="GL_RGBA32F"),
+    _MotionTarget("scene_flow_backward", "GL_RGB32F", "GL_RGB", 3, fallback="GL_RGBA32F"),
+)
 MOTION_TARGETS = len(_MOTION_OUTPUTS)
-MOTION_OUTPUT_NAMES = frozenset(name for name, *_ in _MOTION_OUTPUTS)
+MOTION_OUTPUT_NAMES = frozenset(t.name for t in _MOTION_OUTPUTS)
 FACE_NORMALS_UNIT = 2  # texture unit of the face-normal buffer (0 and 1: the motion pass's neighbours)
 
 
@@ -187,7 +205,7 @@ class PendingMotion:
     targets: frozenset[str]
     generation: int
 
-    def read(self) -> dict[str, NDArray[np.float32]]:
+    def read(self) -> dict[str, NDArray[Any]]:
         return self.label_pass._read_motion(self.targets, self.generation)
 
 
@@ -231,7 +249,7 @@ class LabelPass:
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise BackendError(f"label framebuffer incomplete (status 0x{int(status):x})")
         self.meshes: dict[MeshSource, _MeshBuffers] = {}
-        self.bounds: dict[MeshSource, tuple[NDArray[np.float32], float]] = {}  # source -> NOCS centre, diagonal
+        self.bounds: dict[MeshSource, tuple[NDArray[np.float32], float]] = {}  # source -> box centre, diagonal
         self.queries: list[int] = []
         self.motion_program: int | None = None  # made on first use: most scenes never ask
         self.motion_framebuffer: int | None = None
@@ -435,28 +453,34 @@ class LabelPass:
         self.motion_program = _link_program(gl, _MOTION_VERTEX_SHADER, _MOTION_FRAGMENT_SHADER)
         self.motion_uniforms = {name: gl.glGetUniformLocation(self.motion_program, name) for name in
                                 ("model_view", "model_view_before", "model_view_after", "projection",
-                                 "nocs_centre", "nocs_diagonal", "intrinsics_before", "intrinsics_after",
+                                 "intrinsics_before", "intrinsics_after",
                                  "has_before", "has_after", "surface_before", "surface_after", "tolerance",
                                  "image_size")}
         self.surface_textures = [int(t) for t in np.atleast_1d(gl.glGenTextures(2))]
         self.motion_framebuffer = int(gl.glGenFramebuffers(1))
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.motion_framebuffer)
         self.motion_renderbuffers = [int(r) for r in np.atleast_1d(gl.glGenRenderbuffers(MOTION_TARGETS + 1))]
-        formats = [getattr(gl, internal) for _, internal, _, _ in _MOTION_OUTPUTS] + [gl.GL_DEPTH_COMPONENT32F]
-        for k, (rb, fmt) in enumerate(zip(self.motion_renderbuffers, formats, strict=True)):
-            depth = k == MOTION_TARGETS
-            gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, rb)
-            gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, fmt, self.width, self.height)
-            attachment = gl.GL_DEPTH_ATTACHMENT if depth else gl.GL_COLOR_ATTACHMENT0 + k
-            gl.glFramebufferRenderbuffer(gl.GL_FRAMEBUFFER, attachment, gl.GL_RENDERBUFFER, rb)
-        status = gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER)
+        for fallback in (False, True):  # RGB32F where the driver renders to it (Mesa does), else RGBA32F
+            formats = [getattr(gl, t.fallback if fallback and t.fallback else t.internal) for t in _MOTION_OUTPUTS]
+            for k, (rb, fmt) in enumerate(zip(self.motion_renderbuffers, [*formats, gl.GL_DEPTH_COMPONENT32F],
+                                              strict=True)):
+                depth = k == MOTION_TARGETS
+                gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, rb)
+                gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, fmt, self.width, self.height)
+                attachment = gl.GL_DEPTH_ATTACHMENT if depth else gl.GL_COLOR_ATTACHMENT0 + k
+                gl.glFramebufferRenderbuffer(gl.GL_FRAMEBUFFER, attachment, gl.GL_RENDERBUFFER, rb)
+            gl.glGetError()  # an unsupported format is reported by the status below
+            status = gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER)
+            if status == gl.GL_FRAMEBUFFER_COMPLETE:
+                break
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise BackendError(f"motion framebuffer incomplete (status 0x{int(status):x})")
 
-    def _begin_pass(self, framebuffer: int, targets: int, drawn: list[bool] | None = None) -> None:
+    def _begin_pass(self, framebuffer: int, targets: int, drawn: list[bool] | None = None,
+                    integer: list[bool] | None = None) -> None:
         """Bind a framebuffer of ``targets`` colour targets, the ``drawn`` ones (default all) cleared to 0
-        and drawn into, with plain depth testing."""
+        (as unsigned integers where ``integer``) and drawn into, with plain depth testing."""
         gl = self.gl
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, framebuffer)
         gl.glViewport(0, 0, self.width, self.height)
@@ -473,7 +497,10 @@ class LabelPass:
         zeros = np.zeros(4, dtype=np.float32)
         for k in range(targets):
             if drawn[k]:
-                gl.glClearBufferfv(gl.GL_COLOR, k, zeros)
+                if integer is not None and integer[k]:
+                    gl.glClearBufferuiv(gl.GL_COLOR, k, np.zeros(4, dtype=np.uint32))
+                else:
+                    gl.glClearBufferfv(gl.GL_COLOR, k, zeros)
         gl.glClearBufferfi(gl.GL_DEPTH_STENCIL, 0, 1.0, 0)
 
     def _surface_texture(self, unit: int, catalog: MeshLookup,
@@ -504,10 +531,10 @@ class LabelPass:
                       before: tuple[FrameDescription, LabelBuffers] | None,
                       after: tuple[FrameDescription, LabelBuffers] | None,
                       tolerance: float, targets: frozenset[str] = MOTION_OUTPUT_NAMES,
-                      ) -> dict[str, NDArray[np.float32]]:
-        """Per pixel, float32: ``object_coords`` and ``nocs`` (H, W, 3), ``flow_forward`` and
-        ``flow_backward`` (H, W, 2), ``flags`` (H, W): 0 no surface, else 1 + 2 if the forward flow is
-        valid + 4 if the backward one is; ``scene_flow_forward`` and ``scene_flow_backward`` (H, W, 3).
+                      ) -> dict[str, NDArray[Any]]:
+        """Per pixel: ``object_coords`` float32 (H, W, 3), ``flow_forward`` and ``flow_backward`` float32
+        (H, W, 2), ``flags`` uint8 (H, W): 0 no surface, else 1 + 2 if the forward flow is valid + 4 if
+        the backward one is; ``scene_flow_forward`` and ``scene_flow_backward`` float32 (H, W, 3).
         ``before``/``after``: the neighbouring frames with their label
         passes (None at a sequence's ends); they hold the same objects in the same order. Only the
         outputs named in ``targets`` are drawn and read back (the shader's work for the others is dead
@@ -533,7 +560,8 @@ class LabelPass:
             if other is not None and len(other[0].objects) != len(frame.objects):
                 raise ValueError("neighbouring frames hold different objects")
         assert self.motion_framebuffer is not None  # made by _motion_setup
-        self._begin_pass(self.motion_framebuffer, MOTION_TARGETS, [name in targets for name, *_ in _MOTION_OUTPUTS])
+        self._begin_pass(self.motion_framebuffer, MOTION_TARGETS, [t.name in targets for t in _MOTION_OUTPUTS],
+                         [t.integer for t in _MOTION_OUTPUTS])
         gl.glUseProgram(self.motion_program)
         uniforms = self.motion_uniforms
         gl.glUniformMatrix4fv(uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
@@ -554,9 +582,6 @@ class LabelPass:
                 view = np.asarray(neighbour.camera.world_to_camera) @ model_matrix(neighbour.objects[k])
                 gl.glUniformMatrix4fv(uniforms[name], 1, gl.GL_TRUE, view.astype(np.float32))
             entry = self._vertex_array(obj.mesh, catalog)
-            centre, diagonal = self.bounds[obj.mesh]
-            gl.glUniform3fv(uniforms["nocs_centre"], 1, centre)
-            gl.glUniform1f(uniforms["nocs_diagonal"], diagonal)
             self._draw(entry)
         gl.glBindVertexArray(0)
         gl.glUseProgram(0)
@@ -568,7 +593,7 @@ class LabelPass:
         self.motion_generation += 1
         return PendingMotion(self, targets, self.motion_generation)
 
-    def _read_motion(self, targets: frozenset[str], generation: int) -> dict[str, NDArray[np.float32]]:
+    def _read_motion(self, targets: frozenset[str], generation: int) -> dict[str, NDArray[Any]]:
         if generation != self.motion_generation:
             raise RuntimeError("a newer motion pass has replaced this one")
         self.context.make_current()
@@ -576,12 +601,13 @@ class LabelPass:
         w, h = self.width, self.height
         gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, self.motion_framebuffer)
         out = {}
-        for k, (name, _, read_format, components) in enumerate(_MOTION_OUTPUTS):
-            if name not in targets:
+        for k, target in enumerate(_MOTION_OUTPUTS):
+            if target.name not in targets:
                 continue
             gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0 + k)
-            out[name] = np.empty((h, w, components) if components > 1 else (h, w), dtype=np.float32)
-            gl.glReadPixels(0, 0, w, h, getattr(gl, read_format), gl.GL_FLOAT, out[name])
+            out[target.name] = np.empty((h, w, *target.shape_of), dtype=np.uint8 if target.integer else np.float32)
+            gl.glReadPixels(0, 0, w, h, getattr(gl, target.read_format),
+                            gl.GL_UNSIGNED_BYTE if target.integer else gl.GL_FLOAT, out[target.name])
         gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, 0)
         return out
 

@@ -5,22 +5,37 @@ encoder and a decoder, both lossless), how it is checked when read back (dtype a
 shown (a preview panel, where it has one of its own) and one line for docs/format.md. Writers, the
 dataset reader, ``renderer.torch`` and the preview all iterate over ``CHANNELS``: a new channel is one
 module here, registered below, plus its test.
+
+A *derived* channel (``derive``) is exactly a function of other channels and the frame's object records
+(NOCS: object coordinates, instance ids and each object's asset box). It is made when read, not stored:
+asking for it stores what it ``requires`` (renderer.config adds them to the outputs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from renderer.buffers import RenderBuffers
+    from renderer.labels import ObjectLabels
     from renderer.scene import FrameDescription
 
 Array = NDArray[Any]
+
+
+class ChannelSource(Protocol):
+    """What a derived channel is made from: a frame's other channels and its per-object labels (a
+    dataset's Frame, or a frame just rendered: RenderedFrame)."""
+
+    def array(self, name: str) -> Array: ...
+
+    @property
+    def objects(self) -> Sequence[ObjectLabels]: ...
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,9 @@ class Channel:
     panel: a uint8 RGB picture of the array for previews, where the channel has one of its own.
     doc: units, frame and encoding, one line (docs/format.md).
     legacy: {suffix: decoder} of the files older format versions wrote, still read.
+    derive: for a derived channel, the array made from a ChannelSource (None: stored as a file); its
+    suffix and codec then serve the files of older datasets that stored it. requires: the channels
+    ``derive`` reads, stored whenever this one is asked for.
     """
 
     name: str
@@ -47,6 +65,12 @@ class Channel:
     doc: str
     panel: Callable[[Array], NDArray[np.uint8]] | None = None
     legacy: dict[str, Callable[[bytes], Array]] = field(default_factory=dict)
+    derive: Callable[[ChannelSource], Array] | None = None
+    requires: tuple[str, ...] = ()
+
+    @property
+    def stored(self) -> bool:
+        return self.derive is None
 
     def read(self, data: bytes, suffix: str | None = None) -> Array:
         """The decoded array of a file with this suffix (default: the current one), checked; ValueError
@@ -85,3 +109,30 @@ for _module in (rgb, depth, normals, instance, semantic, object_coords, nocs, op
         register(_channel)
 
 CHANNEL_NAMES = tuple(CHANNELS)
+
+
+def with_requirements(names: Sequence[str]) -> tuple[str, ...]:
+    """``names`` followed by the channels their derived ones require that are not among them."""
+    out = list(names)
+    for name in names:
+        channel = CHANNELS.get(name)
+        for needed in channel.requires if channel is not None else ():
+            if needed not in out:
+                out.append(needed)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class RenderedFrame:
+    """A frame just rendered, as a ChannelSource: any channel's array from its description, render
+    buffers and labels, derived ones included (what renderer.torch's on-the-fly datasets give)."""
+
+    frame: FrameDescription
+    buffers: RenderBuffers
+    objects: Sequence[ObjectLabels]
+
+    def array(self, name: str) -> Array:
+        channel = CHANNELS[name]
+        if channel.derive is not None:
+            return channel.derive(self)
+        return channel.extract(self.frame, self.buffers)

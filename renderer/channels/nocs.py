@@ -1,12 +1,22 @@
 """nocs: float32 (H, W, 3), object coordinates normalised as in NOCS (Wang et al. 2019): (p - c) / d + 0.5
 with c the centre and d the diagonal of the asset's axis-aligned box, so every object lies in [0, 1]^3;
-0 = no surface; bit-exact .npy in a zstd frame (.npy.zst)."""
+0 where no labelled object is seen (background, and unlabelled distractors, which have no object record).
+
+A derived channel: exactly a per-object affine map of ``object_coords``, so it is made when read, from
+object_coords, the instance ids and each object record's ``asset_bounds``, and never stored (a quarter
+of a motion dataset's bytes saved). Datasets written before format 5 stored it as a .npy.zst, still read.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.channels import ChannelSource
 from renderer.channels.motion_common import float_image_channel
 
 
@@ -14,6 +24,40 @@ def nocs_panel(nocs: NDArray[np.float32]) -> NDArray[np.uint8]:
     return np.asarray(np.clip(nocs * 255.0, 0, 255), dtype=np.uint8)
 
 
-CHANNEL = float_image_channel(
-    "nocs", "float32 H×W×3, (p − box centre) / box diagonal + 0.5 in the asset frame, 0 = no surface; .npy.zst",
-    nocs_panel)
+def nocs_image(object_coords: NDArray[np.float32], instance: NDArray[np.integer[Any]],
+               objects: Sequence[Any]) -> NDArray[np.float32]:
+    """NOCS of each labelled object's pixels (objects: records with instance_id and asset_bounds (2, 3)),
+    computed in float64; 0 elsewhere."""
+    if object_coords.shape[:2] != instance.shape:
+        raise ValueError(f"object_coords {object_coords.shape} and instance {instance.shape} differ in size")
+    top = max([int(instance.max(initial=0))] + [o.instance_id for o in objects])
+    centre = np.zeros((top + 1, 3))
+    scale = np.zeros(top + 1)  # 1 / diagonal; 0 leaves a pixel 0 (no record: background, distractors)
+    for obj in objects:
+        if obj.asset_bounds is None:
+            raise ValueError(f"object {obj.instance_id} has no asset_bounds (a dataset from before format 5 "
+                             "stores nocs instead)")
+        lo, hi = np.asarray(obj.asset_bounds, dtype=np.float64)
+        centre[obj.instance_id] = (lo + hi) / 2
+        scale[obj.instance_id] = 1.0 / max(float(np.linalg.norm(hi - lo)), 1e-12)
+    out = np.zeros(object_coords.shape, dtype=np.float32)
+    seen = scale[instance] > 0
+    ids = instance[seen]
+    out[seen] = (object_coords[seen] - centre[ids]) * scale[ids][:, None] + 0.5
+    return out
+
+
+def _derive(source: ChannelSource) -> NDArray[np.float32]:
+    return nocs_image(source.array("object_coords"), source.array("instance"), source.objects)
+
+
+def _not_stored(frame: Any, buffers: Any) -> NDArray[np.float32]:
+    raise ValueError("nocs is derived when read (renderer.channels.nocs), never extracted to be stored")
+
+
+CHANNEL = dataclasses.replace(
+    float_image_channel(
+        "nocs", "float32 H×W×3, (p − box centre) / box diagonal + 0.5 in the asset frame, 0 = no labelled "
+        "object; derived when read from object_coords, instance and the objects' asset_bounds (not stored)",
+        nocs_panel),
+    derive=_derive, requires=("object_coords", "instance"), extract=_not_stored)
