@@ -70,9 +70,7 @@ void main() {
 _MOTION_VERTEX_SHADER = """
 #version 330 core
 layout(location = 0) in vec3 position;
-uniform mat4 model_view;
-uniform mat4 model_view_before;
-uniform mat4 model_view_after;
+uniform mat4 model_views[3];   // the object's frame -> the camera frame here, before, after
 uniform mat4 projection;
 out vec3 object_position;
 out vec3 here_position;
@@ -80,10 +78,10 @@ out vec3 before_position;
 out vec3 after_position;
 void main() {
     object_position = position;
-    here_position = (model_view * vec4(position, 1.0)).xyz;
-    before_position = (model_view_before * vec4(position, 1.0)).xyz;
-    after_position = (model_view_after * vec4(position, 1.0)).xyz;
-    gl_Position = projection * (model_view * vec4(position, 1.0));
+    here_position = (model_views[0] * vec4(position, 1.0)).xyz;
+    before_position = (model_views[1] * vec4(position, 1.0)).xyz;
+    after_position = (model_views[2] * vec4(position, 1.0)).xyz;
+    gl_Position = projection * (model_views[0] * vec4(position, 1.0));
 }
 """
 
@@ -194,6 +192,13 @@ RECENT_FRAMES = 3  # label passes kept for reuse (a frame and its two neighbours
 def model_matrix(obj: ObjectDescription) -> NDArray[np.float64]:
     """Scaled object frame -> world."""
     return np.asarray(obj.object_to_world) @ np.diag([obj.scale, obj.scale, obj.scale, 1.0])
+
+
+def model_views(frame: FrameDescription) -> NDArray[np.float32]:
+    """(N, 4, 4) float32: each object's scaled frame -> the frame's camera frame (computed in float64)."""
+    poses = np.array([obj.object_to_world for obj in frame.objects], dtype=np.float64).reshape(-1, 4, 4)
+    poses[:, :, :3] *= np.array([obj.scale for obj in frame.objects], dtype=np.float64)[:, None, None]
+    return np.ascontiguousarray(np.asarray(frame.camera.world_to_camera) @ poses, dtype=np.float32)
 
 
 
@@ -452,7 +457,7 @@ class LabelPass:
         gl = self.gl
         self.motion_program = _link_program(gl, _MOTION_VERTEX_SHADER, _MOTION_FRAGMENT_SHADER)
         self.motion_uniforms = {name: gl.glGetUniformLocation(self.motion_program, name) for name in
-                                ("model_view", "model_view_before", "model_view_after", "projection",
+                                ("model_views", "projection",
                                  "intrinsics_before", "intrinsics_after",
                                  "has_before", "has_after", "surface_before", "surface_after", "tolerance",
                                  "image_size")}
@@ -555,7 +560,6 @@ class LabelPass:
         w, h = self.width, self.height
         cam = frame.camera
         projection = np.diag([1.0, -1.0, 1.0, 1.0]) @ clip_from_opencv(np.asarray(cam.K), w, h, cam.near, cam.far)
-        here = np.asarray(cam.world_to_camera)
         for other in (before, after):
             if other is not None and len(other[0].objects) != len(frame.objects):
                 raise ValueError("neighbouring frames hold different objects")
@@ -573,16 +577,12 @@ class LabelPass:
             gl.glUniform1i(uniforms[f"has_{name}"], int(other is not None))
             K = np.asarray((other[0] if other is not None else frame).camera.K, dtype=np.float64)
             gl.glUniformMatrix3fv(uniforms[f"intrinsics_{name}"], 1, gl.GL_TRUE, K.astype(np.float32))
+        # Per object, its three model-view matrices (here, before, after) in one upload.
+        neighbours = [other[0] if other is not None else frame for other in (before, after)]
+        views = np.stack([model_views(f) for f in (frame, *neighbours)], axis=1)
         for k in self._near_first(frame, catalog):
-            obj = frame.objects[k]
-            gl.glUniformMatrix4fv(uniforms["model_view"], 1, gl.GL_TRUE,
-                                  (here @ model_matrix(obj)).astype(np.float32))
-            for name, other in (("model_view_before", before), ("model_view_after", after)):
-                neighbour = other[0] if other is not None else frame
-                view = np.asarray(neighbour.camera.world_to_camera) @ model_matrix(neighbour.objects[k])
-                gl.glUniformMatrix4fv(uniforms[name], 1, gl.GL_TRUE, view.astype(np.float32))
-            entry = self._vertex_array(obj.mesh, catalog)
-            self._draw(entry)
+            gl.glUniformMatrix4fv(uniforms["model_views"], 3, gl.GL_TRUE, views[k])
+            self._draw(self._vertex_array(frame.objects[k].mesh, catalog))
         gl.glBindVertexArray(0)
         gl.glUseProgram(0)
         for unit in (1, 0):
