@@ -8,6 +8,7 @@ PNG export decoded as its devkit says."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import cv2
@@ -19,7 +20,7 @@ from raycast import first_hits, silhouette_band
 from renderer import cli
 from renderer.channels import CHANNELS
 from renderer.config import SceneConfig, scene_from_dict
-from renderer.dataset import Dataset, DatasetMeshes, Frame
+from renderer.dataset import Dataset, DatasetError, DatasetMeshes, Frame
 from renderer.labels import OCCLUSION_TOLERANCE
 from renderer.pipeline import generate
 
@@ -219,6 +220,10 @@ def test_nocs_is_made_when_read_for_labelled_objects_only(tmp_path: Path) -> Non
     (tmp_path / "ds" / "nocs").mkdir()
     (tmp_path / "ds" / "nocs" / f"{old.index:06d}.npy.zst").write_bytes(CHANNELS["nocs"].encode(stored))
     np.testing.assert_array_equal(Dataset(tmp_path / "ds")[1].nocs, stored)
+    meta = tmp_path / "ds" / "meta" / "000002.json"  # a damaged record is named, never silently wrong NOCS
+    meta.write_text(re.sub(r'"asset_bounds": \[\[[^,]+', '"asset_bounds": [[NaN', meta.read_text(), count=1))
+    with pytest.raises(DatasetError, match="000002.json.*asset_bounds"):
+        _ = Dataset(tmp_path / "ds")[2].nocs
 
 
 def test_on_the_fly_samples_make_nocs_as_the_reader_does(moving: Path, tmp_path: Path) -> None:

@@ -37,7 +37,11 @@ def nocs_image(object_coords: NDArray[np.float32], instance: NDArray[np.integer[
         if obj.asset_bounds is None:
             raise ValueError(f"object {obj.instance_id} has no asset_bounds (a dataset from before format 5 "
                              "stores nocs instead)")
-        lo, hi = np.asarray(obj.asset_bounds, dtype=np.float64)
+        bounds = np.asarray(obj.asset_bounds, dtype=np.float64)
+        if bounds.shape != (2, 3) or not np.all(np.isfinite(bounds)) or np.any(bounds[1] < bounds[0]):
+            raise ValueError(f"object {obj.instance_id}: asset_bounds must be [min, max] corners, finite, "
+                             f"min <= max (found {bounds.tolist()})")
+        lo, hi = bounds
         centre[obj.instance_id] = (lo + hi) / 2
         scale[obj.instance_id] = 1.0 / max(float(np.linalg.norm(hi - lo)), 1e-12)
     out = np.zeros(object_coords.shape, dtype=np.float32)
