@@ -498,3 +498,44 @@ def test_sequence_settings_out_of_range_are_one_config_error(tmp_path: Path) -> 
         assert "\n" not in str(error.value) and "sequence.lights" in str(error.value)
     with pytest.raises(ConfigError, match="constraints: not supported with sequences"):
         motion_scene(tmp_path, {}, {}, extra={"constraints": {"min_visible_objects": 1}})
+
+
+def test_nocs_from_hostile_records_is_exact_or_one_value_error() -> None:
+    """Hypothesis: any object records (ids and boxes of any float, duplicated, missing) give either NOCS
+    equal to the formula on the pixels of objects with a record and 0 elsewhere, or one ValueError."""
+    pytest.importorskip("hypothesis")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from renderer.channels.nocs import nocs_image
+
+    floats = (st.floats(allow_nan=True, allow_infinity=True, width=64) | st.floats(-10, 10)
+              | st.sampled_from([1e308, -1e308, 5e-324, 0.0]))
+    record = st.tuples(st.integers(-3, 70000) | st.sampled_from([1, 2, 3]),
+                       st.lists(floats, min_size=6, max_size=6) | st.lists(floats, max_size=8))
+
+    @settings(max_examples=300, deadline=None)
+    @given(records=st.lists(record, max_size=4), seed=st.integers(0, 2**16))
+    def check(records: list, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        coords = rng.normal(size=(6, 7, 3)).astype(np.float32)
+        instance = rng.integers(0, 4, size=(6, 7)).astype(np.uint16)
+        objects = [type("Record", (), {"instance_id": i, "asset_bounds": b if len(b) != 6 else
+                                       [b[:3], b[3:]]})() for i, b in records]
+        try:
+            out = nocs_image(coords, instance, objects)
+        except ValueError:
+            return
+        box = {}
+        for obj in objects:
+            box[obj.instance_id] = np.asarray(obj.asset_bounds, dtype=float)
+        for i in range(4):
+            mask = instance == i
+            if i in box:
+                lo, hi = box[i]
+                expected = (coords[mask] - (lo + hi) / 2) / max(np.linalg.norm(hi - lo), 1e-12) + 0.5
+                np.testing.assert_allclose(out[mask], expected.astype(np.float32), rtol=1e-6, atol=1e-6)
+            else:
+                assert not np.any(out[mask])
+
+    check()

@@ -30,6 +30,9 @@ def nocs_image(object_coords: NDArray[np.float32], instance: NDArray[np.integer[
     computed in float64; 0 elsewhere."""
     if object_coords.shape[:2] != instance.shape:
         raise ValueError(f"object_coords {object_coords.shape} and instance {instance.shape} differ in size")
+    for obj in objects:  # ids index the instance image (16-bit): a damaged record must not allocate more
+        if not isinstance(obj.instance_id, int) or not 1 <= obj.instance_id <= np.iinfo(np.uint16).max:
+            raise ValueError(f"object record with instance_id {obj.instance_id!r}: not an id of the instance image")
     top = max([int(instance.max(initial=0))] + [o.instance_id for o in objects])
     centre = np.zeros((top + 1, 3))
     scale = np.zeros(top + 1)  # 1 / diagonal; 0 leaves a pixel 0 (no record: background, distractors)
@@ -42,12 +45,19 @@ def nocs_image(object_coords: NDArray[np.float32], instance: NDArray[np.integer[
             raise ValueError(f"object {obj.instance_id}: asset_bounds must be [min, max] corners, finite, "
                              f"min <= max (found {bounds.tolist()})")
         lo, hi = bounds
-        centre[obj.instance_id] = (lo + hi) / 2
-        scale[obj.instance_id] = 1.0 / max(float(np.linalg.norm(hi - lo)), 1e-12)
+        with np.errstate(over="ignore"):
+            middle, diagonal = (lo + hi) / 2, float(np.linalg.norm(hi - lo))
+        if not (np.all(np.isfinite(middle)) and np.isfinite(diagonal)):
+            raise ValueError(f"object {obj.instance_id}: asset_bounds {bounds.tolist()} out of range")
+        centre[obj.instance_id] = middle
+        scale[obj.instance_id] = 1.0 / max(diagonal, 1e-12)
     out = np.zeros(object_coords.shape, dtype=np.float32)
     seen = scale[instance] > 0
     ids = instance[seen]
-    out[seen] = (object_coords[seen] - centre[ids]) * scale[ids][:, None] + 0.5
+    values = (object_coords[seen] - centre[ids]) * scale[ids][:, None] + 0.5
+    if not np.all(np.abs(values) <= np.finfo(np.float32).max):  # boxes absurdly far from their points
+        raise ValueError("asset_bounds out of range: NOCS beyond float32")
+    out[seen] = values
     return out
 
 
