@@ -174,14 +174,14 @@ class Frame:
             suffix = next((s for s in (channel.suffix, *channel.legacy) if files.has(f"{name}{s}")), None)
             if suffix is None and channel.derive is not None:  # made when read (a file: an older format)
                 self._arrays[name] = self._derived(name, channel.derive)
-                return self._arrays[name]  # type: ignore[no-any-return]
-            member = f"{name}{suffix or channel.suffix}"
-            try:
-                self._arrays[name] = channel.read(files.read(member), suffix)
-            except ValueError as exc:
-                if isinstance(exc, DatasetError):
-                    raise
-                raise DatasetError(f"{files.where(member)}: {exc}") from None
+            else:
+                member = f"{name}{suffix or channel.suffix}"
+                try:
+                    self._arrays[name] = channel.read(files.read(member), suffix)
+                except ValueError as exc:
+                    if isinstance(exc, DatasetError):
+                        raise
+                    raise DatasetError(f"{files.where(member)}: {exc}") from None
         array: NDArray[Any] = self._arrays[name]
         return array
 
@@ -195,11 +195,12 @@ class Frame:
 
     def copy_file(self, name: str, target: Path) -> None:
         """Write channel ``name``'s file, as stored, to ``target`` (a hard link in the files layout)."""
-        stored = CHANNELS[name].stored or self._files.has(f"{name}{CHANNELS[name].suffix}")
-        if name not in self.channels or not stored:
-            raise DatasetError(f"{self.root}: {name} was not written as a file" if name in self.channels
-                               else f"{self.root}: {name} was not written")
-        self._files.copy_to(f"{name}{CHANNELS[name].suffix}", target)
+        if name not in self.channels:
+            raise DatasetError(f"{self.root}: {name} was not written")
+        member = f"{name}{CHANNELS[name].suffix}"
+        if not CHANNELS[name].stored and not self._files.has(member):
+            raise DatasetError(f"{self.root}: {name} is made when read; it has no file")
+        self._files.copy_to(member, target)
 
     @property
     def rgb(self) -> NDArray[np.uint8]:

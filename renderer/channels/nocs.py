@@ -30,13 +30,11 @@ def nocs_image(object_coords: NDArray[np.float32], instance: NDArray[np.integer[
     computed in float64; 0 elsewhere."""
     if object_coords.shape[:2] != instance.shape:
         raise ValueError(f"object_coords {object_coords.shape} and instance {instance.shape} differ in size")
-    for obj in objects:  # ids index the instance image (16-bit): a damaged record must not allocate more
+    boxes = {}  # instance id -> (centre, 1 / diagonal), each record checked
+    for obj in objects:
+        # ids index the instance image (16-bit): a damaged record must not allocate more
         if not isinstance(obj.instance_id, int) or not 1 <= obj.instance_id <= np.iinfo(np.uint16).max:
             raise ValueError(f"object record with instance_id {obj.instance_id!r}: not an id of the instance image")
-    top = max([int(instance.max(initial=0))] + [o.instance_id for o in objects])
-    centre = np.zeros((top + 1, 3))
-    scale = np.zeros(top + 1)  # 1 / diagonal; 0 leaves a pixel 0 (no record: background, distractors)
-    for obj in objects:
         if obj.asset_bounds is None:
             raise ValueError(f"object {obj.instance_id} has no asset_bounds (a dataset from before format 5 "
                              "stores nocs instead)")
@@ -49,8 +47,12 @@ def nocs_image(object_coords: NDArray[np.float32], instance: NDArray[np.integer[
             middle, diagonal = (lo + hi) / 2, float(np.linalg.norm(hi - lo))
         if not (np.all(np.isfinite(middle)) and np.isfinite(diagonal)):
             raise ValueError(f"object {obj.instance_id}: asset_bounds {bounds.tolist()} out of range")
-        centre[obj.instance_id] = middle
-        scale[obj.instance_id] = 1.0 / max(diagonal, 1e-12)
+        boxes[obj.instance_id] = (middle, 1.0 / max(diagonal, 1e-12))
+    top = max([int(instance.max(initial=0)), *boxes])
+    centre = np.zeros((top + 1, 3))
+    scale = np.zeros(top + 1)  # 0 leaves a pixel 0 (no record: background, distractors)
+    for instance_id, (middle, inverse) in boxes.items():
+        centre[instance_id], scale[instance_id] = middle, inverse
     out = np.zeros(object_coords.shape, dtype=np.float32)
     seen = scale[instance] > 0
     ids = instance[seen]
