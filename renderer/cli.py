@@ -14,9 +14,9 @@ from typing import NoReturn
 
 import numpy as np
 
-from renderer.config import load_scene
+from renderer.config.schema import load_scene
 from renderer.errors import RendererError
-from renderer.writers import OutputError
+from renderer.io.writers import OutputError
 
 EXIT_USAGE = 2
 
@@ -37,7 +37,7 @@ def _progress_bar(stream: object) -> Callable[[int, int], None] | None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from renderer.pipeline import generate
+    from renderer.pipeline.run import generate
 
     config = load_scene(args.scene, args.set)
     if args.resume and not (Path(args.out) / "dataset.json").is_file():
@@ -56,9 +56,9 @@ def _generate(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     import json
 
-    from renderer.balance import planned_config
-    from renderer.motion import describe_frame
-    from renderer.pipeline import load_catalog
+    from renderer.pipeline.balance import planned_config
+    from renderer.pipeline.run import load_catalog
+    from renderer.sampling.motion import describe_frame
 
     config = load_scene(args.scene, args.set)
     catalog = load_catalog(config)
@@ -77,8 +77,8 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
 
 def _run_export(name: str, root: str, out: str | None, min_visible_fraction: float = 0.0,
                 keypoints: str = "per_category", task: str = "detect") -> str:
-    from renderer.dataset import DatasetError
     from renderer.export import EXPORTERS, export_coco, export_yolo
+    from renderer.io.dataset import DatasetError
 
     try:
         if name == "coco":
@@ -101,13 +101,13 @@ def _export(args: argparse.Namespace) -> int:
 def _preview(args: argparse.Namespace) -> int:
     import cv2
 
-    from renderer.dataset import Dataset, DatasetError
-    from renderer.preview import contact_sheet, parse_frame_selection
+    from renderer.inspect.preview import contact_sheet, parse_frame_selection
+    from renderer.io.dataset import Dataset, DatasetError
 
     try:
         dataset = Dataset(args.dataset)
         if args.sequence is not None:
-            from renderer.preview import gif_bytes, sequence_animation
+            from renderer.inspect.preview import gif_bytes, sequence_animation
 
             rows = sequence_animation(dataset, args.sequence, scale=args.scale)
             fps = float(dataset.header.get("scene", {}).get("sequence", {}).get("fps", 12.0))
@@ -128,8 +128,8 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from renderer.dataset import DatasetError
-    from renderer.report import ReportError, write_report
+    from renderer.inspect.report import ReportError, write_report
+    from renderer.io.dataset import DatasetError
 
     try:
         path = write_report(args.dataset, args.output, samples=args.samples)
@@ -140,7 +140,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    from renderer.writers import atomic_write_bytes
+    from renderer.io.writers import atomic_write_bytes
 
     try:
         atomic_write_bytes(path, data)
@@ -258,7 +258,7 @@ def _positive(text: str) -> int:
 
 
 def _shard_size(text: str) -> int:
-    from renderer.shards import MAX_SHARD_SIZE
+    from renderer.io.shards import MAX_SHARD_SIZE
 
     value = _positive(text)
     if value > MAX_SHARD_SIZE:

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels import RenderedFrame
-from renderer.labels import ObjectLabels, as_stored, semantic_from_instance
+from renderer.labels.objects import ObjectLabels, as_stored, semantic_from_instance
 
 try:
     import torch
@@ -122,7 +122,7 @@ class RenderedDataset(TorchDataset):  # type: ignore[misc]
 
     def __init__(self, root: str | os.PathLike[str], fields: Iterable[str] | None = None,
                  transform: Transform | None = None) -> None:
-        from renderer.dataset import Dataset
+        from renderer.io.dataset import Dataset
 
         self.frames = Dataset(root)
         self.fields = _default_fields(self.frames.channels, fields)
@@ -139,7 +139,7 @@ class RenderedDataset(TorchDataset):  # type: ignore[misc]
 
 
 def sample_of_frame(frame: Any, fields: Sequence[str]) -> Sample:
-    """make_sample over a renderer.dataset.Frame (files read only for the fields asked for)."""
+    """make_sample over a renderer.io.dataset.Frame (files read only for the fields asked for)."""
     return make_sample(
         frame.index, fields, rgb=lambda: frame.rgb, depth=lambda: frame.depth, normals=lambda: frame.normals,
         instance=frame.instance if "instance" in frame.channels else np.zeros((0, 0), np.uint16),
@@ -169,8 +169,8 @@ class ShardStream(IterableDataset):  # type: ignore[misc]
     def __init__(self, root: str | os.PathLike[str], fields: Iterable[str] | None = None,
                  transform: Transform | None = None, shuffle_buffer: int = 0, seed: int = 0,
                  rank: int | None = None, world_size: int | None = None) -> None:
-        from renderer.dataset import Dataset, DatasetError
-        from renderer.shards import shard_paths
+        from renderer.io.dataset import Dataset, DatasetError
+        from renderer.io.shards import shard_paths
 
         self.root = Path(root)
         header = Dataset(root)  # checks dataset.json and every shard's index
@@ -207,8 +207,8 @@ class ShardStream(IterableDataset):  # type: ignore[misc]
         return rank * workers + worker, world * workers
 
     def _frames(self, shards: Sequence[str]) -> Iterable[Any]:
-        from renderer.dataset import MemoryFiles, frame_from_files
-        from renderer.shards import stream_samples
+        from renderer.io.dataset import MemoryFiles, frame_from_files
+        from renderer.io.shards import stream_samples
 
         for path in shards:
             with open(path, "rb") as handle:
@@ -253,11 +253,11 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
 
     def __init__(self, scene: str | os.PathLike[str] | Any, seed: int, length: int,
                  fields: Iterable[str] | None = None, transform: Transform | None = None) -> None:
-        from renderer.config import SceneConfig, load_scene
-        from renderer.pipeline import load_catalog
+        from renderer.config.schema import SceneConfig, load_scene
+        from renderer.pipeline.run import load_catalog
 
         self.config: SceneConfig = scene if isinstance(scene, SceneConfig) else load_scene(Path(scene))
-        from renderer.balance import planned_config
+        from renderer.pipeline.balance import planned_config
 
         catalog = load_catalog(self.config)  # fail here, in the main process, on a bad asset
         self.config = planned_config(self.config, catalog, seed)  # balance_visible: as generate plans it
@@ -279,8 +279,8 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
 
     def _renderer(self) -> tuple[Any, Any]:
         if self._process is None or self._process[0] != os.getpid():  # a fresh worker: its own context
-            from renderer.assets import AssetCatalog
-            from renderer.rendering import FrameRenderer
+            from renderer.assets.catalog import AssetCatalog
+            from renderer.render.frame import FrameRenderer
 
             renderer = FrameRenderer(self.config.image.width, self.config.image.height, self.config.render)
             self._process = (os.getpid(), AssetCatalog(self.config), renderer)
@@ -290,7 +290,7 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
         return {**self.__dict__, "_process": None}  # GL contexts do not travel to spawned workers
 
     def __getitem__(self, i: int) -> Sample:
-        from renderer.pipeline import make_frame
+        from renderer.pipeline.run import make_frame
 
         if not 0 <= i < self.length:
             raise IndexError(f"frame {i} out of range for {self.length} frames")

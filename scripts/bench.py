@@ -41,16 +41,16 @@ from pathlib import Path
 
 import numpy as np
 
-from renderer.assets import AssetCatalog
-from renderer.buffers import RenderBuffers
+from renderer.assets.catalog import AssetCatalog
 from renderer.channels import CHANNELS
-from renderer.config import DEFAULT_OUTPUTS, load_scene
-from renderer.labels import frame_labels
-from renderer.pipeline import generate, load_catalog
-from renderer.rendering import FrameRenderer
-from renderer.sampling import sample_frame, table_source
-from renderer.scene import FrameDescription
-from renderer.writers import DatasetWriter, dataset_header, prepare_dataset
+from renderer.config.schema import DEFAULT_OUTPUTS, load_scene
+from renderer.io.writers import DatasetWriter, dataset_header, prepare_dataset
+from renderer.labels.objects import frame_labels
+from renderer.pipeline.run import generate, load_catalog
+from renderer.render.frame import FrameRenderer
+from renderer.sampling.frame import sample_frame, table_source
+from renderer.scene.buffers import RenderBuffers
+from renderer.scene.description import FrameDescription
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,8 +113,8 @@ def encode_milliseconds(scene: Path, frames: int, seed: int) -> dict[str, float]
     """Per channel (and the meta file), ms per frame to extract and encode, over rendered frames."""
     import json
 
-    from renderer.pipeline import make_frame
-    from renderer.writers import frame_meta
+    from renderer.io.writers import frame_meta
+    from renderer.pipeline.run import make_frame
 
     config = load_scene(scene)
     catalog = load_catalog(config)
@@ -208,7 +208,7 @@ def path_engine_seconds(scene: Path, frames: int, seed: int, samples: int, denoi
     over the scene's frames after one warm-up frame (JIT kernels); appends the label pass's s/frame."""
     import dataclasses
 
-    from renderer.config import RenderConfig
+    from renderer.config.schema import RenderConfig
 
     config = load_scene(scene)
     config = dataclasses.replace(config, render=RenderConfig(engine="path", samples=samples, denoise=denoise))
@@ -232,10 +232,10 @@ def dump_frames(scene: Path, frames: int, seed: int, path: Path) -> None:
     triangles (the path engine's shading arrays), base materials, lights, camera."""
     import json
 
-    from renderer.backends.label_pass import model_matrix
-    from renderer.engines.shading import shading_arrays
-    from renderer.environment import ambient_radiance
-    from renderer.geometry import transform_points
+    from renderer.render.engines.shading import shading_arrays
+    from renderer.render.gl.label_pass import model_matrix
+    from renderer.scene.environment import ambient_radiance
+    from renderer.scene.geometry import transform_points
 
     config = load_scene(scene)
     catalog = AssetCatalog(config)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from renderer.dataset import Dataset
+from renderer.io.dataset import Dataset
 
 LUMA = np.array([0.299, 0.587, 0.114])
 BINS = np.linspace(0.0, 1.0, 11)

@@ -24,8 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels.codecs import npz_array, npz_bytes, png_array, png_bytes
-from renderer.config import load_scene
-from renderer.pipeline import generate
+from renderer.config.schema import load_scene
+from renderer.pipeline.run import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 Codec = tuple[Callable[[NDArray[Any]], bytes], Callable[[bytes], NDArray[Any]]]
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--scene", type=Path, default=ROOT / "scenes" / "tabletop.yaml")
     parser.add_argument("--frames", type=int, default=8)
     args = parser.parse_args()
-    from renderer.dataset import Dataset
+    from renderer.io.dataset import Dataset
 
     out = Path(tempfile.mkdtemp(prefix="encodings-"))
     generate(load_scene(args.scene), out, frames=args.frames, seed=0)

@@ -12,11 +12,11 @@ import argparse
 import resource
 from pathlib import Path
 
-from renderer.config import load_scene
-from renderer.labels import frame_labels
-from renderer.pipeline import load_catalog
-from renderer.rendering import FrameRenderer
-from renderer.sampling import sample_frame
+from renderer.config.schema import load_scene
+from renderer.labels.objects import frame_labels
+from renderer.pipeline.run import load_catalog
+from renderer.render.frame import FrameRenderer
+from renderer.sampling.frame import sample_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 

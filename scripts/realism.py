@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from renderer.assets import AssetCatalog
-from renderer.config import RenderConfig, load_scene
-from renderer.rendering import FrameRenderer, finish_rgb
-from renderer.sampling import sample_frame
+from renderer.assets.catalog import AssetCatalog
+from renderer.config.schema import RenderConfig, load_scene
+from renderer.render.frame import FrameRenderer, finish_rgb
+from renderer.sampling.frame import sample_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_SEED = 2**31 - 2  # not a value render_seed draws for these frames (checked below)
@@ -41,7 +41,7 @@ def main() -> None:
     references = []
     reference_settings = RenderConfig(engine="path", samples=args.reference_spp, denoise=False)
     with FrameRenderer(w, h, reference_settings) as renderer:
-        from renderer.engines.path import render_seed
+        from renderer.render.engines.path import render_seed
 
         assert all(render_seed(f) != REFERENCE_SEED for f in frames)
         start = time.perf_counter()

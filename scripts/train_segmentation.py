@@ -16,8 +16,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from renderer.assets import AssetCatalog
-from renderer.config import ImageConfig, load_scene
+from renderer.assets.catalog import AssetCatalog
+from renderer.config.schema import ImageConfig, load_scene
 from renderer.torch import GeneratedDataset, collate
 
 ROOT = Path(__file__).resolve().parent.parent

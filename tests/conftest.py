@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from renderer.config import ImageConfig, SceneConfig, load_scene, scene_from_dict
-from renderer.pipeline import generate
+from renderer.config.schema import ImageConfig, SceneConfig, load_scene, scene_from_dict
+from renderer.pipeline.run import generate
 
 try:  # CI runs the fuzzer on a fixed sequence of examples (reproducible); elsewhere it explores anew
     from hypothesis import settings as _hypothesis_settings

@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 import trimesh
 
-from renderer.assets import AssetCatalog
-from renderer.config import scene_from_dict
-from renderer.geometry import intrinsics_from_fov, look_at_world_to_camera
-from renderer.rendering import FrameRenderer
-from renderer.scene import (
+from renderer.assets.catalog import AssetCatalog
+from renderer.config.schema import scene_from_dict
+from renderer.render.frame import FrameRenderer
+from renderer.scene.description import (
     BackgroundDescription,
     CameraDescription,
     FrameDescription,
@@ -21,6 +20,7 @@ from renderer.scene import (
     ObjectDescription,
     as_matrix,
 )
+from renderer.scene.geometry import intrinsics_from_fov, look_at_world_to_camera
 
 WIDTH, HEIGHT = 64, 48
 
@@ -73,8 +73,8 @@ def test_camera_above_a_table_top(backend: FrameRenderer, height_m: float) -> No
 def test_colour_read_and_compositing_equal_pyrenders_own_colour(backend: FrameRenderer) -> None:
     """Our colour-only read equals pyrender's own colour; the image over transparent black, composited
     on the background, equals it but for 8-bit rounding at antialiased edges."""
-    from renderer.rendering import composite, frame_background
-    from renderer.sampling import sample_frame
+    from renderer.render.frame import composite, frame_background
+    from renderer.sampling.frame import sample_frame
 
     config = scene_from_dict({"image": {"width": WIDTH, "height": HEIGHT},
                               "objects": {"count": [3, 5], "assets": [{"path": "../assets/meshes/*.obj"}]}},
@@ -92,8 +92,8 @@ def test_colour_read_and_compositing_equal_pyrenders_own_colour(backend: FrameRe
 
 def test_same_description_renders_the_same_rgb_every_time() -> None:
     """pyrender keeps lights in sets; unordered, repeated renders differed by one level at some pixels."""
-    from renderer.config import load_scene
-    from renderer.sampling import sample_frame
+    from renderer.config.schema import load_scene
+    from renderer.sampling.frame import sample_frame
 
     config = load_scene(Path(__file__).resolve().parent.parent / "scenes" / "tabletop.yaml")
     catalog = AssetCatalog(config)
@@ -120,8 +120,8 @@ def test_closing_one_backend_leaves_another_working(backend: FrameRenderer) -> N
 def test_meshes_drawn_in_pieces_make_the_same_pixels(backend: FrameRenderer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large meshes are drawn a piece at a time (bounded rasteriser memory): every buffer, the face
     normals looked up per triangle included, equals the one-draw image bit for bit."""
-    import renderer.backends.gl_context as gl_context
-    from renderer.sampling import sample_frame
+    import renderer.render.gl.gl_context as gl_context
+    from renderer.sampling.frame import sample_frame
 
     config = scene_from_dict({"image": {"width": WIDTH, "height": HEIGHT},
                               "objects": {"count": 5, "assets": [{"path": "../assets/meshes/*.obj"}]}},

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy.stats import chisquare
 
-from renderer.assets import AssetCatalog, draw_probabilities
-from renderer.config import ConfigError, scene_from_dict
-from renderer.sampling import sample_frame
+from renderer.assets.catalog import AssetCatalog, draw_probabilities
+from renderer.config.schema import ConfigError, scene_from_dict
+from renderer.sampling.frame import sample_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 MESHES = ROOT / "assets" / "meshes"
@@ -93,7 +93,7 @@ def test_unknown_balance_is_refused() -> None:
 
 
 def visible_counts(root: Path) -> dict[str, int]:
-    from renderer.dataset import Dataset
+    from renderer.io.dataset import Dataset
 
     ds = Dataset(root)
     counts: dict[str, int] = {}
@@ -107,8 +107,8 @@ def visible_counts(root: Path) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def crowded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The crowded flying-objects scene, categories drawn uniformly vs balanced for visibility."""
-    from renderer.config import load_scene
-    from renderer.pipeline import generate
+    from renderer.config.schema import load_scene
+    from renderer.pipeline.run import generate
 
     root = tmp_path_factory.mktemp("crowded")
     base = ["objects.balance=categories", "image.width=160", "image.height=120"]
@@ -133,8 +133,8 @@ def test_balance_visible_evens_out_visible_instances(crowded: dict[str, Path]) -
 
 
 def test_balance_visible_frame_alone_equals_the_run(crowded: dict[str, Path], tmp_path: Path) -> None:
-    from renderer.config import load_scene
-    from renderer.pipeline import generate
+    from renderer.config.schema import load_scene
+    from renderer.pipeline.run import generate
 
     config = load_scene(ROOT / "scenes" / "flying_objects.yaml", ["objects.balance=categories", "image.width=160",
                                                                   "image.height=120", "objects.balance_visible=true"])

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from renderer import cli
-from renderer.dataset import Dataset
+from renderer.io.dataset import Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_SCENE = """

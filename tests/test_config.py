@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from renderer.config import ConfigError, load_scene, scene_from_dict, scene_to_dict
+from renderer.config.schema import ConfigError, load_scene, scene_from_dict, scene_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,8 +78,8 @@ def test_asset_paths_are_relative_to_the_scene_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scene", sorted(p.name for p in (ROOT / "scenes").glob("*.yaml")))
 def test_every_shipped_scene_loads_round_trips_and_samples(scene: str) -> None:
-    from renderer.assets import AssetCatalog
-    from renderer.sampling import sample_frame
+    from renderer.assets.catalog import AssetCatalog
+    from renderer.sampling.frame import sample_frame
 
     config = load_scene(ROOT / "scenes" / scene)
     assert scene_from_dict(scene_to_dict(config), source=config.source) == config

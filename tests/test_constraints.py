@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
-from renderer.config import load_scene
-from renderer.dataset import Dataset
-from renderer.pipeline import generate
+from renderer.config.schema import load_scene
+from renderer.io.dataset import Dataset
+from renderer.pipeline.run import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ["image.width=160", "image.height=120", "constraints.min_visible_objects=10",

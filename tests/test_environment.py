@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from renderer.config import ConfigError, scene_from_dict
-from renderer.environment import (
+from renderer.config.schema import ConfigError, scene_from_dict
+from renderer.scene.description import CameraDescription, EnvironmentDescription, as_matrix
+from renderer.scene.environment import (
     EnvironmentMapError,
     ambient_radiance,
     environment_background,
@@ -16,8 +17,7 @@ from renderer.environment import (
     read_hdr_map,
     write_hdr_map,
 )
-from renderer.geometry import look_at_world_to_camera
-from renderer.scene import CameraDescription, EnvironmentDescription, as_matrix
+from renderer.scene.geometry import look_at_world_to_camera
 
 
 @pytest.mark.parametrize("suffix", [".exr", ".hdr"])

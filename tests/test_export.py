@@ -13,8 +13,8 @@ import trimesh
 from raycast import raycast, silhouette_band
 
 from renderer.cli import main
-from renderer.dataset import Dataset
 from renderer.export import export_bop, export_coco, export_yolo
+from renderer.io.dataset import Dataset
 
 pycocotools = pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO  # noqa: E402
@@ -350,8 +350,8 @@ def test_yolo_export_reads_in_ultralytics(tabletop_dataset: Path, tmp_path: Path
 
 
 def test_the_bop_scene_exports_one_model_per_asset(tmp_path: Path) -> None:
-    from renderer.config import load_scene
-    from renderer.pipeline import generate
+    from renderer.config.schema import load_scene
+    from renderer.pipeline.run import generate
 
     config = load_scene(Path(__file__).resolve().parent.parent / "scenes" / "bop.yaml",
                         ["image.width=96", "image.height=72", "render.engine=raster"])

@@ -17,9 +17,9 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from renderer.assets import AssetCatalog  # noqa: E402
-from renderer.config import ConfigError, SceneConfig, apply_override, scene_from_dict, scene_to_dict  # noqa: E402
-from renderer.sampling import sample_frame  # noqa: E402
+from renderer.assets.catalog import AssetCatalog  # noqa: E402
+from renderer.config.schema import ConfigError, SceneConfig, apply_override, scene_from_dict, scene_to_dict  # noqa: E402
+from renderer.sampling.frame import sample_frame  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = str(ROOT / "scenes" / "fuzz.yaml")  # relative asset paths resolve against scenes/
@@ -161,7 +161,7 @@ def test_fuzzed_command_lines_exit_0_with_a_dataset_or_2_with_one_line(
         tmp_path_factory: pytest.TempPathFactory, capfd: pytest.CaptureFixture[str],
         settings_list: list[tuple[str, Any]]) -> None:
     from renderer import cli
-    from renderer.dataset import Dataset
+    from renderer.io.dataset import Dataset
 
     folder = tmp_path_factory.mktemp("fuzz")
     scene = folder / "scene.yaml"

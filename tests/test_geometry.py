@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from renderer.geometry import (
+from renderer.scene.geometry import (
     clip_from_opencv,
     intrinsics_from_fov,
     look_at_world_to_camera,

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
-from renderer.config import load_scene, scene_from_dict
-from renderer.pipeline import generate
+from renderer.config.schema import load_scene, scene_from_dict
+from renderer.pipeline.run import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 MESHES = ROOT / "assets" / "meshes"
@@ -54,7 +54,7 @@ def test_corrupt_background_image_is_caught_before_anything_is_written(tmp_path:
     assert not out.exists()
     skipped = run("generate", str(scene), "--out", str(out), "--frames", "2", "--skip-bad-assets")
     assert skipped.returncode == 0 and "broken.jpg" in skipped.stderr
-    from renderer.dataset import Dataset
+    from renderer.io.dataset import Dataset
 
     ds = Dataset(out)
     assert {Path(ds[i].description.background.path).name for i in range(2)} == {"good.png"}
@@ -199,7 +199,7 @@ def test_readers_on_a_damaged_dataset_say_which_file(pristine: Path, tmp_path: P
     import shutil
 
     from renderer import cli
-    from renderer.dataset import Dataset, DatasetError
+    from renderer.io.dataset import Dataset, DatasetError
 
     root = tmp_path / "ds"
     shutil.copytree(pristine, root)

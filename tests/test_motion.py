@@ -19,10 +19,10 @@ from raycast import first_hits, silhouette_band
 
 from renderer import cli
 from renderer.channels import CHANNELS
-from renderer.config import SceneConfig, scene_from_dict
-from renderer.dataset import Dataset, DatasetError, DatasetMeshes, Frame
-from renderer.labels import OCCLUSION_TOLERANCE
-from renderer.pipeline import generate
+from renderer.config.schema import SceneConfig, scene_from_dict
+from renderer.io.dataset import Dataset, DatasetError, DatasetMeshes, Frame
+from renderer.labels.objects import OCCLUSION_TOLERANCE
+from renderer.pipeline.run import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 MOTION_OUTPUTS = ["rgb", "depth", "normals", "instance", "semantic", "object_coords", "nocs", "flow_forward",
@@ -283,9 +283,9 @@ class _Boxes:
 
 
 def test_a_plane_translating_parallel_to_the_image_has_the_closed_form_flow() -> None:
-    from renderer.flow import motion_buffers
-    from renderer.rendering import FrameRenderer
-    from renderer.scene import (
+    from renderer.labels.flow import motion_buffers
+    from renderer.render.frame import FrameRenderer
+    from renderer.scene.description import (
         BackgroundDescription,
         CameraDescription,
         FrameDescription,
@@ -380,9 +380,9 @@ def test_flo_export_is_read_by_opencv(moving: Path, tmp_path: Path) -> None:
 def test_lights_orbit_the_target_and_leave_the_labels_alone(tmp_path: Path) -> None:
     """sequence.lights orbit: every light turns about the vertical axis through the target at a constant
     rate drawn from the range; the RGB changes, the labels (geometry) do not."""
-    from renderer.assets import AssetCatalog
-    from renderer.motion import describe_frame
-    from renderer.rendering import FrameRenderer
+    from renderer.assets.catalog import AssetCatalog
+    from renderer.render.frame import FrameRenderer
+    from renderer.sampling.motion import describe_frame
 
     orbit = motion_scene(tmp_path, {"kind": "static"}, {"kind": "static"},
                          lights={"kind": "orbit", "orbit_speed_deg": [40, 60]})
@@ -485,7 +485,7 @@ def test_tracks_follow_each_object_and_its_landmarks_through_a_sequence(moving: 
 
 
 def test_sequence_settings_out_of_range_are_one_config_error(tmp_path: Path) -> None:
-    from renderer.config import ConfigError
+    from renderer.config.schema import ConfigError
 
     for camera, objects, length, fps in (({"kind": "teleport"}, {}, 5, 12.0), ({}, {"kind": "physics"}, 10_000, 1.0),
                                          ({}, {}, 0, 12.0), ({}, {}, 5, 0.0)):

@@ -1,4 +1,4 @@
-"""The lean OBJ reader (renderer.objfile) against trimesh's own reader, the reference for what a mesh
+"""The lean OBJ reader (renderer.assets.objfile) against trimesh's own reader, the reference for what a mesh
 file means: same vertices, faces, texture coordinates, vertex normals and material, or None (and
 trimesh reads the file) where the file leaves the plain subset."""
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from renderer.objfile import line_blocks, mtllib_names, read_large_obj
+from renderer.assets.objfile import line_blocks, mtllib_names, read_large_obj
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "meshes"
 hypothesis = pytest.importorskip("hypothesis")
@@ -103,7 +103,7 @@ def write_obj(path: Path, mesh: trimesh.Trimesh, layout: str, quads: bool, newli
 def test_generated_files_read_as_trimesh_reads_them(tmp_path_factory: pytest.TempPathFactory, subdivisions: int,
                                                     layout: str, quads: bool, newline: str, extras: bool,
                                                     block: int) -> None:
-    import renderer.objfile as objfile
+    import renderer.assets.objfile as objfile
 
     path = tmp_path_factory.mktemp("obj") / "mesh.obj"
     write_obj(path, trimesh.creation.icosphere(subdivisions=subdivisions), layout, quads, newline, extras)
@@ -145,9 +145,9 @@ def test_blocks_are_whole_lines(tmp_path: Path) -> None:
 def test_scans_are_read_here_and_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Through the catalog: an OBJ above the size threshold is read by this reader (the threshold set
     to 0 here), and loads as the same checked mesh trimesh's reader gives."""
-    import renderer.assets as assets
-    import renderer.objfile as objfile
-    from renderer.scene import MeshSource
+    import renderer.assets.catalog as assets
+    import renderer.assets.objfile as objfile
+    from renderer.scene.description import MeshSource
 
     path = tmp_path / "scan.obj"
     write_obj(path, trimesh.creation.icosphere(subdivisions=3), "{v}/{t}/{n}", False, "\n", True)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from renderer import cli
-from renderer.config import ConfigError, load_scene
-from renderer.dataset import Dataset, DatasetError
-from renderer.pipeline import generate
+from renderer.config.schema import ConfigError, load_scene
+from renderer.io.dataset import Dataset, DatasetError
+from renderer.pipeline.run import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 

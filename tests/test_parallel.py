@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from renderer.config import scene_from_dict
-from renderer.dataset import Dataset
-from renderer.pipeline import generate
+from renderer.config.schema import scene_from_dict
+from renderer.io.dataset import Dataset
+from renderer.pipeline.run import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 MESHES = ROOT / "assets" / "meshes"

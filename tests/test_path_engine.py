@@ -10,13 +10,11 @@ import pytest
 
 pytest.importorskip("mitsuba")
 
-from renderer.assets import AssetCatalog  # noqa: E402
-from renderer.config import RenderConfig, load_scene, scene_from_dict  # noqa: E402
-from renderer.environment import write_hdr_map  # noqa: E402
-from renderer.geometry import look_at_world_to_camera, opengl_from_opencv_pose, rigid_inverse  # noqa: E402
-from renderer.pipeline import generate  # noqa: E402
-from renderer.rendering import FrameRenderer  # noqa: E402
-from renderer.scene import (  # noqa: E402
+from renderer.assets.catalog import AssetCatalog  # noqa: E402
+from renderer.config.schema import RenderConfig, load_scene, scene_from_dict  # noqa: E402
+from renderer.pipeline.run import generate  # noqa: E402
+from renderer.render.frame import FrameRenderer  # noqa: E402
+from renderer.scene.description import (  # noqa: E402
     BackgroundDescription,
     CameraDescription,
     EnvironmentDescription,
@@ -27,6 +25,8 @@ from renderer.scene import (  # noqa: E402
     ObjectDescription,
     as_matrix,
 )
+from renderer.scene.environment import write_hdr_map  # noqa: E402
+from renderer.scene.geometry import look_at_world_to_camera, opengl_from_opencv_pose, rigid_inverse  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 W, H = 64, 48
@@ -140,8 +140,8 @@ def test_small_boxes_land_where_K_projects_them(converged_renderer: FrameRendere
 def test_silhouettes_match_the_instance_mask() -> None:
     config = dataclasses.replace(load_scene(ROOT / "scenes" / "tabletop.yaml"),
                                  render=RenderConfig(engine="path", samples=4, denoise=True))
-    from renderer.config import ImageConfig
-    from renderer.sampling import sample_frame
+    from renderer.config.schema import ImageConfig
+    from renderer.sampling.frame import sample_frame
 
     config = dataclasses.replace(config, image=ImageConfig(160, 120))
     catalog = AssetCatalog(config)
@@ -262,7 +262,7 @@ def test_mesh_files_bring_their_own_pbr_material(path_renderer: FrameRenderer, t
     config = scene_from_dict({"objects": {"count": 1, "assets": [{"path": str(tmp_path / "red.glb")}]},
                               "table": {"enabled": False}})
     catalog = AssetCatalog(config)
-    from renderer.sampling import sample_frame
+    from renderer.sampling.frame import sample_frame
 
     drawn = sample_frame(config, catalog, seed=0, index=0).objects[0]
     assert drawn.material.use_asset_material
@@ -283,7 +283,7 @@ def test_checkerboard_corners_land_where_K_projects_them_in_both_engines() -> No
     two engines' images agree pixel by pixel (a texture flipped in one engine would swap the squares)."""
     import cv2
 
-    from renderer.scene import TextureDescription
+    from renderer.scene.description import TextureDescription
 
     w, h = 160, 120
     K = np.array([[150.0, 0, 77.3], [0, 150.0, 61.8], [0, 0, 1]])

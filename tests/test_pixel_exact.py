@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from raycast import first_hits, raycast, silhouette_band
 
-from renderer.dataset import Dataset, Frame
-from renderer.labels import OCCLUSION_TOLERANCE, POINT_DECIMALS
+from renderer.io.dataset import Dataset, Frame
+from renderer.labels.objects import OCCLUSION_TOLERANCE, POINT_DECIMALS
 
 _CACHE: dict[tuple[str, int], object] = {}
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from renderer.cli import main
-from renderer.dataset import Dataset
-from renderer.preview import LABEL_HEIGHT, PANELS, contact_sheet, frame_panels, instance_colors
+from renderer.inspect.preview import LABEL_HEIGHT, PANELS, contact_sheet, frame_panels, instance_colors
+from renderer.io.dataset import Dataset
 
 
 def test_contact_sheet_layout(tabletop_dataset: Path) -> None:

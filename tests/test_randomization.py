@@ -13,14 +13,14 @@ import scipy.spatial
 import scipy.stats
 import trimesh
 
-from renderer.assets import AssetCatalog
-from renderer.config import ConfigError, load_scene
-from renderer.dataset import Dataset
-from renderer.distributions import parse_distribution
-from renderer.pipeline import generate
-from renderer.sampling import color_from_temperature, sample_frame
-from renderer.scene import SensorDescription
-from renderer.sensor import apply_sensor
+from renderer.assets.catalog import AssetCatalog
+from renderer.camera.sensor import apply_sensor
+from renderer.config.distributions import parse_distribution
+from renderer.config.schema import ConfigError, load_scene
+from renderer.io.dataset import Dataset
+from renderer.pipeline.run import generate
+from renderer.sampling.frame import color_from_temperature, sample_frame
+from renderer.scene.description import SensorDescription
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENES = ROOT / "scenes"

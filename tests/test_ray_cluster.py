@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from renderer.config import load_scene
-from renderer.pipeline import generate
+from renderer.config.schema import load_scene
+from renderer.pipeline.run import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = ["--set", "image.width=96", "--set", "image.height=72"]

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import ConvexHull
 
-from renderer.assets import AssetCatalog
-from renderer.config import load_scene
-from renderer.sampling import sample_frame
-from renderer.scene import FrameDescription
+from renderer.assets.catalog import AssetCatalog
+from renderer.config.schema import load_scene
+from renderer.sampling.frame import sample_frame
+from renderer.scene.description import FrameDescription
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_scene(ROOT / "scenes" / "tabletop.yaml")

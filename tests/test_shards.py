@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from renderer import cli
-from renderer.config import SceneConfig, load_scene
-from renderer.dataset import Dataset, DatasetError
-from renderer.pipeline import generate
+from renderer.config.schema import SceneConfig, load_scene
+from renderer.io.dataset import Dataset, DatasetError
+from renderer.pipeline.run import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMES, SHARD_SIZE = 7, 3  # shards of 3, 3 and 1 frames

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from renderer.assets import AssetCatalog
-from renderer.backends.gl_platform import BackendError
-from renderer.config import ConfigError, load_scene, scene_from_dict
-from renderer.writers import OutputError, atomic_write_json
+from renderer.assets.catalog import AssetCatalog
+from renderer.config.schema import ConfigError, load_scene, scene_from_dict
+from renderer.io.writers import OutputError, atomic_write_json
+from renderer.render.gl.gl_platform import BackendError
 
 ROOT = Path(__file__).resolve().parent.parent
 MESHES = ROOT / "assets" / "meshes"
@@ -70,8 +70,8 @@ def test_raster_scenes_that_could_draw_lights_pyrender_drops_are_refused(tmp_pat
 
 
 def test_raster_engine_refuses_a_description_with_too_many_lights_of_one_type() -> None:
-    from renderer.rendering import FrameRenderer
-    from renderer.sampling import sample_frame
+    from renderer.render.frame import FrameRenderer
+    from renderer.sampling.frame import sample_frame
 
     config = scene_from_dict({"image": {"width": 32, "height": 24}, "objects": {"count": 0},
                               "lights": {"count": 8, "type": "point"}, "render": {"engine": "path"}})

@@ -13,7 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch.utils.data import DataLoader  # noqa: E402
 
-from renderer.dataset import Dataset  # noqa: E402
+from renderer.io.dataset import Dataset  # noqa: E402
 from renderer.torch import GeneratedDataset, RenderedDataset, collate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,9 +10,9 @@ import trimesh
 from PIL import Image
 from raycast import raycast, silhouette_band
 
-from renderer.config import scene_from_dict
-from renderer.dataset import Dataset
-from renderer.pipeline import generate
+from renderer.config.schema import scene_from_dict
+from renderer.io.dataset import Dataset
+from renderer.pipeline.run import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 MESHES = ROOT / "assets" / "meshes"

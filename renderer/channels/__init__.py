@@ -8,7 +8,7 @@ module here, registered below, plus its test.
 
 A *derived* channel (``derive``) is exactly a function of other channels and the frame's object records
 (NOCS: object coordinates, instance ids and each object's asset box). It is made when read, not stored:
-asking for it stores what it ``requires`` (renderer.config adds them to the outputs).
+asking for it stores what it ``requires`` (renderer.config.schema adds them to the outputs).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from renderer.buffers import RenderBuffers
-    from renderer.labels import ObjectLabels
-    from renderer.scene import FrameDescription
+    from renderer.labels.objects import ObjectLabels
+    from renderer.scene.buffers import RenderBuffers
+    from renderer.scene.description import FrameDescription
 
 Array = NDArray[Any]
 

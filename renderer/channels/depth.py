@@ -19,7 +19,7 @@ Image = NDArray[np.uint8]
 
 def depth_panel(depth: NDArray[np.float32]) -> Image:
     """Turbo colour map between the nearest and farthest surface, scale bar with metres bottom-left."""
-    from renderer.preview import draw_text
+    from renderer.inspect.preview import draw_text
 
     surface = depth > 0
     h, w = depth.shape

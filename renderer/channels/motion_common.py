@@ -8,14 +8,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.buffers import MotionBuffers, RenderBuffers
 from renderer.channels import Channel
 from renderer.channels.codecs import npy_zst_array, npy_zst_bytes, png_array, png_bytes
+from renderer.scene.buffers import MotionBuffers, RenderBuffers
 
 
 def motion_of(buffers: RenderBuffers) -> MotionBuffers:
     if buffers.motion is None:
-        raise ValueError("motion channels need the label pass's motion buffers (renderer.flow.motion_buffers)")
+        raise ValueError("motion channels need the label pass's motion buffers (renderer.labels.flow.motion_buffers)")
     return buffers.motion
 
 

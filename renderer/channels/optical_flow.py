@@ -3,7 +3,7 @@
 flow_*: float32 (H, W, 2), (du, dv) in pixels from the pixel centre to where the same surface point
 projects in the other frame (u right, v down), given wherever the point is in front of that camera;
 0 where there is no surface or no such frame. flow_*_valid: bool (H, W), true where the point is
-inside the other frame and visible there (renderer.flow). Flow as a bit-exact .npy in a zstd frame
+inside the other frame and visible there (renderer.labels.flow). Flow as a bit-exact .npy in a zstd frame
 (.npy.zst); masks as 8-bit PNG (255 = valid). ``renderer export --format flo`` writes Middlebury .flo
 files (cv2.readOpticalFlow).
 """

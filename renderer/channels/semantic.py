@@ -7,7 +7,7 @@ from numpy.typing import NDArray
 
 from renderer.channels import Channel
 from renderer.channels.codecs import png_array, png_bytes
-from renderer.scene import FrameDescription
+from renderer.scene.description import FrameDescription
 
 
 def semantic_from_instance(instance: NDArray[np.uint16], frame: FrameDescription) -> NDArray[np.uint16]:

@@ -34,9 +34,9 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from renderer.dataset import Dataset, DatasetMeshes, Frame
-from renderer.scene import FrameDescription, MeshSource, as_matrix
-from renderer.writers import atomic_write_bytes, atomic_write_json
+from renderer.io.dataset import Dataset, DatasetMeshes, Frame
+from renderer.io.writers import atomic_write_bytes, atomic_write_json
+from renderer.scene.description import FrameDescription, MeshSource, as_matrix
 
 IMAGES_PER_SCENE = 1000
 DEPTH_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)  # mm per depth-PNG unit; the finest that fits wins
@@ -236,8 +236,8 @@ def _export_frame(frame: Frame, im_id: int, scene: _SceneFiles, models: dict[tup
 
 def export_bop(root: str | Path, out: str | Path | None = None, split: str = "train_pbr") -> Path:
     """Write the BOP layout under ``out`` (default ``<root>/bop``); returns that folder."""
-    from renderer.backends.gl_context import GLContext
-    from renderer.backends.label_pass import LabelPass
+    from renderer.render.gl.gl_context import GLContext
+    from renderer.render.gl.label_pass import LabelPass
 
     dataset = Dataset(root)
     dataset.require(("rgb", "depth", "instance"), "the BOP export")

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.dataset import Dataset, Frame
-from renderer.writers import atomic_write_json, frame_name
+from renderer.io.dataset import Dataset, Frame
+from renderer.io.writers import atomic_write_json, frame_name
 
 COCO_PIXEL_OFFSET = 0.5  # add to our (u, v) to get COCO's continuous image coordinates
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from renderer.dataset import Dataset, Frame
-from renderer.writers import atomic_write_bytes, frame_name
+from renderer.io.dataset import Dataset, Frame
+from renderer.io.writers import atomic_write_bytes, frame_name
 
 YOLO_TASKS = ("detect", "segment", "pose")
 YOLO_PIXEL_OFFSET = 0.5

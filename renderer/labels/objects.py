@@ -1,0 +1,193 @@
+"""Labels: pure functions of (frame description, render buffers, asset geometry). No OpenGL.
+
+Conventions (docs/format.md): OpenCV camera frame, metres, pixel centre of (row r, column c) at
+(u, v) = (c, r); boxes are [x, y, w, h] in whole pixels, covering columns x .. x+w-1 and rows y .. y+h-1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.ndimage
+from numpy.typing import NDArray
+
+from renderer.assets.catalog import AssetCatalog
+from renderer.channels.semantic import semantic_from_instance  # noqa: F401  (re-exported)
+from renderer.scene.buffers import LabelBuffers, RenderBuffers
+from renderer.scene.description import FrameDescription, ObjectDescription
+from renderer.scene.geometry import project_points, transform_points
+
+# A landmark is occluded when the surface seen at its pixel, extended as a plane (the pixel's depth and
+# normal) to the landmark's own ray, lies in front of it by more than this fraction of the landmark's
+# depth (5 mm at 1 m). The plane removes the half-pixel offset between pixel centre and landmark.
+OCCLUSION_TOLERANCE = 0.005
+
+
+@dataclass(frozen=True)
+class LandmarkLabels:
+    """Landmarks of one object in one frame (N named points).
+
+    xyz_world, xyz_camera: (N, 3) float64 metres. uv: (N, 2) float64 pixels, K @ xyz_camera / z, not
+    rounded. in_frame: (N,) bool, in front of the camera and uv inside the image (pixel centres
+    -0.5 <= u < W - 0.5, same for v). visible: (N,) bool, in frame and not occluded (see
+    OCCLUSION_TOLERANCE).
+    """
+
+    names: tuple[str, ...]
+    xyz_world: NDArray[np.float64]
+    xyz_camera: NDArray[np.float64]
+    uv: NDArray[np.float64]
+    in_frame: NDArray[np.bool_]
+    visible: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class ObjectLabels:
+    """Per-object labels of one frame.
+
+    bbox: visible 2D box [x, y, w, h] from the instance mask ([0, 0, 0, 0] if not visible).
+    visible_pixels: pixels of the instance mask. unoccluded_pixels: pixels it covers rendered alone.
+    visible_fraction: visible_pixels / unoccluded_pixels (0 when it covers no pixel at all).
+    ignore: visible_fraction below the scene's constraints.min_visible_fraction.
+    object_to_camera: 4x4 rigid. box3d_camera: (8, 3) corners of the scaled mesh's axis-aligned box in
+    its own frame, in the camera frame, ordered like the computed landmarks box_000 .. box_111.
+    asset_bounds: (2, 3) [min, max] corners of the asset's axis-aligned box in its own unscaled frame,
+    metres: what NOCS normalises by (None in datasets written before format 5).
+    """
+
+    instance_id: int
+    category: str
+    category_id: int
+    object_to_world: NDArray[np.float64]
+    object_to_camera: NDArray[np.float64]
+    bbox: tuple[int, int, int, int]
+    visible_pixels: int
+    unoccluded_pixels: int
+    visible_fraction: float
+    box3d_camera: NDArray[np.float64]
+    landmarks: LandmarkLabels
+    ignore: bool = False  # seen less than constraints.min_visible_fraction: crowd / ignore in exports
+    asset_bounds: NDArray[np.float64] | None = None
+
+
+# Derived labels are stored at the precision they carry, not 17 digits: poses to 1e-9 (rotation entries;
+# nanometres), points to 0.1 µm, image coordinates to 1e-4 px. The frame description, which rebuilds
+# the frame, keeps every float exactly.
+POSE_DECIMALS, POINT_DECIMALS, PIXEL_DECIMALS = 9, 7, 4
+
+
+def as_stored(labels: ObjectLabels) -> ObjectLabels:
+    """The labels at the precision a dataset stores them (what a reader gets back, bit for bit)."""
+    lm = labels.landmarks
+    return dataclasses.replace(
+        labels, object_to_world=np.round(labels.object_to_world, POSE_DECIMALS),
+        object_to_camera=np.round(labels.object_to_camera, POSE_DECIMALS),
+        box3d_camera=np.round(labels.box3d_camera, POINT_DECIMALS),
+        landmarks=dataclasses.replace(lm, xyz_world=np.round(lm.xyz_world, POINT_DECIMALS),
+                                      xyz_camera=np.round(lm.xyz_camera, POINT_DECIMALS),
+                                      uv=np.round(lm.uv, PIXEL_DECIMALS)))
+
+
+def visible_boxes(instance: NDArray[np.integer], count: int) -> list[tuple[int, int, int, int]]:
+    """[x, y, w, h] of each id 1..count in an instance map; [0, 0, 0, 0] where an id is absent."""
+    slices = scipy.ndimage.find_objects(instance, max_label=count)
+    boxes = []
+    for found in slices:
+        if found is None:
+            boxes.append((0, 0, 0, 0))
+        else:
+            rows, cols = found
+            boxes.append((cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start))
+    return boxes
+
+
+def landmark_labels(names: tuple[str, ...], points_object: NDArray[np.float64], scale: float,
+                    object_to_world: NDArray[np.float64], world_to_camera: NDArray[np.float64],
+                    K: NDArray[np.float64], depth: NDArray[np.float32],
+                    normals: NDArray[np.float32]) -> LandmarkLabels:
+    """Project landmarks (asset frame, unscaled) and test them against the depth and normal buffers."""
+    height, width = depth.shape
+    xyz_world = transform_points(object_to_world, np.asarray(points_object) * scale)
+    xyz_camera = transform_points(world_to_camera, xyz_world)
+    uv = project_points(K, xyz_camera)
+    z = xyz_camera[:, 2]
+    with np.errstate(invalid="ignore"):
+        in_frame = (z > 0) & (uv[:, 0] >= -0.5) & (uv[:, 0] < width - 0.5) \
+            & (uv[:, 1] >= -0.5) & (uv[:, 1] < height - 0.5)
+    visible = np.zeros(len(names), dtype=bool)
+    if in_frame.any():
+        cols = np.floor(uv[in_frame, 0] + 0.5).astype(int)
+        rows = np.floor(uv[in_frame, 1] + 0.5).astype(int)
+        landmark_z = z[in_frame]
+        seen = _surface_depth_on_rays(depth, normals, K, rows, cols, xyz_camera[in_frame] / landmark_z[:, None])
+        visible[in_frame] = (seen == 0) | (seen >= landmark_z * (1.0 - OCCLUSION_TOLERANCE))
+    return LandmarkLabels(names, xyz_world, xyz_camera, uv, in_frame, visible)
+
+
+def _surface_depth_on_rays(depth: NDArray[np.float32], normals: NDArray[np.float32], K: NDArray[np.float64],
+                           rows: NDArray[np.intp], cols: NDArray[np.intp],
+                           rays: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Depth (z) where each ray (z = 1) meets the plane of the surface seen at pixel (row, col).
+
+    Falls back to the pixel's own depth where the ray grazes that plane; 0 where no surface is seen.
+    """
+    seen = depth[rows, cols].astype(np.float64)
+    n = normals[rows, cols].astype(np.float64)
+    pixel_rays = np.stack([cols, rows, np.ones_like(cols)], axis=1).astype(np.float64) @ np.linalg.inv(K).T
+    points = pixel_rays * seen[:, None]
+    along = np.einsum("ij,ij->i", n, rays)
+    grazing = np.abs(along) < 1e-3 * np.linalg.norm(rays, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        on_plane = np.einsum("ij,ij->i", n, points) / along
+    return np.where((seen > 0) & ~grazing, on_plane, seen)
+
+
+def box3d_corners(bounds: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(8, 3) corners of an axis-aligned box [[min], [max]], x slowest, z fastest (box_000..box_111)."""
+    lo, hi = np.asarray(bounds, float)
+    return np.array([[(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]]
+                     for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+
+
+def frame_labels(frame: FrameDescription, buffers: RenderBuffers | LabelBuffers, catalog: AssetCatalog,
+                 min_visible_fraction: float = 0.0) -> list[ObjectLabels]:
+    """Per-object labels of a rendered frame for its labelled objects (instance ids 1, 2, ...), in order.
+
+    Unlabelled distractors (instance id 0) get none: their pixels are background in the masks. Objects
+    seen less than min_visible_fraction are marked ``ignore`` (exports: crowd / ignore regions).
+    """
+    world_to_camera = np.asarray(frame.camera.world_to_camera)
+    K = np.asarray(frame.camera.K)
+    labelled = len(frame.labelled_objects)
+    counts = np.bincount(buffers.instance.ravel(), minlength=labelled + 1)
+    boxes = visible_boxes(buffers.instance, labelled)
+    labels = []
+    for k, obj in enumerate(frame.objects):
+        if not obj.labelled:
+            continue
+        labels.append(_object_labels(obj, catalog, world_to_camera, K, buffers, boxes[obj.instance_id - 1],
+                                     int(counts[obj.instance_id]), int(buffers.unoccluded_pixels[k]),
+                                     min_visible_fraction))
+    return labels
+
+
+def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camera: NDArray[np.float64],
+                   K: NDArray[np.float64], buffers: RenderBuffers | LabelBuffers, bbox: tuple[int, int, int, int],
+                   visible: int, unoccluded: int, min_visible_fraction: float) -> ObjectLabels:
+    object_to_world = np.asarray(obj.object_to_world)
+    object_to_camera = world_to_camera @ object_to_world
+    mesh = catalog.mesh(obj.mesh)
+    landmarks = catalog.landmarks(obj.mesh)
+    return ObjectLabels(
+        instance_id=obj.instance_id, category=obj.category, category_id=obj.category_id,
+        object_to_world=object_to_world, object_to_camera=object_to_camera, bbox=bbox,
+        visible_pixels=visible, unoccluded_pixels=unoccluded,
+        visible_fraction=visible / unoccluded if unoccluded else 0.0,
+        ignore=(visible / unoccluded if unoccluded else 0.0) < min_visible_fraction,
+        box3d_camera=transform_points(object_to_camera, box3d_corners(mesh.bounds) * obj.scale),
+        landmarks=landmark_labels(landmarks.names, landmarks.points, obj.scale, object_to_world,
+                                  world_to_camera, K, buffers.depth, buffers.normals),
+        asset_bounds=np.array(mesh.bounds, dtype=np.float64),
+    )

@@ -1,0 +1,77 @@
+"""Frame description -> RenderBuffers: the engine's image, then background and sensor stages, and the
+label pass beside them.
+
+    image  = engine.render(frame)                          # any engine (renderer.render.engines)
+    rgb    = sensor(composite(image, background(frame)))   # pure numpy, the same for every engine
+    labels = label_pass.render(frame)                      # GL, independent of the engine
+
+so a frame's label buffers are the same bits whichever engine made its RGB.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer.assets.catalog import AssetCatalog
+from renderer.camera.sensor import apply_sensor
+from renderer.config.schema import RenderConfig
+from renderer.render.backgrounds import background_image
+from renderer.render.engines import Engine, make_engine
+from renderer.render.gl.gl_context import GLContext
+from renderer.render.gl.label_pass import LabelPass
+from renderer.scene.buffers import EngineImage, RenderBuffers
+from renderer.scene.description import FrameDescription
+from renderer.scene.environment import environment_background
+
+
+def frame_background(frame: FrameDescription) -> NDArray[np.float32]:
+    """(H, W, 3) display-encoded: the visible environment, else the frame's background."""
+    camera = frame.camera
+    if frame.environment.kind != "none" and frame.environment.visible:
+        return environment_background(frame.environment, camera)
+    return background_image(frame.background, camera.width, camera.height)
+
+
+def composite(image: EngineImage, background: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """The engine's premultiplied colour over the background: colour + (1 - alpha) * background."""
+    rgba = image.rgba
+    out = rgba[..., :3] + (np.float32(1.0) - rgba[..., 3:4]) * background
+    return np.clip(np.rint(out * np.float32(255.0)), 0, 255).astype(np.uint8)
+
+
+def finish_rgb(frame: FrameDescription, image: EngineImage) -> NDArray[np.uint8]:
+    """The stages after the engine: background, then sensor effects."""
+    return apply_sensor(composite(image, frame_background(frame)), frame.sensor)
+
+
+class FrameRenderer:
+    """One engine and the label pass, for frames of one size; holds a GL context. Close it when done."""
+
+    def __init__(self, width: int, height: int, settings: RenderConfig | None = None) -> None:
+        settings = RenderConfig() if settings is None else settings
+        self.width, self.height = width, height
+        self.context = GLContext(width, height)
+        try:
+            self.labels = LabelPass(self.context)
+            self.engine: Engine = make_engine(settings, width, height, self.context)
+        except BaseException:
+            self.context.close()
+            raise
+
+    def render(self, frame: FrameDescription, catalog: AssetCatalog) -> RenderBuffers:
+        return RenderBuffers.of(self.render_rgb(frame, catalog), self.labels.render(frame, catalog))
+
+    def render_rgb(self, frame: FrameDescription, catalog: AssetCatalog) -> NDArray[np.uint8]:
+        """The engine's image through the background and sensor stages."""
+        return finish_rgb(frame, self.engine.render(frame, catalog))
+
+    def close(self) -> None:
+        self.engine.close()
+        self.context.close()
+
+    def __enter__(self) -> FrameRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,253 @@
+"""The frame description: everything one frame is made of, as concrete, frozen, JSON-serialisable data.
+
+No OpenGL here. Matrices are 4x4 nested tuples (row-major) so the dataclasses stay hashable and
+comparable; ``numpy.asarray`` turns them into arrays. Conventions (docs/format.md): metres, OpenCV
+camera frame, world z up with the table top at z = 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+Matrix = tuple[tuple[float, ...], ...]
+
+
+def as_matrix(array: Any) -> Matrix:
+    """Nested tuple of Python floats (exact round trip through JSON) from any array-like."""
+    return tuple(tuple(float(x) for x in row) for row in np.asarray(array, dtype=float))
+
+
+@dataclass(frozen=True)
+class TextureDescription:
+    """A procedural greyscale texture made with numpy (renderer.scene.textures), or an image file (``path``).
+
+    The material's base_color tints it (the renderer multiplies the two), so a few textures serve any
+    number of colours. The same fields always give the same pixels.
+    """
+
+    kind: Literal["wood", "checker", "noise", "stripes", "image"]
+    seed: int
+    size: int = 256
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class MaterialDescription:
+    """A surface's material. base_color is linear RGBA in [0, 1].
+
+    kind pbr: metallic-roughness (glTF's model). glass: a dielectric of index of refraction ``ior``
+    whose transmission is tinted by base_color (rough when roughness > 0.05); diffuse: Lambertian
+    (albedo base_color, no specular lobe) for analytic checks. How each engine draws each kind:
+    docs/engines.md.
+    """
+
+    base_color: tuple[float, float, float, float]
+    metallic: float
+    roughness: float
+    texture: TextureDescription | None = None
+    use_asset_material: bool = False  # keep the mesh file's own textures/colours
+    kind: Literal["pbr", "glass", "diffuse"] = "pbr"
+    ior: float = 1.5
+
+
+@dataclass(frozen=True)
+class MeshSource:
+    """Where an asset's geometry comes from: a mesh file, or a procedural box with extents (metres)."""
+
+    kind: Literal["file", "box", "tray"]
+    path: str = ""
+    extents: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    wall: float = 0.0  # tray: wall and floor thickness (extents: outer x, y and height)
+
+
+@dataclass(frozen=True)
+class ObjectDescription:
+    """One rendered surface.
+
+    instance_id: 1 + its index among the frame's labelled objects; 0 for an unlabelled distractor
+    (rendered, occluding, in depth and normals, but background in the masks and absent from labels).
+    object_to_world: rigid 4x4 (rotation + translation, metres). The mesh is scaled by ``scale`` in its
+    own frame first, so a vertex p of the asset file lands at object_to_world @ (scale * p).
+    """
+
+    instance_id: int
+    asset_id: str
+    category: str
+    category_id: int
+    mesh: MeshSource
+    scale: float
+    object_to_world: Matrix
+    material: MaterialDescription
+
+    @property
+    def labelled(self) -> bool:
+        return self.instance_id > 0
+
+
+@dataclass(frozen=True)
+class LightDescription:
+    """A light; light_to_world is 4x4 with the light shining along its local -z (pyrender's rule).
+
+    intensity: pyrender's units (directional: lux-like; point and spot: candela-like, already scaled by
+    the squared distance to the target). spot_angle_deg: outer cone half-angle of a spot light.
+    """
+
+    kind: Literal["directional", "point", "spot"]
+    color: tuple[float, float, float]
+    intensity: float
+    light_to_world: Matrix
+    spot_angle_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class BackgroundDescription:
+    """What shows where no surface is. colors: one RGB (solid, texture tint) or two (gradient top and
+    bottom), linear in [0, 1]; texture: procedural, tinted by colors[0]; path: an image file, scaled to
+    cover the frame and centre-cropped."""
+
+    kind: Literal["solid", "gradient", "texture", "image"]
+    colors: tuple[tuple[float, float, float], ...]
+    texture: TextureDescription | None = None
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class EnvironmentDescription:
+    """Light arriving from every direction at infinity (renderer.scene.environment), in world coordinates.
+
+    kind none: no environment. uniform: radiance ``intensity`` from every direction. sky: a Preetham
+    clear sky of ``turbidity`` with the sun towards ``sun_direction`` (the sun itself is one of the
+    frame's directional lights), scaled by ``intensity``. hdri: the equirectangular map in ``path``
+    (linear radiance) times ``intensity``, turned by ``rotation_deg`` about world z. visible: it shows
+    behind the scene in place of the background.
+    """
+
+    kind: Literal["none", "uniform", "sky", "hdri"] = "none"
+    intensity: float = 1.0
+    rotation_deg: float = 0.0
+    sun_direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    turbidity: float = 3.0
+    path: str = ""
+    visible: bool = True
+
+
+@dataclass(frozen=True)
+class SensorDescription:
+    """Camera effects applied to the RGB image only, in this order (renderer.camera.sensor): exposure (stops),
+    brightness (+x of full scale), contrast and saturation (factor 1 + x), Gaussian blur (sigma, px),
+    Gaussian noise (std in 8-bit levels, from noise_seed), JPEG round trip (quality 1-100, 0 = off)."""
+
+    exposure_ev: float = 0.0
+    brightness: float = 0.0
+    contrast: float = 0.0
+    saturation: float = 0.0
+    blur_sigma: float = 0.0
+    noise_std: float = 0.0
+    noise_seed: int = 0
+    jpeg_quality: int = 0
+
+    @property
+    def is_identity(self) -> bool:
+        return (self.exposure_ev == self.brightness == self.contrast == self.saturation == self.blur_sigma
+                == self.noise_std == 0.0 and self.jpeg_quality == 0)
+
+
+@dataclass(frozen=True)
+class CameraDescription:
+    """Pinhole camera. K: 3x3 intrinsics (pixel centres at integer (u, v)); world_to_camera: 4x4 into
+    the OpenCV camera frame; near/far: clipping planes in metres along z."""
+
+    width: int
+    height: int
+    K: Matrix
+    world_to_camera: Matrix
+    near: float
+    far: float
+
+
+@dataclass(frozen=True)
+class SequenceTime:
+    """Where a frame sits in its sequence (renderer.sampling.motion): frame ``time_index`` (0 .. length - 1) of
+    sequence ``index``, at ``time_index / fps`` seconds from the sequence's start."""
+
+    index: int
+    time_index: int
+    length: int
+    fps: float
+
+    @property
+    def seconds(self) -> float:
+        return self.time_index / self.fps
+
+
+@dataclass(frozen=True)
+class FrameDescription:
+    """All that is needed to render one frame, drawn from the streams of (seed, index) (renderer.seeding)."""
+
+    index: int
+    seed: int
+    camera: CameraDescription
+    objects: tuple[ObjectDescription, ...]
+    lights: tuple[LightDescription, ...]
+    ambient: float
+    background: BackgroundDescription
+    sensor: SensorDescription = SensorDescription()
+    environment: EnvironmentDescription = EnvironmentDescription()
+    attempt: int = 0  # which draw of this frame met the scene's constraints (0: the first)
+    sequence: SequenceTime | None = None  # None: a still
+
+    @property
+    def labelled_objects(self) -> tuple[ObjectDescription, ...]:
+        return tuple(o for o in self.objects if o.labelled)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_plain(self)
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> FrameDescription:
+        return _from_plain(FrameDescription, data)
+
+
+def _to_plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+_NESTED: dict[str, type] = {
+    "camera": CameraDescription,
+    "material": MaterialDescription,
+    "texture": TextureDescription,
+    "mesh": MeshSource,
+    "background": BackgroundDescription,
+    "sensor": SensorDescription,
+    "environment": EnvironmentDescription,
+    "sequence": SequenceTime,
+}
+
+
+def _tupled(value: Any) -> Any:
+    return tuple(_tupled(v) for v in value) if isinstance(value, list) else value
+
+
+def _from_plain(cls: type, data: dict[str, Any]) -> Any:
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name in _NESTED and value is not None:
+            kwargs[f.name] = _from_plain(_NESTED[f.name], value)
+        elif f.name == "objects":
+            kwargs[f.name] = tuple(_from_plain(ObjectDescription, v) for v in value)
+        elif f.name == "lights":
+            kwargs[f.name] = tuple(_from_plain(LightDescription, v) for v in value)
+        else:
+            kwargs[f.name] = _tupled(value)
+    return cls(**kwargs)
