@@ -16,7 +16,7 @@ import numpy as np
 
 from renderer.config.schema import load_scene
 from renderer.errors import RendererError
-from renderer.io.writers import OutputError
+from renderer.io.format import OutputError
 
 EXIT_USAGE = 2
 
@@ -140,7 +140,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    from renderer.io.writers import atomic_write_bytes
+    from renderer.io.format import atomic_write_bytes
 
     try:
         atomic_write_bytes(path, data)

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import RenderedFrame
-from renderer.labels.objects import ObjectLabels, as_stored, semantic_from_instance
+from renderer.channels import CHANNELS, RenderedFrame
+from renderer.scene.records import ObjectLabels, as_stored
 
 try:
     import torch
@@ -35,20 +35,15 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("renderer.torch needs PyTorch: pip install 'renderer[torch]'") from exc
 
-# Image-sized channels passed through as tensors, channels first: (C, H, W), or (H, W) for masks.
-ARRAY_FIELDS = ("object_coords", "nocs", "flow_forward", "flow_forward_valid", "flow_backward", "flow_backward_valid",
-                "scene_flow_forward", "scene_flow_backward")
-FIELDS = ("image", "depth", "normals", "instance", "semantic", "instance_ids", "labels", "boxes", "masks",
-          "keypoints", "poses", "K", "world_to_camera", *ARRAY_FIELDS)
+# The fields that carry a channel (each channel's ``sample_key``), read from that channel; then the
+# per-object and camera fields, read from meta files. ``masks`` are made from the instance channel.
+CHANNEL_OF_FIELD = {channel.sample_key: name for name, channel in CHANNELS.items() if channel.sample_key is not None}
+FIELDS = (*CHANNEL_OF_FIELD, "instance_ids", "labels", "boxes", "masks", "keypoints", "poses", "K", "world_to_camera")
 PER_OBJECT = ("instance_ids", "labels", "boxes", "masks", "keypoints", "poses")
+FIELD_CHANNEL = {**CHANNEL_OF_FIELD, "masks": "instance"}  # the channel (dataset.json's outputs) a field needs
 
 Sample = dict[str, Any]
 Transform = Callable[[Sample], Sample]
-
-
-# The image channel (dataset.json's outputs) each field is read from; other fields come from meta files.
-FIELD_CHANNEL = {"image": "rgb", "depth": "depth", "normals": "normals", "instance": "instance",
-                 "semantic": "semantic", "masks": "instance", **{f: f for f in ARRAY_FIELDS}}
 
 
 def _check_fields(fields: Iterable[str] | None) -> tuple[str, ...]:
@@ -59,30 +54,14 @@ def _check_fields(fields: Iterable[str] | None) -> tuple[str, ...]:
     return chosen
 
 
-def make_sample(index: int, fields: Sequence[str], *, rgb: Callable[[], NDArray[np.uint8]],
-                depth: Callable[[], NDArray[np.float32]], normals: Callable[[], NDArray[np.float32]],
-                instance: NDArray[np.uint16], semantic: Callable[[], NDArray[np.uint16]], K: NDArray[np.float64],
-                world_to_camera: NDArray[np.float64], objects: Sequence[ObjectLabels],
-                channel: Callable[[str], NDArray[Any]] | None = None) -> Sample:
-    """One sample from a frame's arrays; image-sized arrays come as thunks (``channel(name)`` for the
-    ARRAY_FIELDS) so unused ones are never read."""
+def make_sample(index: int, fields: Sequence[str], *, channel: Callable[[str], NDArray[Any]], K: NDArray[np.float64],
+                world_to_camera: NDArray[np.float64], objects: Sequence[ObjectLabels]) -> Sample:
+    """One sample of a frame: ``channel(name)`` gives a channel's array, called only for the fields asked
+    for (so unused files are never read); each channel field as its Channel.to_sample makes it."""
     sample: Sample = {"index": index}
-    for name in ARRAY_FIELDS:
-        if name in fields:
-            if channel is None:
-                raise ValueError(f"field {name} needs the frame's channels")
-            array = np.ascontiguousarray(channel(name))
-            sample[name] = torch.from_numpy(array.transpose(2, 0, 1).copy() if array.ndim == 3 else array)
-    if "image" in fields:
-        sample["image"] = torch.from_numpy(np.ascontiguousarray(rgb().transpose(2, 0, 1))).float().div_(255.0)
-    if "depth" in fields:
-        sample["depth"] = torch.from_numpy(np.array(depth(), dtype=np.float32))[None]
-    if "normals" in fields:
-        sample["normals"] = torch.from_numpy(np.ascontiguousarray(normals().transpose(2, 0, 1), dtype=np.float32))
-    if "instance" in fields:
-        sample["instance"] = torch.from_numpy(instance.astype(np.int64))
-    if "semantic" in fields:
-        sample["semantic"] = torch.from_numpy(semantic().astype(np.int64))
+    for key, name in CHANNEL_OF_FIELD.items():
+        if key in fields:
+            sample[key] = torch.from_numpy(np.ascontiguousarray(CHANNELS[name].to_sample(channel(name))))
     visible = [o for o in objects if o.visible_pixels > 0]
     if "instance_ids" in fields:
         sample["instance_ids"] = torch.tensor([o.instance_id for o in visible], dtype=torch.int64)
@@ -93,7 +72,7 @@ def make_sample(index: int, fields: Sequence[str], *, rgb: Callable[[], NDArray[
         sample["boxes"] = torch.from_numpy(boxes.reshape(-1, 4))
     if "masks" in fields:
         ids = np.array([o.instance_id for o in visible], dtype=np.int64)
-        sample["masks"] = torch.from_numpy(instance[None, :, :] == ids[:, None, None])
+        sample["masks"] = torch.from_numpy(channel("instance")[None, :, :] == ids[:, None, None])
     if "keypoints" in fields:
         sample["keypoints"] = torch.from_numpy(_keypoints(visible))
     if "poses" in fields:
@@ -140,11 +119,8 @@ class RenderedDataset(TorchDataset):  # type: ignore[misc]
 
 def sample_of_frame(frame: Any, fields: Sequence[str]) -> Sample:
     """make_sample over a renderer.io.dataset.Frame (files read only for the fields asked for)."""
-    return make_sample(
-        frame.index, fields, rgb=lambda: frame.rgb, depth=lambda: frame.depth, normals=lambda: frame.normals,
-        instance=frame.instance if "instance" in frame.channels else np.zeros((0, 0), np.uint16),
-        semantic=lambda: frame.semantic, K=frame.K, world_to_camera=frame.world_to_camera, objects=frame.objects,
-        channel=frame.array)
+    return make_sample(frame.index, fields, channel=frame.array, K=frame.K, world_to_camera=frame.world_to_camera,
+                       objects=frame.objects)
 
 
 def _default_fields(written: Sequence[str], fields: Iterable[str] | None) -> tuple[str, ...]:
@@ -243,6 +219,14 @@ def _shuffled(items: Iterable[Any], size: int, rng: np.random.Generator) -> Iter
         yield buffer.pop()
 
 
+def _rendered_anyway(name: str, outputs: Sequence[str]) -> bool:
+    """Whether a frame rendered for a scene with these outputs can give channel ``name``."""
+    channel = CHANNELS[name]
+    if name in outputs:
+        return True
+    return not channel.motion and all(_rendered_anyway(r, outputs) for r in channel.requires)
+
+
 class GeneratedDataset(TorchDataset):  # type: ignore[misc]
     """Frames rendered on demand: item i equals frame i of ``renderer generate`` with the same scene and seed.
 
@@ -264,13 +248,13 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
         if length < 0:
             raise ValueError(f"length must be >= 0, got {length}")
         self.seed, self.length = seed, length
-        # Motion fields exist only where the scene's outputs ask the label pass for them.
-        made = [f for f in FIELD_CHANNEL if f not in ARRAY_FIELDS or f in self.config.outputs]
-        self.fields = _check_fields([f for f in FIELDS if f not in FIELD_CHANNEL or f in made]
-                                    if fields is None else fields)
-        missing = [f for f in self.fields if f in ARRAY_FIELDS and f not in made]
+        # Motion channels exist only where the scene's outputs ask the label pass for them (and so do the
+        # derived channels made from them); the others come with every rendered frame.
+        made = [f for f in FIELDS if f not in FIELD_CHANNEL or _rendered_anyway(FIELD_CHANNEL[f], self.config.outputs)]
+        self.fields = _check_fields(made if fields is None else fields)
+        missing = [f for f in self.fields if f not in made]
         if missing:
-            raise ValueError(f"field {missing[0]} needs {missing[0]} in the scene's outputs")
+            raise ValueError(f"field {missing[0]} needs {FIELD_CHANNEL[missing[0]]} in the scene's outputs")
         self.transform = transform
         self._process: tuple[int, Any, Any] | None = None  # (pid, catalog, renderer)
 
@@ -298,11 +282,8 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
         frame, buffers, labels = make_frame(self.config, catalog, renderer, self.seed, i)
         stored = [as_stored(lab) for lab in labels]  # as a written dataset gives them back
         rendered = RenderedFrame(frame, buffers, stored)
-        sample = make_sample(
-            i, self.fields, rgb=lambda: buffers.rgb, depth=lambda: buffers.depth, normals=lambda: buffers.normals,
-            instance=buffers.instance, semantic=lambda: semantic_from_instance(buffers.instance, frame),
-            K=np.asarray(frame.camera.K), world_to_camera=np.asarray(frame.camera.world_to_camera),
-            objects=stored, channel=rendered.array)
+        sample = make_sample(i, self.fields, channel=rendered.array, K=np.asarray(frame.camera.K),
+                             world_to_camera=np.asarray(frame.camera.world_to_camera), objects=stored)
         return self.transform(sample) if self.transform is not None else sample
 
 

@@ -48,7 +48,8 @@ from renderer.io.writers import DatasetWriter, dataset_header, prepare_dataset
 from renderer.labels.objects import frame_labels
 from renderer.pipeline.run import generate, load_catalog
 from renderer.render.frame import FrameRenderer
-from renderer.sampling.frame import sample_frame, table_source
+from renderer.sampling.frame import sample_frame
+from renderer.sampling.randomizers.supports import table_source
 from renderer.scene.buffers import RenderBuffers
 from renderer.scene.description import FrameDescription
 

@@ -21,8 +21,8 @@ from renderer import cli
 from renderer.channels import CHANNELS
 from renderer.config.schema import SceneConfig, scene_from_dict
 from renderer.io.dataset import Dataset, DatasetError, DatasetMeshes, Frame
-from renderer.labels.objects import OCCLUSION_TOLERANCE
 from renderer.pipeline.run import generate
+from renderer.scene.records import OCCLUSION_TOLERANCE
 
 ROOT = Path(__file__).resolve().parent.parent
 MOTION_OUTPUTS = ["rgb", "depth", "normals", "instance", "semantic", "object_coords", "nocs", "flow_forward",

@@ -10,7 +10,7 @@ import pytest
 from raycast import first_hits, raycast, silhouette_band
 
 from renderer.io.dataset import Dataset, Frame
-from renderer.labels.objects import OCCLUSION_TOLERANCE, POINT_DECIMALS
+from renderer.scene.records import OCCLUSION_TOLERANCE, POINT_DECIMALS
 
 _CACHE: dict[tuple[str, int], object] = {}
 

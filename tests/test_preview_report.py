@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from renderer.cli import main
-from renderer.inspect.preview import LABEL_HEIGHT, PANELS, contact_sheet, frame_panels, instance_colors
+from renderer.inspect.preview import LABEL_HEIGHT, contact_sheet, frame_panels, instance_colors, panel_channels
 from renderer.io.dataset import Dataset
 
 
@@ -23,19 +23,19 @@ def test_contact_sheet_layout(tabletop_dataset: Path) -> None:
     ds = Dataset(tabletop_dataset)
     sheet = contact_sheet(ds, [0, 2], scale=1.0)
     w, h = ds[0].image_size
-    panels = [p for p in PANELS if p in ("rgb", "depth", "normals", "instances")]  # a still: no flow, no NOCS
+    panels = [p for p in panel_channels() if p in ("rgb", "depth", "normals", "instance")]  # a still: no flow, no NOCS
     assert sheet.shape == (2 * (h + LABEL_HEIGHT), len(panels) * w, 3) and sheet.dtype == np.uint8
     half = contact_sheet(ds, [1], scale=0.5)
     assert half.shape == (h // 2 + LABEL_HEIGHT, len(panels) * w // 2, 3)
     # the first frame's instances panel sits at row LABEL_HEIGHT, column 3 * w (below the title strip)
     panel = sheet[LABEL_HEIGHT + 20:LABEL_HEIGHT + h, 3 * w:4 * w]
-    expected = frame_panels(ds[0])["instances"][20:]
+    expected = frame_panels(ds[0])["instance"][20:]
     assert np.array_equal(panel, expected)
 
 
 def test_instances_panel_tints_masks_and_leaves_background(tabletop_dataset: Path) -> None:
     frame = Dataset(tabletop_dataset)[0]
-    panel = frame_panels(frame)["instances"]
+    panel = frame_panels(frame)["instance"]
     rgb, instance = frame.rgb, frame.instance
     objects = instance > 0
     assert np.mean(np.any(panel[objects] != rgb[objects], axis=-1)) > 0.97

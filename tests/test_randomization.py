@@ -14,12 +14,13 @@ import scipy.stats
 import trimesh
 
 from renderer.assets.catalog import AssetCatalog
-from renderer.camera.sensor import apply_sensor
 from renderer.config.distributions import parse_distribution
 from renderer.config.schema import ConfigError, load_scene
 from renderer.io.dataset import Dataset
 from renderer.pipeline.run import generate
-from renderer.sampling.frame import color_from_temperature, sample_frame
+from renderer.render.sensor import apply_sensor
+from renderer.sampling.frame import sample_frame
+from renderer.scene.color import color_from_temperature
 from renderer.scene.description import SensorDescription
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ import pytest
 
 from renderer.assets.catalog import AssetCatalog
 from renderer.config.schema import ConfigError, load_scene, scene_from_dict
-from renderer.io.writers import OutputError, atomic_write_json
+from renderer.io.format import OutputError, atomic_write_json
 from renderer.render.gl.gl_platform import BackendError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,9 +2,10 @@
 
 A channel says what it is taken from (the frame's render buffers), how it is stored (a file suffix, an
 encoder and a decoder, both lossless), how it is checked when read back (dtype and rank), how it is
-shown (a preview panel, where it has one of its own) and one line for docs/format.md. Writers, the
-dataset reader, ``renderer.torch`` and the preview all iterate over ``CHANNELS``: a new channel is one
-module here, registered below, plus its test.
+shown (a preview panel, where it has one of its own), how torch batches it, and one line for
+docs/format.md (renderer.channels.base.Channel). Writers, the dataset reader, ``renderer.torch``, the
+preview and ``renderer channels`` all iterate over ``CHANNELS``: a new channel is one module here that
+defines ``CHANNEL`` (or ``CHANNELS``), plus its test; it is found and registered on import, in rank order.
 
 A *derived* channel (``derive``) is exactly a function of other channels and the frame's object records
 (NOCS: object coordinates, instance ids and each object's asset box). It is made when read, not stored:
@@ -13,100 +14,33 @@ asking for it stores what it ``requires`` (renderer.config.schema adds them to t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+import importlib
+import pkgutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-from numpy.typing import NDArray
+from renderer.channels.base import CHANNELS, Array, Channel, ChannelSource, register
 
 if TYPE_CHECKING:
-    from renderer.labels.objects import ObjectLabels
     from renderer.scene.buffers import RenderBuffers
     from renderer.scene.description import FrameDescription
+    from renderer.scene.records import ObjectLabels
 
-Array = NDArray[Any]
-
-
-class ChannelSource(Protocol):
-    """What a derived channel is made from: a frame's other channels and its per-object labels (a
-    dataset's Frame, or a frame just rendered: RenderedFrame)."""
-
-    def array(self, name: str) -> Array: ...
-
-    @property
-    def objects(self) -> Sequence[ObjectLabels]: ...
+__all__ = ["CHANNELS", "CHANNEL_NAMES", "Array", "Channel", "ChannelSource", "RenderedFrame", "register",
+           "resolve_outputs", "with_requirements"]
 
 
-@dataclass(frozen=True)
-class Channel:
-    """One per-pixel image of a frame.
-
-    name: the key in scene files' ``outputs``, the folder in the files layout, the field of a Frame.
-    suffix: what follows the frame name in its file name (``000123.npz``; ``000123.depth.npz`` in a shard).
-    dtype, ndim: what the decoder must give back (a damaged or foreign file is refused).
-    extract: the array from a frame's description and render buffers (H, W[, C], image row order).
-    encode, decode: bytes of the file and back; decode raises ValueError on damaged data.
-    panel: a uint8 RGB picture of the array for previews, where the channel has one of its own.
-    doc: units, frame and encoding, one line (docs/format.md).
-    legacy: {suffix: decoder} of the files older format versions wrote, still read.
-    derive: for a derived channel, the array made from a ChannelSource (None: stored as a file); its
-    suffix and codec then serve the files of older datasets that stored it. requires: the channels
-    ``derive`` reads, stored whenever this one is asked for.
-    """
-
-    name: str
-    suffix: str
-    dtype: np.dtype[Any]
-    ndim: int
-    extract: Callable[[FrameDescription, RenderBuffers], Array]
-    encode: Callable[[Array], bytes]
-    decode: Callable[[bytes], Array]
-    doc: str
-    panel: Callable[[Array], NDArray[np.uint8]] | None = None
-    legacy: dict[str, Callable[[bytes], Array]] = field(default_factory=dict)
-    derive: Callable[[ChannelSource], Array] | None = None
-    requires: tuple[str, ...] = ()
-
-    @property
-    def stored(self) -> bool:
-        return self.derive is None
-
-    def read(self, data: bytes, suffix: str | None = None) -> Array:
-        """The decoded array of a file with this suffix (default: the current one), checked; ValueError
-        with a short reason otherwise."""
-        decode = self.decode if suffix in (None, self.suffix) else self.legacy[suffix]
-        array = decode(data)
-        if array.dtype != self.dtype or array.ndim != self.ndim:
-            raise ValueError(f"expected {self.dtype} of {self.ndim} dimensions, found {array.dtype} {array.shape}")
-        return array
+def _register_modules() -> None:
+    """Register the CHANNEL / CHANNELS of every module of this package (helpers have neither)."""
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for channel in getattr(module, "CHANNELS", ()) or ([module.CHANNEL] if hasattr(module, "CHANNEL") else []):
+            if isinstance(channel, Channel):
+                register(channel)
 
 
-CHANNELS: dict[str, Channel] = {}
-
-
-def register(channel: Channel) -> Channel:
-    if channel.name in CHANNELS:
-        raise ValueError(f"channel {channel.name!r} registered twice")
-    CHANNELS[channel.name] = channel
-    return channel
-
-
-from renderer.channels import (  # noqa: E402
-    depth,
-    instance,
-    nocs,
-    normals,
-    object_coords,
-    optical_flow,
-    rgb,
-    scene_flow,
-    semantic,
-)
-
-for _module in (rgb, depth, normals, instance, semantic, object_coords, nocs, optical_flow, scene_flow):
-    for _channel in getattr(_module, "CHANNELS", None) or (_module.CHANNEL,):
-        register(_channel)
+_register_modules()
 
 CHANNEL_NAMES = tuple(CHANNELS)
 
@@ -120,6 +54,17 @@ def with_requirements(names: Sequence[str]) -> tuple[str, ...]:
             if needed not in out:
                 out.append(needed)
     return tuple(out)
+
+
+def resolve_outputs(names: Sequence[str]) -> tuple[str, ...]:
+    """A scene's ``outputs`` checked against the registry (ValueError naming the first unknown or
+    repeated one), followed by what its derived channels require (stored with them)."""
+    unknown = [name for name in names if name not in CHANNELS]
+    if unknown:
+        raise ValueError(f"outputs: {unknown[0]!r} is not one of {', '.join(CHANNELS)}")
+    if len(set(names)) != len(names):
+        raise ValueError("outputs: a channel is listed twice")
+    return with_requirements(names)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import Channel
+from renderer.channels.base import Channel, array_panel
 from renderer.channels.codecs import npy_array, npz_array, npz_bytes
 
 Image = NDArray[np.uint8]
@@ -19,7 +19,7 @@ Image = NDArray[np.uint8]
 
 def depth_panel(depth: NDArray[np.float32]) -> Image:
     """Turbo colour map between the nearest and farthest surface, scale bar with metres bottom-left."""
-    from renderer.inspect.preview import draw_text
+    from renderer.channels.panels import draw_text
 
     surface = depth > 0
     h, w = depth.shape
@@ -51,4 +51,6 @@ CHANNEL = Channel(
     decode=lambda data: npz_array(data, "depth"),
     doc="float32 H×W metres, numpy .npz (`np.load(f)[\"depth\"]`), bit-exact",
     panel=depth_panel, legacy={".npy": npy_array},
+    rank=10, sample_key="depth", to_sample=lambda depth: depth[None], preview=array_panel("depth", depth_panel),
+    title="depth",
 )

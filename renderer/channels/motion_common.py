@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import Channel
+from renderer.channels.base import Channel
 from renderer.channels.codecs import npy_zst_array, npy_zst_bytes, png_array, png_bytes
 from renderer.scene.buffers import MotionBuffers, RenderBuffers
 
@@ -19,14 +19,15 @@ def motion_of(buffers: RenderBuffers) -> MotionBuffers:
     return buffers.motion
 
 
-def float_image_channel(name: str, doc: str, panel: Callable[[Any], NDArray[np.uint8]]) -> Channel:
+def float_image_channel(name: str, doc: str, panel: Callable[[Any], NDArray[np.uint8]], rank: int,
+                        **metadata: Any) -> Channel:
     """A motion channel holding a float32 (H, W, C) image of MotionBuffers field ``name``, stored as a
-    bit-exact .npy in a zstd frame."""
+    bit-exact .npy in a zstd frame; torch samples carry it channels first under its own name."""
     return Channel(
         name=name, suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3,
         extract=lambda frame, buffers: getattr(motion_of(buffers), name),
-        encode=npy_zst_bytes, decode=npy_zst_array, doc=doc, panel=panel,
-    )
+        encode=npy_zst_bytes, decode=npy_zst_array, doc=doc, panel=panel, rank=rank, motion=True, sample_key=name,
+        **metadata)
 
 
 def mask_bytes(mask: NDArray[np.bool_]) -> bytes:

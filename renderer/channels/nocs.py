@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import ChannelSource
+from renderer.channels.base import ChannelSource, array_panel
 from renderer.channels.motion_common import float_image_channel
 
 
@@ -75,5 +75,5 @@ CHANNEL = dataclasses.replace(
     float_image_channel(
         "nocs", "float32 H×W×3, (p − box centre) / box diagonal + 0.5 in the asset frame, 0 = no labelled "
         "object; derived when read from object_coords, instance and the objects' asset_bounds (not stored)",
-        nocs_panel),
-    derive=_derive, requires=("object_coords", "instance"), extract=_not_stored)
+        nocs_panel, rank=60, preview=array_panel("nocs", nocs_panel), title="object coordinates (NOCS)"),
+    derive=_derive, motion=False, requires=("object_coords", "instance"), extract=_not_stored)

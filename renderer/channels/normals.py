@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import Channel
+from renderer.channels.base import Channel, array_panel
 from renderer.channels.codecs import npy_array, npz_array, npz_bytes
 
 
@@ -29,4 +29,5 @@ CHANNEL = Channel(
     decode=lambda data: npz_array(data, "normals"),
     doc="float32 H×W×3 camera frame, numpy .npz (`np.load(f)[\"normals\"]`), bit-exact",
     panel=normals_panel, legacy={".npy": npy_array},
+    rank=20, sample_key="normals", preview=array_panel("normals", normals_panel), title="normals (camera frame)",
 )

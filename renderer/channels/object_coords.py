@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.channels.base import PanelSource
 from renderer.channels.motion_common import float_image_channel
 
 
@@ -20,6 +21,11 @@ def coords_panel(coords: NDArray[np.float32]) -> NDArray[np.uint8]:
     return out
 
 
+def _preview(frame: PanelSource) -> NDArray[np.uint8] | None:
+    """Shown where NOCS (the same points, normalised) is not."""
+    return None if "nocs" in frame.channels else coords_panel(frame.array("object_coords"))
+
+
 CHANNEL = float_image_channel(
     "object_coords", "float32 H×W×3, the surface point in its object's unscaled asset frame, metres, 0 = no surface; "
-    ".npy.zst", coords_panel)
+    ".npy.zst", coords_panel, rank=50, preview=_preview, title="object coordinates")

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import Channel
+from renderer.channels.base import Channel, PanelSource
 from renderer.channels.motion_common import float_image_channel, mask_array, mask_bytes, mask_panel, motion_of
 
 # The Middlebury colour wheel (Baker et al., "A Database and Evaluation Methodology for Optical Flow"):
@@ -50,11 +50,27 @@ def flow_panel(flow: NDArray[np.float32], max_magnitude: float | None = None) ->
     return np.asarray(np.clip(out, 0, 255), dtype=np.uint8)
 
 
+def _preview(frame: PanelSource, direction: str) -> NDArray[np.uint8] | None:
+    """Forward flow, or backward where there is no forward flow (a sequence's last frame); pixels whose
+    flow is not valid darkened. One flow panel per frame: the backward one gives way to the forward one."""
+    forward_valid = frame.array("flow_forward_valid") if "flow_forward_valid" in frame.channels else None
+    forward_shown = "flow_forward" in frame.channels and (forward_valid is None or forward_valid.any())
+    if (direction == "forward") != forward_shown:
+        return None
+    valid_name = f"flow_{direction}_valid"
+    panel = flow_panel(frame.array(f"flow_{direction}"))
+    if valid_name in frame.channels:
+        valid = frame.array(valid_name)
+        panel[~valid] = (panel[~valid] * 0.35).astype(np.uint8)
+    return panel
+
+
 def _flow_channel(direction: str) -> Channel:
     return float_image_channel(
         f"flow_{direction}",
         f"float32 H×W×2, (du, dv) pixels to the {'next' if direction == 'forward' else 'previous'} frame; .npy.zst",
-        flow_panel)
+        flow_panel, rank=70 if direction == "forward" else 72, preview=lambda frame: _preview(frame, direction),
+        title="optical flow")
 
 
 def _valid_channel(direction: str) -> Channel:
@@ -64,7 +80,7 @@ def _valid_channel(direction: str) -> Channel:
         extract=lambda frame, buffers: getattr(motion_of(buffers), name),
         encode=mask_bytes, decode=mask_array,
         doc=f"bool H×W, flow_{direction} lands on the same surface point, visible; 8-bit PNG, 255 = valid",
-        panel=mask_panel,
+        panel=mask_panel, rank=71 if direction == "forward" else 73, motion=True, sample_key=name,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import Channel
+from renderer.channels.base import Channel
 from renderer.channels.motion_common import float_image_channel
 
 
@@ -24,7 +24,8 @@ def scene_flow_panel(flow: NDArray[np.float32]) -> NDArray[np.uint8]:
 def _channel(direction: str) -> Channel:
     return float_image_channel(
         f"scene_flow_{direction}", f"float32 H×W×3 metres, the point's camera-frame position in the "
-        f"{'next' if direction == 'forward' else 'previous'} frame minus here; .npy.zst", scene_flow_panel)
+        f"{'next' if direction == 'forward' else 'previous'} frame minus here; .npy.zst", scene_flow_panel,
+        rank=80 if direction == "forward" else 81)
 
 
 CHANNELS = (_channel("forward"), _channel("backward"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels import Channel
+from renderer.channels.base import Channel
 from renderer.channels.codecs import png_array, png_bytes
 from renderer.scene.description import FrameDescription
 
@@ -23,4 +23,5 @@ CHANNEL = Channel(
     extract=lambda frame, buffers: semantic_from_instance(buffers.instance, frame),
     encode=png_bytes, decode=png_array,
     doc="uint16 PNG, category ids, 0 = background",
+    rank=40, sample_key="semantic", to_sample=lambda semantic: semantic.astype(np.int64),
 )

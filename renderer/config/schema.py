@@ -25,7 +25,7 @@ from typing import Annotated, Any
 
 import yaml
 
-from renderer.channels import CHANNEL_NAMES, with_requirements
+from renderer.channels import resolve_outputs
 from renderer.config.distributions import (
     Distribution,
     DistributionError,
@@ -377,7 +377,6 @@ class ConstraintsConfig:
             raise ValueError(f"max_attempts: {self.max_attempts} is outside [1, 1000]")
 
 
-CHANNELS = CHANNEL_NAMES  # the image files a frame can have: renderer.channels registers them
 DEFAULT_OUTPUTS = ("rgb", "depth", "normals", "instance", "semantic")  # what a scene without outputs writes
 
 ENVIRONMENT_KINDS = ("none", "uniform", "sky", "hdri")
@@ -553,13 +552,8 @@ class SceneConfig:
     source: str = field(default="<memory>", metadata={"internal": True})
 
     def __post_init__(self) -> None:
-        unknown = [c for c in self.outputs if c not in CHANNELS]
-        if unknown:
-            raise ValueError(f"outputs: {unknown[0]!r} is not one of {', '.join(CHANNELS)}")
-        if len(set(self.outputs)) != len(self.outputs):
-            raise ValueError("outputs: a channel is listed twice")
         # A derived channel (nocs) is made when read from others, which are then stored too.
-        object.__setattr__(self, "outputs", with_requirements(self.outputs))
+        object.__setattr__(self, "outputs", resolve_outputs(self.outputs))
         if self.sequence.length > 1 and self.constraints != ConstraintsConfig():
             raise ValueError("constraints: not supported with sequences (a redrawn frame would break its "
                              "sequence); remove them or set sequence.length to 1")

@@ -35,7 +35,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer.io.dataset import Dataset, DatasetMeshes, Frame
-from renderer.io.writers import atomic_write_bytes, atomic_write_json
+from renderer.io.format import atomic_write_bytes, atomic_write_json
 from renderer.scene.description import FrameDescription, MeshSource, as_matrix
 
 IMAGES_PER_SCENE = 1000

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.io.dataset import Dataset, Frame
-from renderer.io.writers import atomic_write_json, frame_name
+from renderer.io.format import atomic_write_json, frame_name
 
 COCO_PIXEL_OFFSET = 0.5  # add to our (u, v) to get COCO's continuous image coordinates
 

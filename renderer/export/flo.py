@@ -13,7 +13,7 @@ from pathlib import Path
 from renderer.channels.motion_common import mask_bytes
 from renderer.channels.optical_flow import write_flo
 from renderer.io.dataset import Dataset
-from renderer.io.writers import atomic_write_bytes, frame_name
+from renderer.io.format import atomic_write_bytes, frame_name
 
 
 def export_flo(root: str | Path, out: str | Path | None = None) -> Path:

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from renderer.channels.codecs import png_bytes
 from renderer.io.dataset import Dataset
-from renderer.io.writers import atomic_write_bytes, frame_name
+from renderer.io.format import atomic_write_bytes, frame_name
 
 SCALE = 64.0
 OFFSET = 2**15

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from renderer.io.dataset import Dataset, Frame
-from renderer.io.writers import atomic_write_bytes, frame_name
+from renderer.io.format import atomic_write_bytes, frame_name
 
 YOLO_TASKS = ("detect", "segment", "pose")
 YOLO_PIXEL_OFFSET = 0.5

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from renderer.errors import RendererError
 from renderer.inspect.preview import frame_row
 from renderer.io.dataset import Dataset
-from renderer.io.writers import atomic_write_bytes
+from renderer.io.format import atomic_write_bytes
 
 
 class ReportError(RendererError, RuntimeError):

@@ -15,11 +15,10 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from renderer.assets.catalog import stack_meshes
+from renderer.assets.meshes import stack_meshes
 from renderer.channels import CHANNEL_NAMES, CHANNELS, ChannelSource
 from renderer.errors import RendererError
-from renderer.io.shards import MemberSpan, index_shard, member_name, read_span, shard_paths
-from renderer.io.writers import (
+from renderer.io.format import (
     FORMAT_NAME,
     atomic_write_bytes,
     frame_name,
@@ -27,8 +26,9 @@ from renderer.io.writers import (
     read_json_object,
     written_channels,
 )
-from renderer.labels.objects import LandmarkLabels, ObjectLabels
+from renderer.io.shards import MemberSpan, index_shard, member_name, read_span, shard_paths
 from renderer.scene.description import FrameDescription, MeshSource
+from renderer.scene.records import LandmarkLabels, ObjectLabels
 
 T = TypeVar("T")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from renderer.assets.catalog import TABLE_CATEGORY, TRAY_CATEGORY
 from renderer.config.schema import ConstraintsConfig
 from renderer.errors import RendererError
-from renderer.labels.objects import ObjectLabels
 from renderer.scene.buffers import LabelBuffers
 from renderer.scene.description import FrameDescription
+from renderer.scene.records import ObjectLabels
 
 SUPPORTS = (TABLE_CATEGORY, TRAY_CATEGORY)
 

@@ -6,7 +6,7 @@ linear over each triangle), and projects it with that frame's K into (u', v'); f
 (u' - c, v' - r) for the pixel in row r, column c. The point is visible there (valid) when it lies in front of
 the camera, inside the image (-1/2 <= u' < W - 1/2, the same for v'), and the surface the other frame
 shows at that pixel, extended as a plane (its depth and normal) to the point's own ray, lies within
-``tolerance`` (relative, renderer.labels.objects.OCCLUSION_TOLERANCE as for landmarks) of the point's depth:
+``tolerance`` (relative, renderer.scene.records.OCCLUSION_TOLERANCE as for landmarks) of the point's depth:
 hidden behind another surface or turned away behind its own object, it is not. Scene flow is that
 other-frame position minus the point's position in this frame's camera frame.
 """
@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from renderer.assets.catalog import MeshLookup
-from renderer.labels.objects import OCCLUSION_TOLERANCE
+from renderer.assets.meshes import MeshLookup
 from renderer.scene.buffers import LabelBuffers, MotionBuffers
 from renderer.scene.description import FrameDescription
+from renderer.scene.records import OCCLUSION_TOLERANCE
 
 FLOW_CHANNELS = ("flow_forward", "flow_forward_valid", "flow_backward", "flow_backward_valid")
 SCENE_FLOW_CHANNELS = ("scene_flow_forward", "scene_flow_backward")

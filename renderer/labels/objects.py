@@ -6,88 +6,15 @@ Conventions (docs/format.md): OpenCV camera frame, metres, pixel centre of (row 
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.ndimage
 from numpy.typing import NDArray
 
 from renderer.assets.catalog import AssetCatalog
-from renderer.channels.semantic import semantic_from_instance  # noqa: F401  (re-exported)
 from renderer.scene.buffers import LabelBuffers, RenderBuffers
 from renderer.scene.description import FrameDescription, ObjectDescription
 from renderer.scene.geometry import project_points, transform_points
-
-# A landmark is occluded when the surface seen at its pixel, extended as a plane (the pixel's depth and
-# normal) to the landmark's own ray, lies in front of it by more than this fraction of the landmark's
-# depth (5 mm at 1 m). The plane removes the half-pixel offset between pixel centre and landmark.
-OCCLUSION_TOLERANCE = 0.005
-
-
-@dataclass(frozen=True)
-class LandmarkLabels:
-    """Landmarks of one object in one frame (N named points).
-
-    xyz_world, xyz_camera: (N, 3) float64 metres. uv: (N, 2) float64 pixels, K @ xyz_camera / z, not
-    rounded. in_frame: (N,) bool, in front of the camera and uv inside the image (pixel centres
-    -0.5 <= u < W - 0.5, same for v). visible: (N,) bool, in frame and not occluded (see
-    OCCLUSION_TOLERANCE).
-    """
-
-    names: tuple[str, ...]
-    xyz_world: NDArray[np.float64]
-    xyz_camera: NDArray[np.float64]
-    uv: NDArray[np.float64]
-    in_frame: NDArray[np.bool_]
-    visible: NDArray[np.bool_]
-
-
-@dataclass(frozen=True)
-class ObjectLabels:
-    """Per-object labels of one frame.
-
-    bbox: visible 2D box [x, y, w, h] from the instance mask ([0, 0, 0, 0] if not visible).
-    visible_pixels: pixels of the instance mask. unoccluded_pixels: pixels it covers rendered alone.
-    visible_fraction: visible_pixels / unoccluded_pixels (0 when it covers no pixel at all).
-    ignore: visible_fraction below the scene's constraints.min_visible_fraction.
-    object_to_camera: 4x4 rigid. box3d_camera: (8, 3) corners of the scaled mesh's axis-aligned box in
-    its own frame, in the camera frame, ordered like the computed landmarks box_000 .. box_111.
-    asset_bounds: (2, 3) [min, max] corners of the asset's axis-aligned box in its own unscaled frame,
-    metres: what NOCS normalises by (None in datasets written before format 5).
-    """
-
-    instance_id: int
-    category: str
-    category_id: int
-    object_to_world: NDArray[np.float64]
-    object_to_camera: NDArray[np.float64]
-    bbox: tuple[int, int, int, int]
-    visible_pixels: int
-    unoccluded_pixels: int
-    visible_fraction: float
-    box3d_camera: NDArray[np.float64]
-    landmarks: LandmarkLabels
-    ignore: bool = False  # seen less than constraints.min_visible_fraction: crowd / ignore in exports
-    asset_bounds: NDArray[np.float64] | None = None
-
-
-# Derived labels are stored at the precision they carry, not 17 digits: poses to 1e-9 (rotation entries;
-# nanometres), points to 0.1 µm, image coordinates to 1e-4 px. The frame description, which rebuilds
-# the frame, keeps every float exactly.
-POSE_DECIMALS, POINT_DECIMALS, PIXEL_DECIMALS = 9, 7, 4
-
-
-def as_stored(labels: ObjectLabels) -> ObjectLabels:
-    """The labels at the precision a dataset stores them (what a reader gets back, bit for bit)."""
-    lm = labels.landmarks
-    return dataclasses.replace(
-        labels, object_to_world=np.round(labels.object_to_world, POSE_DECIMALS),
-        object_to_camera=np.round(labels.object_to_camera, POSE_DECIMALS),
-        box3d_camera=np.round(labels.box3d_camera, POINT_DECIMALS),
-        landmarks=dataclasses.replace(lm, xyz_world=np.round(lm.xyz_world, POINT_DECIMALS),
-                                      xyz_camera=np.round(lm.xyz_camera, POINT_DECIMALS),
-                                      uv=np.round(lm.uv, PIXEL_DECIMALS)))
+from renderer.scene.records import OCCLUSION_TOLERANCE, LandmarkLabels, ObjectLabels
 
 
 def visible_boxes(instance: NDArray[np.integer], count: int) -> list[tuple[int, int, int, int]]:

@@ -18,7 +18,8 @@ from renderer.assets.catalog import AssetCatalog, draw_probabilities
 from renderer.config.schema import SceneConfig
 from renderer.labels.objects import frame_labels
 from renderer.render.gl.label_pass import LabelPass
-from renderer.sampling.frame import objects_drawn, sample_frame
+from renderer.sampling.frame import sample_frame
+from renderer.sampling.randomizers.objects import objects_drawn
 
 PILOT_FRAMES = 128
 PILOT_STREAM = 2**31 - 7  # spawn key of the pilot's seed, apart from every frame's streams

@@ -26,18 +26,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from renderer.assets.catalog import AssetCatalog, AssetError
+from renderer.channels import CHANNELS
 from renderer.config.schema import SceneConfig
 from renderer.errors import RendererError
 from renderer.io.shards import DEFAULT_SHARD_SIZE
 from renderer.io.writers import DatasetWriter, ShardPacking, dataset_header, prepare_dataset
 from renderer.labels.constraints import ConstraintError, unmet_constraint
-from renderer.labels.flow import MOTION_CHANNELS, start_motion_buffers
-from renderer.labels.objects import ObjectLabels, frame_labels
+from renderer.labels.flow import start_motion_buffers
+from renderer.labels.objects import frame_labels
 from renderer.render.gl.gl_platform import BackendError
-from renderer.sampling.frame import support_sources
 from renderer.sampling.motion import describe_frame, neighbours
+from renderer.sampling.randomizers.supports import support_sources
 from renderer.scene.buffers import RenderBuffers
 from renderer.scene.description import FrameDescription
+from renderer.scene.records import ObjectLabels
 
 if TYPE_CHECKING:
     from renderer.render.frame import FrameRenderer
@@ -183,7 +185,7 @@ def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRender
     for attempt in range(constraints.max_attempts):
         frame = describe_frame(config, catalog, seed=seed, index=index, attempt=attempt)
         label_buffers = renderer.labels.render(frame, catalog)
-        motion = [c for c in MOTION_CHANNELS if c in config.outputs]
+        motion = [c for c in config.outputs if CHANNELS[c].motion]
         finish_motion = None
         if motion:  # drawn now, read back after the RGB image: the rasteriser works while Python does
             before, after = neighbours(config, catalog, frame, seed=seed)

@@ -14,12 +14,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.assets.catalog import AssetCatalog
-from renderer.camera.sensor import apply_sensor
 from renderer.config.schema import RenderConfig
 from renderer.render.backgrounds import background_image
 from renderer.render.engines import Engine, make_engine
 from renderer.render.gl.gl_context import GLContext
 from renderer.render.gl.label_pass import LabelPass
+from renderer.render.sensor import apply_sensor
 from renderer.scene.buffers import EngineImage, RenderBuffers
 from renderer.scene.description import FrameDescription
 from renderer.scene.environment import environment_background

@@ -159,10 +159,10 @@ def _camera_poses(config: SceneConfig, base: FrameDescription, rng: np.random.Ge
             moved[:3, 3] += forward * speed * t
             poses[k] = rigid_inverse(moved)
     elif kind == "spline":
-        from renderer.sampling.frame import _camera
+        from renderer.sampling.randomizers.camera import camera_description
 
         eye0 = camera_to_world[:3, 3]
-        keys = [eye0] + [rigid_inverse(np.asarray(_camera(config, rng).world_to_camera))[:3, 3]
+        keys = [eye0] + [rigid_inverse(np.asarray(camera_description(config, rng).world_to_camera))[:3, 3]
                          for _ in range(motion.keyframes - 1)]
         duration = max(float(times[-1]), 1e-9)
         for k, t in enumerate(times):
@@ -214,7 +214,7 @@ def _catmull_rom(points: Array, u: float) -> Array:
 # -- objects ------------------------------------------------------------------------------------------
 
 def _moving(config: SceneConfig, base: FrameDescription) -> list[int]:
-    from renderer.sampling.frame import support_sources
+    from renderer.sampling.randomizers.supports import support_sources
 
     supports = set(support_sources(config))
     return [k for k, obj in enumerate(base.objects) if obj.asset_id not in supports]

@@ -16,10 +16,10 @@ from scipy.spatial.transform import Rotation
 
 from renderer.config.schema import ConfigError, SceneConfig
 from renderer.errors import quiet_stderr
+from renderer.sampling.placement import TRAY_WALL, Draft, resting_rotation
 
 if TYPE_CHECKING:
     from renderer.assets.catalog import AssetCatalog
-    from renderer.sampling.frame import _Draft
 
 TIME_STEP = 1.0 / 240.0
 DENSITY = 500.0  # kg/m^3; only ratios matter for a pile
@@ -51,8 +51,6 @@ def _container(p: Any, client: int, config: SceneConfig) -> tuple[NDArray[np.flo
         _static_box(p, client, (tx / 2, ty / 2, config.table.thickness / 2), (0, 0, -config.table.thickness / 2))
     if physics.container == "table":
         return np.array(config.table.size) / 2.0, 0.0
-    from renderer.sampling.frame import TRAY_WALL
-
     x, y = physics.tray_size
     h, w = physics.wall_height, TRAY_WALL
     _static_box(p, client, (x / 2, y / 2, w / 2), (0, 0, w / 2))
@@ -63,10 +61,8 @@ def _container(p: Any, client: int, config: SceneConfig) -> tuple[NDArray[np.flo
 
 
 def drop_and_settle(config: SceneConfig, catalog: AssetCatalog, rng: np.random.Generator,
-                    drafts: list[_Draft]) -> list[tuple[_Draft, NDArray[np.float64]]]:
+                    drafts: list[Draft]) -> list[tuple[Draft, NDArray[np.float64]]]:
     """Object poses (4x4, object_to_world of the scaled mesh) after the drafts fell and settled."""
-    from renderer.sampling.frame import resting_rotation
-
     p = require_pybullet()
     physics = config.objects.physics
     client = p.connect(p.DIRECT)

@@ -8,6 +8,8 @@ camera frame, world z up with the table top at z = 0.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -137,7 +139,7 @@ class EnvironmentDescription:
 
 @dataclass(frozen=True)
 class SensorDescription:
-    """Camera effects applied to the RGB image only, in this order (renderer.camera.sensor): exposure (stops),
+    """Camera effects applied to the RGB image only, in this order (renderer.render.sensor): exposure (stops),
     brightness (+x of full scale), contrast and saturation (factor 1 + x), Gaussian blur (sigma, px),
     Gaussian noise (std in 8-bit levels, from noise_seed), JPEG round trip (quality 1-100, 0 = off)."""
 
@@ -220,34 +222,49 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
-_NESTED: dict[str, type] = {
-    "camera": CameraDescription,
-    "material": MaterialDescription,
-    "texture": TextureDescription,
-    "mesh": MeshSource,
-    "background": BackgroundDescription,
-    "sensor": SensorDescription,
-    "environment": EnvironmentDescription,
-    "sequence": SequenceTime,
-}
-
-
 def _tupled(value: Any) -> Any:
     return tuple(_tupled(v) for v in value) if isinstance(value, list) else value
 
 
-def _from_plain(cls: type, data: dict[str, Any]) -> Any:
+def _nested_type(hint: Any) -> tuple[type | None, bool]:
+    """(the description type inside a field's annotation, whether the field is a tuple of them)."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and args and dataclasses.is_dataclass(args[0]):
+        return args[0], True
+    for candidate in (hint, *args):  # X, or X | None
+        if isinstance(candidate, type) and dataclasses.is_dataclass(candidate):
+            return candidate, False
+    return None, False
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, tuple[type | None, bool]]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: _nested_type(hints[f.name]) for f in dataclasses.fields(cls)}
+
+
+def _from_plain(cls: type, data: Any) -> Any:
+    """The description of type ``cls`` from its to_dict form; the nested types come from the fields'
+    annotations, so every part is rebuilt as its own type. Unknown keys and a dict where no description
+    belongs raise ValueError (a damaged or foreign file, not a silently different frame)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = _field_types(cls)
+    unknown = sorted(set(data) - set(hints))
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown key {unknown[0]!r}")
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
-            continue
-        value = data[f.name]
-        if f.name in _NESTED and value is not None:
-            kwargs[f.name] = _from_plain(_NESTED[f.name], value)
-        elif f.name == "objects":
-            kwargs[f.name] = tuple(_from_plain(ObjectDescription, v) for v in value)
-        elif f.name == "lights":
-            kwargs[f.name] = tuple(_from_plain(LightDescription, v) for v in value)
+    for name, value in data.items():
+        nested, many = hints[name]
+        if nested is not None and value is not None:
+            if many:
+                if not isinstance(value, list):
+                    raise ValueError(f"{cls.__name__}.{name}: expected a list, got {type(value).__name__}")
+                kwargs[name] = tuple(_from_plain(nested, v) for v in value)
+            else:
+                kwargs[name] = _from_plain(nested, value)
+        elif isinstance(value, dict):
+            raise ValueError(f"{cls.__name__}.{name}: an object where a value belongs")
         else:
-            kwargs[f.name] = _tupled(value)
+            kwargs[name] = _tupled(value)
     return cls(**kwargs)

@@ -43,7 +43,7 @@ def large_mesh_normals(mesh: trimesh.Trimesh) -> NDArray[np.float32]:
     """Vertex normals of a scan: the file's own where it has them, else the area-weighted mean of the
     adjacent faces' normals, accumulated a chunk of faces at a time (trimesh's angle-weighted normals
     hold several per-face arrays of the whole mesh at once: 7x the mesh at peak)."""
-    from renderer.assets.catalog import triangle_chunks
+    from renderer.assets.meshes import triangle_chunks
 
     own = mesh._cache.cache.get("vertex_normals")
     if own is not None:

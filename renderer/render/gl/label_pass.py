@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.assets.catalog import MeshLookup, face_normals
+from renderer.assets.meshes import MeshLookup, face_normals
 from renderer.render.gl.gl_context import GLContext, index_chunks
 from renderer.render.gl.gl_platform import BackendError
 from renderer.scene.buffers import LabelBuffers
