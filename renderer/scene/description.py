@@ -229,7 +229,7 @@ def _tupled(value: Any) -> Any:
 def _nested_type(hint: Any) -> tuple[type | None, bool]:
     """(the description type inside a field's annotation, whether the field is a tuple of them)."""
     args = typing.get_args(hint)
-    if typing.get_origin(hint) is tuple and args and dataclasses.is_dataclass(args[0]):
+    if typing.get_origin(hint) is tuple and args and isinstance(args[0], type) and dataclasses.is_dataclass(args[0]):
         return args[0], True
     for candidate in (hint, *args):  # X, or X | None
         if isinstance(candidate, type) and dataclasses.is_dataclass(candidate):
