@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels import CHANNELS, RenderedFrame
+from renderer.scene.camera import camera_model
 from renderer.scene.records import ObjectLabels, as_stored
 
 try:
@@ -282,7 +283,7 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
         frame, buffers, labels = make_frame(self.config, catalog, renderer, self.seed, i)
         stored = [as_stored(lab) for lab in labels]  # as a written dataset gives them back
         rendered = RenderedFrame(frame, buffers, stored)
-        sample = make_sample(i, self.fields, channel=rendered.array, K=np.asarray(frame.camera.K),
+        sample = make_sample(i, self.fields, channel=rendered.array, K=camera_model(frame.camera).pinhole_K(),
                              world_to_camera=np.asarray(frame.camera.world_to_camera), objects=stored)
         return self.transform(sample) if self.transform is not None else sample
 

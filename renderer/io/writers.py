@@ -26,7 +26,8 @@ from renderer import __version__
 from renderer.assets.catalog import BOX_EDGES, TABLE_CATEGORY, TRAY_CATEGORY, AssetCatalog
 from renderer.assets.inputs import changed_input, input_hashes
 from renderer.channels import CHANNEL_NAMES, CHANNELS
-from renderer.config.schema import SceneConfig, scene_to_dict
+from renderer.config.schema import SceneConfig, scene_from_dict, scene_to_dict
+from renderer.errors import RendererError
 from renderer.io.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -51,7 +52,8 @@ from renderer.io.shards import (
     write_tar,
 )
 from renderer.scene.buffers import RenderBuffers
-from renderer.scene.description import FrameDescription
+from renderer.scene.camera import camera_model
+from renderer.scene.description import INSTANCE_IDS, FrameDescription
 from renderer.scene.records import OCCLUSION_TOLERANCE, ObjectLabels, as_stored
 
 CONVENTIONS = {
@@ -61,7 +63,7 @@ CONVENTIONS = {
     "normals": "unit face normals in the camera frame, facing the camera, float32, 0 = no surface",
     "pixel_centres": "pixel (row r, column c) has its centre at (u, v) = (c, r)",
     "bbox": "[x, y, w, h] in pixels, inclusive of columns x..x+w-1 and rows y..y+h-1",
-    "instance_ids": "1 + index in the frame's object list, 0 = background",
+    "instance_ids": INSTANCE_IDS,
     "landmark_occlusion_tolerance": OCCLUSION_TOLERANCE,
 }
 
@@ -109,6 +111,18 @@ IDENTITY_KEYS = ("version", "seed", "image", "scene", "categories", "skipped_ass
                  "shard_size")
 
 
+def same_scene(written: Any, current: Any) -> bool:
+    """Whether the scene a dataset was started with is the one given now, once both are read by this
+    version: keys that a newer version added (with defaults that keep what older versions drew) and
+    the order of keys do not count, so an upgrade never blocks resuming with the same scene file."""
+    if written == current:
+        return True
+    try:
+        return scene_to_dict(scene_from_dict(written)) == scene_to_dict(scene_from_dict(current))
+    except RendererError:  # a key this version does not know: another dataset
+        return False
+
+
 def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes: dict[str, trimesh.Trimesh]) -> None:
     """Check the output folder and create (or, for the same dataset, reuse) its skeleton.
 
@@ -130,6 +144,8 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
                 if changed is not None:
                     raise OutputError(f"{root}: an input file changed since this dataset was started: {changed}; "
                                       "use another --out, or restore the file")
+            elif key == "scene" and same_scene(existing.get(key), header.get(key)):
+                continue
             elif existing.get(key) != header.get(key):
                 raise OutputError(f"{root}: already holds a different dataset ({key} differs); "
                                   "use another --out or delete it")
@@ -417,7 +433,8 @@ def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str,
     cam = frame.camera
     return {
         "index": frame.index,
-        "camera": {"K": np.asarray(cam.K).tolist(), "world_to_camera": np.asarray(cam.world_to_camera).tolist(),
+        "camera": {"K": camera_model(cam).intrinsics()["K"],
+                   "world_to_camera": np.asarray(cam.world_to_camera).tolist(),
                    "width": cam.width, "height": cam.height, "near": cam.near, "far": cam.far},
         "objects": [
             {

@@ -12,8 +12,9 @@ from numpy.typing import NDArray
 
 from renderer.assets.catalog import AssetCatalog
 from renderer.scene.buffers import LabelBuffers, RenderBuffers
+from renderer.scene.camera import CameraModel, camera_model
 from renderer.scene.description import FrameDescription, ObjectDescription
-from renderer.scene.geometry import project_points, transform_points
+from renderer.scene.geometry import transform_points
 from renderer.scene.records import OCCLUSION_TOLERANCE, LandmarkLabels, ObjectLabels
 
 
@@ -32,13 +33,13 @@ def visible_boxes(instance: NDArray[np.integer], count: int) -> list[tuple[int, 
 
 def landmark_labels(names: tuple[str, ...], points_object: NDArray[np.float64], scale: float,
                     object_to_world: NDArray[np.float64], world_to_camera: NDArray[np.float64],
-                    K: NDArray[np.float64], depth: NDArray[np.float32],
+                    camera: CameraModel, depth: NDArray[np.float32],
                     normals: NDArray[np.float32]) -> LandmarkLabels:
     """Project landmarks (asset frame, unscaled) and test them against the depth and normal buffers."""
     height, width = depth.shape
     xyz_world = transform_points(object_to_world, np.asarray(points_object) * scale)
     xyz_camera = transform_points(world_to_camera, xyz_world)
-    uv = project_points(K, xyz_camera)
+    uv = camera.project(xyz_camera)
     z = xyz_camera[:, 2]
     with np.errstate(invalid="ignore"):
         in_frame = (z > 0) & (uv[:, 0] >= -0.5) & (uv[:, 0] < width - 0.5) \
@@ -48,12 +49,12 @@ def landmark_labels(names: tuple[str, ...], points_object: NDArray[np.float64], 
         cols = np.floor(uv[in_frame, 0] + 0.5).astype(int)
         rows = np.floor(uv[in_frame, 1] + 0.5).astype(int)
         landmark_z = z[in_frame]
-        seen = _surface_depth_on_rays(depth, normals, K, rows, cols, xyz_camera[in_frame] / landmark_z[:, None])
+        seen = _surface_depth_on_rays(depth, normals, camera, rows, cols, xyz_camera[in_frame] / landmark_z[:, None])
         visible[in_frame] = (seen == 0) | (seen >= landmark_z * (1.0 - OCCLUSION_TOLERANCE))
     return LandmarkLabels(names, xyz_world, xyz_camera, uv, in_frame, visible)
 
 
-def _surface_depth_on_rays(depth: NDArray[np.float32], normals: NDArray[np.float32], K: NDArray[np.float64],
+def _surface_depth_on_rays(depth: NDArray[np.float32], normals: NDArray[np.float32], camera: CameraModel,
                            rows: NDArray[np.intp], cols: NDArray[np.intp],
                            rays: NDArray[np.float64]) -> NDArray[np.float64]:
     """Depth (z) where each ray (z = 1) meets the plane of the surface seen at pixel (row, col).
@@ -62,8 +63,7 @@ def _surface_depth_on_rays(depth: NDArray[np.float32], normals: NDArray[np.float
     """
     seen = depth[rows, cols].astype(np.float64)
     n = normals[rows, cols].astype(np.float64)
-    pixel_rays = np.stack([cols, rows, np.ones_like(cols)], axis=1).astype(np.float64) @ np.linalg.inv(K).T
-    points = pixel_rays * seen[:, None]
+    points = camera.unproject(np.stack([cols, rows], axis=1).astype(np.float64), seen)
     along = np.einsum("ij,ij->i", n, rays)
     grazing = np.abs(along) < 1e-3 * np.linalg.norm(rays, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -86,7 +86,7 @@ def frame_labels(frame: FrameDescription, buffers: RenderBuffers | LabelBuffers,
     seen less than min_visible_fraction are marked ``ignore`` (exports: crowd / ignore regions).
     """
     world_to_camera = np.asarray(frame.camera.world_to_camera)
-    K = np.asarray(frame.camera.K)
+    camera = camera_model(frame.camera)
     labelled = len(frame.labelled_objects)
     counts = np.bincount(buffers.instance.ravel(), minlength=labelled + 1)
     boxes = visible_boxes(buffers.instance, labelled)
@@ -94,14 +94,14 @@ def frame_labels(frame: FrameDescription, buffers: RenderBuffers | LabelBuffers,
     for k, obj in enumerate(frame.objects):
         if not obj.labelled:
             continue
-        labels.append(_object_labels(obj, catalog, world_to_camera, K, buffers, boxes[obj.instance_id - 1],
+        labels.append(_object_labels(obj, catalog, world_to_camera, camera, buffers, boxes[obj.instance_id - 1],
                                      int(counts[obj.instance_id]), int(buffers.unoccluded_pixels[k]),
                                      min_visible_fraction))
     return labels
 
 
 def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camera: NDArray[np.float64],
-                   K: NDArray[np.float64], buffers: RenderBuffers | LabelBuffers, bbox: tuple[int, int, int, int],
+                   camera: CameraModel, buffers: RenderBuffers | LabelBuffers, bbox: tuple[int, int, int, int],
                    visible: int, unoccluded: int, min_visible_fraction: float) -> ObjectLabels:
     object_to_world = np.asarray(obj.object_to_world)
     object_to_camera = world_to_camera @ object_to_world
@@ -115,6 +115,6 @@ def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camer
         ignore=(visible / unoccluded if unoccluded else 0.0) < min_visible_fraction,
         box3d_camera=transform_points(object_to_camera, box3d_corners(mesh.bounds) * obj.scale),
         landmarks=landmark_labels(landmarks.names, landmarks.points, obj.scale, object_to_world,
-                                  world_to_camera, K, buffers.depth, buffers.normals),
+                                  world_to_camera, camera, buffers.depth, buffers.normals),
         asset_bounds=np.array(mesh.bounds, dtype=np.float64),
     )

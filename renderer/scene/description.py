@@ -66,12 +66,19 @@ class MeshSource:
     wall: float = 0.0  # tray: wall and floor thickness (extents: outer x, y and height)
 
 
+# The one definition of instance ids, quoted by dataset.json's conventions and docs/format.md;
+# FrameDescription refuses a frame that breaks it.
+INSTANCE_IDS = ("1, 2, ... for the frame's labelled objects in list order (supports first: table, tray), "
+                "0 = background; unlabelled distractors are 0 too: rendered (they occlude, depth and normals "
+                "show them) but background in the masks and without labels")
+
+
 @dataclass(frozen=True)
 class ObjectDescription:
     """One rendered surface.
 
-    instance_id: 1 + its index among the frame's labelled objects; 0 for an unlabelled distractor
-    (rendered, occluding, in depth and normals, but background in the masks and absent from labels).
+    instance_id: INSTANCE_IDS: 1 + its index among the frame's labelled objects; 0 for an unlabelled
+    distractor (rendered, occluding, in depth and normals, but background in the masks, no labels).
     object_to_world: rigid 4x4 (rotation + translation, metres). The mesh is scaled by ``scale`` in its
     own frame first, so a vertex p of the asset file lands at object_to_world @ (scale * p).
     """
@@ -201,6 +208,11 @@ class FrameDescription:
     environment: EnvironmentDescription = EnvironmentDescription()
     attempt: int = 0  # which draw of this frame met the scene's constraints (0: the first)
     sequence: SequenceTime | None = None  # None: a still
+
+    def __post_init__(self) -> None:
+        ids = [o.instance_id for o in self.objects if o.instance_id != 0]
+        if ids != list(range(1, len(ids) + 1)):
+            raise ValueError(f"frame {self.index}: instance ids {ids} break the rule ({INSTANCE_IDS})")
 
     @property
     def labelled_objects(self) -> tuple[ObjectDescription, ...]:

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.errors import RendererError
+from renderer.scene.camera import camera_model
 from renderer.scene.color import color_from_temperature
 from renderer.scene.description import CameraDescription, EnvironmentDescription
 
@@ -134,11 +135,8 @@ def lookup(radiance: NDArray[np.float32], directions: NDArray[np.float64]) -> ND
 
 
 def camera_ray_directions(camera: CameraDescription) -> NDArray[np.float64]:
-    """(H, W, 3) unit world directions of the rays through every pixel centre (K and world_to_camera)."""
-    K = np.asarray(camera.K)
-    v, u = np.mgrid[0:camera.height, 0:camera.width].astype(np.float64)
-    pixels = np.stack([u, v, np.ones_like(u)], axis=-1)
-    rays_camera = pixels @ np.linalg.inv(K).T
+    """(H, W, 3) unit world directions of the rays through every pixel centre (its camera model and world_to_camera)."""
+    rays_camera = camera_model(camera).pixel_rays()
     rays_world = rays_camera @ np.asarray(camera.world_to_camera)[:3, :3]  # R^T applied to each row
     return rays_world / np.linalg.norm(rays_world, axis=-1, keepdims=True)
 

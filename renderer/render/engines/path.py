@@ -33,6 +33,7 @@ from renderer.render.gl.gl_context import GLContext
 from renderer.render.gl.gl_platform import BackendError
 from renderer.render.gl.label_pass import model_matrix
 from renderer.scene.buffers import EngineImage
+from renderer.scene.camera import camera_model
 from renderer.scene.description import (
     FrameDescription,
     LightDescription,
@@ -199,7 +200,7 @@ class PathEngine:
         refuses other intrinsics for this engine."""
         mi = self.mi
         cam = frame.camera
-        K = np.asarray(cam.K)
+        K = camera_model(cam).pinhole_K()
         fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
         w, h = cam.width, cam.height
         fov_y = float(np.rad2deg(2.0 * np.arctan(h / (2.0 * fy))))

@@ -19,6 +19,7 @@ from renderer.render.gl.gl_context import GLContext
 from renderer.render.gl.gl_platform import BackendError
 from renderer.render.gl.label_pass import model_matrix
 from renderer.scene.buffers import EngineImage
+from renderer.scene.camera import camera_model
 from renderer.scene.description import FrameDescription, LightDescription, MeshSource, ObjectDescription
 from renderer.scene.environment import ambient_radiance
 from renderer.scene.geometry import opengl_from_opencv_pose, rigid_inverse
@@ -145,7 +146,7 @@ class RasterEngine:
         for k, light in enumerate(frame.lights):
             scene.add_node(node(len(nodes) + k, matrix=np.asarray(light.light_to_world), light=self._light(light)))
         cam = frame.camera
-        K = np.asarray(cam.K)
+        K = camera_model(cam).pinhole_K()
         # pyrender puts pixel centres at half-integers; ours are at integers, hence the + 0.5.
         camera = pyrender.IntrinsicsCamera(fx=K[0, 0], fy=K[1, 1], cx=K[0, 2] + 0.5, cy=K[1, 2] + 0.5,
                                            znear=cam.near, zfar=cam.far)

@@ -24,6 +24,7 @@ from renderer.assets.meshes import MeshLookup, face_normals
 from renderer.render.gl.gl_context import GLContext, index_chunks
 from renderer.render.gl.gl_platform import BackendError
 from renderer.scene.buffers import LabelBuffers
+from renderer.scene.camera import camera_model
 from renderer.scene.description import FrameDescription, MeshSource, ObjectDescription
 from renderer.scene.geometry import clip_from_opencv
 
@@ -404,7 +405,8 @@ class LabelPass:
         cam = frame.camera
         world_to_camera = np.asarray(cam.world_to_camera)
         # Flip clip y so that OpenGL's bottom-up rows read back in image order (top row first).
-        projection = np.diag([1.0, -1.0, 1.0, 1.0]) @ clip_from_opencv(np.asarray(cam.K), w, h, cam.near, cam.far)
+        projection = np.diag([1.0, -1.0, 1.0, 1.0]) @ clip_from_opencv(camera_model(cam).pinhole_K(), w, h, cam.near,
+                                                                        cam.far)
         draws = []
         order = self._near_first(frame, catalog)
         for obj in (frame.objects[k] for k in order):
@@ -559,7 +561,8 @@ class LabelPass:
         gl = self.gl
         w, h = self.width, self.height
         cam = frame.camera
-        projection = np.diag([1.0, -1.0, 1.0, 1.0]) @ clip_from_opencv(np.asarray(cam.K), w, h, cam.near, cam.far)
+        projection = np.diag([1.0, -1.0, 1.0, 1.0]) @ clip_from_opencv(camera_model(cam).pinhole_K(), w, h, cam.near,
+                                                                        cam.far)
         for other in (before, after):
             if other is not None and len(other[0].objects) != len(frame.objects):
                 raise ValueError("neighbouring frames hold different objects")
@@ -575,7 +578,7 @@ class LabelPass:
             self._surface_texture(unit, catalog, other)
             gl.glUniform1i(uniforms[f"surface_{name}"], unit)
             gl.glUniform1i(uniforms[f"has_{name}"], int(other is not None))
-            K = np.asarray((other[0] if other is not None else frame).camera.K, dtype=np.float64)
+            K = camera_model((other[0] if other is not None else frame).camera).pinhole_K()
             gl.glUniformMatrix3fv(uniforms[f"intrinsics_{name}"], 1, gl.GL_TRUE, K.astype(np.float32))
         # Per object, its three model-view matrices (here, before, after) in one upload.
         neighbours = [other[0] if other is not None else frame for other in (before, after)]
