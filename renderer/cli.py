@@ -10,7 +10,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -75,26 +75,33 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
                              "--set 'lights.count=[1, 2]'; repeatable")
 
 
-def _run_export(name: str, root: str, out: str | None, min_visible_fraction: float = 0.0,
-                keypoints: str = "per_category", task: str = "detect") -> str:
-    from renderer.export import EXPORTERS, export_coco, export_yolo
+def _run_export(name: str, root: str, out: str | None, options: dict[str, Any] | None = None) -> str:
+    from renderer.export import EXPORTERS
     from renderer.io.dataset import DatasetError
 
     try:
-        if name == "coco":
-            return str(export_coco(root, out, min_visible_fraction=min_visible_fraction, keypoints=keypoints))
-        if name == "yolo":
-            return str(export_yolo(root, out, task=task))
-        return str(EXPORTERS[name](root, out))
+        return str(EXPORTERS[name](root, out, **(options or {})))
     except DatasetError as exc:
         raise OutputError(str(exc)) from None
     except OSError as exc:
         raise OutputError(f"{out or root}: cannot write the {name} export ({exc.strerror or exc})") from None
 
 
+def _channels(args: argparse.Namespace) -> int:
+    """The channel registry, one line each: name, stored or derived (and from what), Channel.doc."""
+    from renderer.channels import CHANNELS
+
+    for name, channel in CHANNELS.items():
+        how = "stored" if channel.stored else f"derived from {', '.join(channel.requires)}"
+        print(f"{name:<22} {how:<40} {channel.doc}")
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
-    print(f"{args.format}: "
-          f"{_run_export(args.format, args.dataset, args.out, args.min_visible_fraction, args.keypoints, args.task)}")
+    from renderer.export import EXPORTERS
+
+    options = {o.keyword: getattr(args, o.keyword) for o in EXPORTERS[args.format].options}
+    print(f"{args.format}: {_run_export(args.format, args.dataset, args.out, options)}")
     return 0
 
 
@@ -217,19 +224,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(sample)
     sample.set_defaults(run=_sample)
 
-    export = sub.add_parser("export", help="convert a written dataset to COCO, BOP or YOLO")
+    export = sub.add_parser("export", help="convert a written dataset to another format (--format)")
     export.add_argument("dataset", help="dataset folder written by renderer generate")
     from renderer.export import EXPORTERS
 
-    export.add_argument("--format", required=True, choices=tuple(EXPORTERS))
+    export.add_argument("--format", required=True, choices=tuple(EXPORTERS),
+                        help="; ".join(f"{e.name}: {e.doc}" for e in EXPORTERS.values()))
     export.add_argument("--out", default=None, help="output folder (default: DATASET/coco or DATASET/bop)")
-    export.add_argument("--min-visible-fraction", type=_fraction, default=0.0,
-                        help="coco: objects seen less than this become crowd regions (iscrowd 1), e.g. 0.1")
-    export.add_argument("--keypoints", choices=("per_category", "padded"), default="per_category",
-                        help="coco: each category's own landmarks, or all padded to one count (Keypoint R-CNN)")
-    export.add_argument("--task", choices=("detect", "segment", "pose"), default="detect",
-                        help="yolo: boxes, outlines, or boxes with keypoints (default detect)")
+    for exporter in EXPORTERS.values():
+        for option in exporter.options:
+            export.add_argument(option.flag, dest=option.keyword, default=option.default, choices=option.choices,
+                                type=option.parse or str, help=option.help)
     export.set_defaults(run=_export)
+
+    channels = sub.add_parser("channels", help="list the label channels a scene's outputs can name")
+    channels.set_defaults(run=_channels)
 
     preview = sub.add_parser("preview", help="contact sheet of frames with label overlays (PNG)")
     preview.add_argument("dataset", help="dataset folder")

@@ -1,7 +1,8 @@
 """Independent reference for the rasteriser: trimesh ray casting through pixel centres.
 
-Uses only what a dataset stores (K, world_to_camera, scene_meshes()) and trimesh's ray casting
-(Embree through embreex); shares no code with the renderer's GL path.
+Takes world-space meshes, K and world_to_camera, and uses only trimesh's ray casting (Embree through
+embreex); shares no code with the renderer. tests/scene_reference.py builds the meshes and camera of a
+written frame from its meta JSON and the asset files, without the renderer's Dataset.scene_meshes().
 """
 
 from __future__ import annotations

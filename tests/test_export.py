@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -11,12 +12,15 @@ import numpy as np
 import pytest
 import trimesh
 from raycast import raycast, silhouette_band
+from scene_reference import camera as meta_camera
+from scene_reference import landmark_points, read_meta
 
 from renderer.cli import main
 from renderer.export import export_bop, export_coco, export_yolo
 from renderer.io.dataset import Dataset
 
 pycocotools = pytest.importorskip("pycocotools")
+from pycocotools import mask as mask_utils  # noqa: E402
 from pycocotools.coco import COCO  # noqa: E402
 from pycocotools.cocoeval import COCOeval  # noqa: E402
 
@@ -75,26 +79,125 @@ def test_coco_keypoints_follow_landmarks(tabletop_dataset: Path, coco_file: Path
     assert all(1 <= i <= len(table["keypoints"]) for edge in table["skeleton"] for i in edge)
 
 
+def _independent_ground_truth(root: Path) -> dict:
+    """COCO ground truth made here from the raw files, sharing nothing with the exporter: masks from each
+    instance PNG read by OpenCV, RLE-encoded by pycocotools.mask, areas and boxes by its area and toBbox;
+    keypoints the asset's landmarks (tests/scene_reference.py) projected with the meta file's camera,
+    COCO's pixel corner at (0, 0) (ours are centres: +0.5), v = 2 where inside the image."""
+    header = json.loads((root / "dataset.json").read_text())
+    metas = [read_meta(root, int(p.stem)) for p in sorted((root / "meta").glob("*.json"))]
+    keypoints: dict[str, list[str]] = {}
+    images, annotations = [], []
+    for meta in metas:
+        K, world_to_camera, width, height = meta_camera(meta)
+        images.append({"id": meta["index"], "width": width, "height": height})
+        instance = cv2.imread(str(root / "instance" / f"{meta['index']:06d}.png"), cv2.IMREAD_UNCHANGED)
+        assert instance.dtype == np.uint16 and instance.shape == (height, width)
+        for obj in meta["description"]["objects"]:
+            if obj["instance_id"] == 0:
+                continue
+            mask = instance == obj["instance_id"]
+            if not mask.any():
+                continue
+            rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+            names, world = landmark_points(meta, obj["instance_id"])
+            keypoints.setdefault(obj["category"], names)
+            cam = world @ world_to_camera[:3, :3].T + world_to_camera[:3, 3]
+            uv = (cam @ K.T)[:, :2] / cam[:, 2:3]
+            inside = (cam[:, 2] > 0) & np.all((uv >= -0.5) & (uv < np.array([width, height]) - 0.5), axis=1)
+            kp = np.column_stack([uv + 0.5, 2 * inside]) * inside[:, None]
+            annotations.append({
+                "id": len(annotations) + 1, "image_id": meta["index"], "category_id": obj["category_id"],
+                "segmentation": {"size": rle["size"], "counts": rle["counts"].decode()},
+                "area": float(mask_utils.area(rle)), "bbox": mask_utils.toBbox(rle).tolist(), "iscrowd": 0,
+                "keypoints": kp.ravel().tolist(), "num_keypoints": int(inside.sum()),
+                "instance_id": obj["instance_id"]})
+    categories = [{"id": c["id"], "name": c["name"], "keypoints": keypoints.get(c["name"], [])}
+                  for c in header["categories"]]
+    return {"images": images, "annotations": annotations, "categories": categories}
+
+
+def _as_detections(exported: dict, truth: dict) -> list[dict]:
+    """The exported annotations as scored detections in the reference's categories and keypoint order."""
+    names = {c["id"]: c for c in exported["categories"]}
+    ids = {c["name"]: c["id"] for c in truth["categories"]}
+    order = {c["name"]: c["keypoints"] for c in truth["categories"]}
+    detections = []
+    for ann in exported["annotations"]:
+        category = names[ann["category_id"]]
+        kp = np.array(ann["keypoints"], dtype=float).reshape(-1, 3)
+        slots = [category["keypoints"].index(n) for n in order[category["name"]]]
+        detections.append({"image_id": ann["image_id"], "category_id": ids[category["name"]],
+                           "bbox": ann["bbox"], "segmentation": ann["segmentation"], "score": 1.0,
+                           "keypoints": kp[slots].ravel().tolist(),
+                           "renderer_instance_id": ann["renderer_instance_id"]})
+    return detections
+
+
+def _average_precision(truth: COCO, detections: list[dict], iou_type: str, category: dict) -> np.ndarray:
+    evaluator = COCOeval(truth, truth.loadRes(copy.deepcopy(detections)), iou_type)
+    evaluator.params.catIds = [category["id"]]
+    evaluator.params.maxDets = [100]
+    if iou_type == "keypoints":
+        evaluator.params.kpt_oks_sigmas = np.full(len(category["keypoints"]), 0.05)
+    evaluator.evaluate()
+    evaluator.accumulate()
+    return evaluator.eval["precision"][:, :, 0, 0, -1]  # all IoU thresholds, recalls; area "all"
+
+
 @pytest.mark.parametrize("iou_type", ["bbox", "segm", "keypoints"])
-def test_cocoeval_of_ground_truth_against_itself_is_perfect(coco_file: Path, iou_type: str) -> None:
-    gt = COCO(str(coco_file))
-    detections = [dict(a, score=1.0) for a in gt.dataset["annotations"]]
-    for det in detections:
-        det.pop("id")
-    dt = gt.loadRes(detections)
-    for cat in gt.loadCats(gt.getCatIds()):
-        if iou_type == "keypoints" and not any(
-                a["num_keypoints"] for a in gt.loadAnns(gt.getAnnIds(catIds=[cat["id"]]))):
+def test_cocoeval_of_the_export_against_independent_ground_truth(tabletop_dataset: Path, coco_file: Path,
+                                                                  iou_type: str) -> None:
+    """The export scored as detections against ground truth made from the raw files
+    (_independent_ground_truth) is perfect in every category; one detection perturbed is not."""
+    reference = _independent_ground_truth(tabletop_dataset)
+    exported = json.loads(coco_file.read_text())
+    # The exported fields themselves equal the reference's (pycocotools decodes the exporter's RLE).
+    by_key = {(a["image_id"], a["instance_id"]): a for a in reference["annotations"]}
+    assert len(exported["annotations"]) == len(by_key) > 20
+    for ann in exported["annotations"]:
+        truth = by_key[(ann["image_id"], ann["renderer_instance_id"])]
+        assert ann["iscrowd"] == 0 and ann["area"] == truth["area"] and ann["bbox"] == truth["bbox"]
+        np.testing.assert_array_equal(mask_utils.decode(ann["segmentation"]), mask_utils.decode(truth["segmentation"]))
+        assert ann["num_keypoints"] == truth["num_keypoints"]
+    truth = COCO()
+    truth.dataset = reference
+    truth.createIndex()
+    detections = _as_detections(exported, reference)
+    for key in ("bbox", "segm", "keypoints"):
+        if key != iou_type:  # loadRes derives boxes and areas from what a detection gives
+            for det in detections:
+                det.pop({"bbox": "bbox", "segm": "segmentation", "keypoints": "keypoints"}[key])
+    evaluated = 0
+    for category in truth.loadCats(truth.getCatIds()):
+        anns = truth.loadAnns(truth.getAnnIds(catIds=[category["id"]]))
+        if not anns or (iou_type == "keypoints" and not any(a["num_keypoints"] for a in anns)):
             continue
-        evaluator = COCOeval(gt, dt, iou_type)
-        evaluator.params.catIds = [cat["id"]]
-        evaluator.params.maxDets = [100]
-        if iou_type == "keypoints":
-            evaluator.params.kpt_oks_sigmas = np.full(len(cat["keypoints"]), 0.05)
-        evaluator.evaluate()
-        evaluator.accumulate()
-        precision = evaluator.eval["precision"][:, :, 0, 0, -1]  # all IoU thresholds, recalls; area "all"
-        assert precision.min() == pytest.approx(1.0), (cat["name"], iou_type)
+        precision = _average_precision(truth, detections, iou_type, category)
+        assert precision.min() == pytest.approx(1.0), (category["name"], iou_type)
+        evaluated += 1
+    assert evaluated >= 5
+    # One detection (box, mask or keypoints) moved right by half its width misses at every IoU/OKS threshold.
+    target = max((a for a in reference["annotations"] if a["num_keypoints"] > 2), key=lambda a: a["area"])
+    perturbed = copy.deepcopy(detections)
+    det = next(d for d in perturbed if (d["image_id"], d["renderer_instance_id"]) == (target["image_id"],
+                                                                                       target["instance_id"]))
+    x, y, w, h = target["bbox"]
+    if iou_type == "bbox":
+        det["bbox"] = [x + w / 2, y, w, h]
+    elif iou_type == "segm":
+        mask = mask_utils.decode(det["segmentation"])
+        shifted = np.zeros_like(mask)
+        shifted[:, int(w / 2):] = mask[:, :mask.shape[1] - int(w / 2)]
+        rle = mask_utils.encode(np.asfortranarray(shifted))
+        det["segmentation"] = {"size": rle["size"], "counts": rle["counts"].decode()}
+    else:
+        kp = np.array(det["keypoints"]).reshape(-1, 3)
+        kp[:, 0] += w / 2
+        det["keypoints"] = kp.ravel().tolist()
+    category = truth.loadCats([target["category_id"]])[0]
+    precision = _average_precision(truth, perturbed, iou_type, category)
+    assert precision.mean() < 1.0 and precision[:, -1].max() == 0.0  # AP < 1: full recall at no threshold
 
 
 @pytest.fixture(scope="module")
@@ -264,6 +367,18 @@ def test_coco_padded_keypoints_and_the_documented_cocoeval_recipe(tabletop_datas
         for slot, name in enumerate(category["keypoints"]):
             if name.startswith("unused_"):
                 assert all(a["keypoints"][3 * slot + 2] == 0 for a in anns if a["category_id"] == category["id"])
+    # Each padded slot holds the landmark of its name, as the independent reference projects it.
+    reference = _independent_ground_truth(tabletop_dataset)
+    by_key = {(a["image_id"], a["instance_id"]): a for a in reference["annotations"]}
+    names = {c["name"]: c["keypoints"] for c in reference["categories"]}
+    for ann in anns:
+        truth = by_key[(ann["image_id"], ann["renderer_instance_id"])]
+        category = coco.loadCats([ann["category_id"]])[0]
+        slots = [category["keypoints"].index(n) for n in names[category["name"]]]
+        kp = np.array(ann["keypoints"], dtype=float).reshape(-1, 3)[slots]
+        expected = np.array(truth["keypoints"]).reshape(-1, 3)
+        np.testing.assert_array_equal(kp[:, 2] > 0, expected[:, 2] > 0)
+        np.testing.assert_allclose(kp[:, :2], expected[:, :2], atol=1e-3)
     # The recipe (docs/export.md):
     detections = [{"image_id": a["image_id"], "category_id": a["category_id"], "keypoints": a["keypoints"],
                    "score": 1.0} for a in anns if a["num_keypoints"] > 0]

@@ -57,6 +57,31 @@ def test_clip_matrix_rasterises_where_K_projects() -> None:
     np.testing.assert_allclose(ends[:, 2] / ends[:, 3], [-1, 1], atol=1e-12)
 
 
-def test_opengl_pose_flips_y_and_z() -> None:
-    pose = opengl_from_opencv_pose(np.eye(4))
-    np.testing.assert_allclose(pose, np.diag([1.0, -1.0, -1.0, 1.0]))
+def test_opengl_pose_projects_where_opencv_does() -> None:
+    """The OpenGL camera pose made from an OpenCV one, used as pyrender uses it (view = its inverse,
+    pyrender's own IntrinsicsCamera projection, OpenGL's viewport transform), puts world points on the
+    pixels where OpenCV's cv2.projectPoints puts them with the OpenCV pose; they are in front of it."""
+    import cv2
+    import pyrender
+
+    rng = np.random.default_rng(3)
+    width, height = 320, 240
+    K = np.array([[300.0, 0.0, 161.3], [0.0, 290.0, 118.6], [0.0, 0.0, 1.0]])
+    gl_camera = pyrender.IntrinsicsCamera(K[0, 0], K[1, 1], K[0, 2], K[1, 2], znear=0.05, zfar=50.0)
+    projection = gl_camera.get_projection_matrix(width, height)
+    for _ in range(5):
+        eye = rng.uniform(-2, 2, 3) + np.array([0.0, 0.0, 2.5])
+        target = rng.uniform(-0.3, 0.3, 3)
+        world_to_camera = look_at_world_to_camera(eye, target)
+        points = target + rng.uniform(-0.4, 0.4, (20, 3))
+        expected, _ = cv2.projectPoints(points, cv2.Rodrigues(world_to_camera[:3, :3])[0],
+                                        world_to_camera[:3, 3], K, np.zeros(5))
+        pose = opengl_from_opencv_pose(rigid_inverse(world_to_camera))
+        eye_space = np.column_stack([points, np.ones(len(points))]) @ np.linalg.inv(pose).T
+        assert np.all(eye_space[:, 2] < 0)  # OpenGL cameras look down their -z
+        clip = eye_space @ projection.T
+        ndc = clip[:, :3] / clip[:, 3:4]
+        window = np.column_stack([(ndc[:, 0] + 1) / 2 * width, (ndc[:, 1] + 1) / 2 * height])
+        pixel = np.column_stack([window[:, 0], height - window[:, 1]])  # image rows grow downwards
+        np.testing.assert_allclose(pixel, expected.reshape(-1, 2), atol=1e-6)
+        assert np.all(np.abs(ndc[:, 2]) < 1)  # inside the depth range

@@ -1,9 +1,11 @@
-"""Sequences and their labels, against references that share no code with the label pass: optical flow
-against depth unprojected with K and moved with the stored poses, its validity against ray casting the
-moved point in the other frame, object coordinates against projection with the stored pose, a plane
-translating parallel to the image against the closed form; physics that never falls through the table;
-stable ids; a frame made alone equal to the same frame of the run; the .flo export read by OpenCV, the KITTI
-PNG export decoded as its devkit says."""
+"""Sequences and their labels, against references that share no code with the label pass: optical and
+scene flow against the surface ray-cast in the scene rebuilt from each frame's meta JSON (the asset files
+placed with the description's poses, tests/scene_reference.py) and moved with those poses, its validity
+against ray casting the moved point in the other frame's rebuilt scene, tracks against the landmarks
+projected from the asset's own landmark file, object coordinates against projection with the stored pose,
+planes translating against the closed form; physics that never falls through the table; stable ids; a
+frame made alone equal to the same frame of the run; the .flo export read by OpenCV, the KITTI PNG export
+decoded as its devkit says."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ import numpy as np
 import pytest
 import trimesh
 from raycast import first_hits, silhouette_band
+from scene_reference import camera as meta_camera
+from scene_reference import landmark_points, landmark_reference, reference_image, reference_meshes
 
 from renderer import cli
 from renderer.channels import CHANNELS
@@ -54,13 +58,29 @@ def moving(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp / "ds"
 
 
+def _reference(frame: Frame):
+    """The frame ray-cast in its scene rebuilt from the meta JSON (cached)."""
+    return reference_image(frame.meta, (str(frame.root), frame.index))
+
+
 def _unproject(frame: Frame, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Camera-frame points of the reference surface at these pixel centres (ray-cast depth, meta K)."""
+    K = meta_camera(frame.meta)[0]
     pixels = np.stack([cols, rows, np.ones_like(cols)], axis=1).astype(float)
-    return (pixels @ np.linalg.inv(frame.K).T) * frame.depth[rows, cols][:, None].astype(float)
+    return (pixels @ np.linalg.inv(K).T) * _reference(frame).depth[rows, cols][:, None]
 
 
 def _interior(frame: Frame) -> np.ndarray:
-    return (frame.instance > 0) & ~silhouette_band(frame.instance, frame.depth)
+    """Labelled surface away from the reference's silhouettes, where the renderer sees the same object."""
+    ref = _reference(frame)
+    return (ref.instance > 0) & ~silhouette_band(ref.instance, ref.depth) & (frame.instance == ref.instance)
+
+
+def _object_to_camera(frame: Frame) -> dict[int, np.ndarray]:
+    """{instance id: object_to_camera} from the frame description's poses and the meta file's camera."""
+    world_to_camera = meta_camera(frame.meta)[1]
+    return {o["instance_id"]: world_to_camera @ np.asarray(o["object_to_world"], dtype=float)
+            for o in frame.meta["description"]["objects"] if o["instance_id"] > 0}
 
 
 def _pairs(ds: Dataset) -> list[tuple[Frame, Frame, str]]:
@@ -74,12 +94,11 @@ def _pairs(ds: Dataset) -> list[tuple[Frame, Frame, str]]:
 
 
 def _moved(frame: Frame, other: Frame, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Camera-frame points of ``other`` that the surface points at these pixels of ``frame`` move to,
-    from the stored poses (object_to_camera of both frames)."""
+    """Camera-frame points of ``other`` that the reference surface points at these pixels of ``frame``
+    move to, with the described poses of both frames."""
     points = _unproject(frame, rows, cols)
-    ids = frame.instance[rows, cols]
-    here = {o.instance_id: o.object_to_camera for o in frame.objects}
-    there = {o.instance_id: o.object_to_camera for o in other.objects}
+    ids = _reference(frame).instance[rows, cols]
+    here, there = _object_to_camera(frame), _object_to_camera(other)
     moved = np.empty_like(points)
     for instance_id in np.unique(ids):
         k = ids == instance_id
@@ -96,7 +115,7 @@ def test_flow_equals_the_motion_of_the_unprojected_surface(moving: Path) -> None
         flow, valid = frame.array(f"flow_{direction}"), frame.array(f"flow_{direction}_valid")
         rows, cols = np.nonzero(_interior(frame) & valid)
         moved = _moved(frame, other, rows, cols)
-        uv = moved @ other.K.T
+        uv = moved @ meta_camera(other.meta)[0].T
         expected = uv[:, :2] / uv[:, 2:3] - np.stack([cols, rows], axis=1)
         error = np.abs(flow[rows, cols] - expected).max(axis=1)
         checked += len(error)
@@ -107,8 +126,8 @@ def test_flow_equals_the_motion_of_the_unprojected_surface(moving: Path) -> None
 
 
 def test_scene_flow_is_the_motion_of_the_unprojected_surface_relative_to_the_camera(moving: Path) -> None:
-    """Scene flow against depth unprojected with K and moved with the stored poses: the point's
-    camera-frame position in the other frame minus its position here."""
+    """Scene flow against the ray-cast surface moved with the described poses: the point's camera-frame
+    position in the other frame minus its position here."""
     ds = Dataset(moving)
     checked = within = 0
     largest = 0.0
@@ -134,20 +153,21 @@ def test_flow_validity_agrees_with_ray_casting_in_the_other_frame(moving: Path) 
         valid = frame.array(f"flow_{direction}_valid")
         rows, cols = np.nonzero(_interior(frame))
         moved = _moved(frame, other, rows, cols)
-        uv = moved @ other.K.T
+        K, world_to_camera, w, h = meta_camera(other.meta)
+        uv = moved @ K.T
         u, v = uv[:, 0] / uv[:, 2], uv[:, 1] / uv[:, 2]
-        w, h = other.image_size
         inside = (moved[:, 2] > 0) & (u >= -0.5) & (u < w - 0.5) & (v >= -0.5) & (v < h - 0.5)
-        camera_to_world = np.linalg.inv(other.world_to_camera)
+        camera_to_world = np.linalg.inv(world_to_camera)
         world = moved @ camera_to_world[:3, :3].T + camera_to_world[:3, 3]
         centre = camera_to_world[:3, 3]
-        ids, distance, _ = first_hits(other.scene_meshes(), np.tile(centre, (len(world), 1)), world - centre)
+        _, distance, _ = first_hits(reference_meshes(other.meta), np.tile(centre, (len(world), 1)), world - centre)
         threshold = 1.0 - OCCLUSION_TOLERANCE
-        hidden = (ids > 0) & (distance < threshold)
+        hidden = (distance > 0) & (distance < threshold)
         expected = inside & ~hidden
         # Clear cases: not near the occlusion threshold, and landing away from the other frame's silhouettes.
         clear = np.abs(distance - threshold) > 0.002
-        band = silhouette_band(other.instance, other.depth)
+        there = _reference(other)
+        band = silhouette_band(there.instance, there.depth)
         px = np.clip(np.floor(u + 0.5), 0, w - 1).astype(int)
         py = np.clip(np.floor(v + 0.5), 0, h - 1).astype(int)
         clear &= ~inside | ~band[py, px]
@@ -349,7 +369,7 @@ def test_thrown_objects_never_fall_through_the_table(tmp_path: Path) -> None:
     heights = []
     for i in range(len(ds)):
         frame = ds[i]
-        meshes = frame.scene_meshes()
+        meshes = reference_meshes(frame.meta)  # the asset files, placed as described
         table_id = next(o.instance_id for o in frame.objects if o.category == "table")
         lows = {}
         for instance_id, mesh in meshes.items():
@@ -467,21 +487,39 @@ def test_preview_shows_flow_and_animates_a_sequence(moving: Path, tmp_path: Path
 
 
 def test_tracks_follow_each_object_and_its_landmarks_through_a_sequence(moving: Path) -> None:
+    """Each track against references rebuilt per frame: its box the extent of that frame's instance mask,
+    its point tracks the asset's landmarks (its sidecar file) placed with the described pose and projected
+    with the meta file's camera, visible where a ray cast of the rebuilt scene sees them."""
     ds = Dataset(moving)
     frames = ds.sequence(1)
     tracks = ds.tracks(1)
-    assert set(tracks) == {o.instance_id for o in frames[0].objects}
+    described = [{o["instance_id"]: o for o in f.meta["description"]["objects"] if o["instance_id"] > 0}
+                 for f in frames]
+    assert set(tracks) == set(described[0])
+    checked = agree = stepped = visible_seen = 0
     for instance_id, track in tracks.items():
         assert track.bbox.shape == (LENGTH, 4) and track.landmarks_uv.shape[:1] == (LENGTH,)
+        assert {d[instance_id]["asset_id"] for d in described} == {described[0][instance_id]["asset_id"]}
+        assert track.category == described[0][instance_id]["category"]
+        assert track.time_index.tolist() == list(range(LENGTH))
         for t, frame in enumerate(frames):
             # The box is the extent of the instance mask in that frame (an independent recomputation).
             rows, cols = np.nonzero(frame.instance == instance_id)
             expected = [0, 0, 0, 0] if len(rows) == 0 else \
                 [cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1]
             assert track.bbox[t].tolist() == [int(v) for v in expected]
-            obj = next(o for o in frame.objects if o.instance_id == instance_id)
-            np.testing.assert_array_equal(track.landmarks_uv[t], obj.landmarks.uv)
-            np.testing.assert_array_equal(track.landmarks_visible[t], obj.landmarks.visible)
+            names, world = landmark_points(frame.meta, instance_id)
+            assert list(track.landmark_names) == names
+            reference = landmark_reference(frame.meta, _reference(frame), world, OCCLUSION_TOLERANCE)
+            np.testing.assert_allclose(track.landmarks_uv[t], reference["uv"], rtol=0, atol=1e-3)
+            assert not track.landmarks_visible[t][~reference["in_frame"]].any()
+            clear = reference["clear"]
+            checked += int(clear.sum())
+            agree += int((track.landmarks_visible[t] == reference["visible"])[clear].sum())
+            stepped += reference["stepped"]
+            visible_seen += int(reference["visible"][clear].sum())
+    assert checked > 50 and 0 < visible_seen < checked and stepped <= 0.05 * checked
+    assert agree == checked, f"landmark visibility agrees on {agree}/{checked} away from silhouettes"
 
 
 def test_sequence_settings_out_of_range_are_one_config_error(tmp_path: Path) -> None:

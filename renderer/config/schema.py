@@ -409,7 +409,7 @@ class EnvironmentConfig:
             raise ValueError("images: a folder of .hdr or .exr maps is needed for kind hdri")
 
 
-ENGINES = ("raster", "path")  # renderer.render.engines.ENGINES holds the implementations under these names
+ENGINES = ("raster", "path")  # the one list: each is the module renderer.render.engines.<name> (its ENGINE)
 
 
 @dataclass(frozen=True)

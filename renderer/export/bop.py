@@ -19,11 +19,13 @@ distinct (asset, scale) pair is its own model (fix ``scale`` in the scene file, 
   toolkit's calc_gt_info.py does the same), so objects cut by the image border get their whole
   ``px_count_all`` and an unclipped ``bbox_obj``; ``mask/`` is the in-image part; boxes are
   [x, y, x_max - x, y_max - y] and [-1, -1, -1, -1] for objects not visible at all.
-Rendering the silhouettes needs the GL platform the generator uses.
+Rendering the silhouettes needs the GL platform the generator uses; ``amodal="stored"`` (AMODAL_MODES)
+exports from the stored labels alone, without GL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,7 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
+from renderer.export.base import Exporter, ExportOption
 from renderer.io.dataset import Dataset, DatasetMeshes, Frame
 from renderer.io.format import atomic_write_bytes, atomic_write_json
 from renderer.scene.description import FrameDescription, MeshSource, as_matrix
@@ -181,12 +184,12 @@ def _write_models(dataset: Dataset, models: dict[tuple[str, float], BopModel], o
 class _SceneFiles:
     """The three JSON files of one BOP scene folder, written when the scene is complete."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, masks: bool = True) -> None:
         self.folder = folder
         self.camera: dict[str, Any] = {}
         self.gt: dict[str, Any] = {}
         self.gt_info: dict[str, Any] = {}
-        for sub in ("rgb", "depth", "mask", "mask_visib"):
+        for sub in ("rgb", "depth", *(("mask",) if masks else ()), "mask_visib"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
 
     def flush(self) -> None:
@@ -196,7 +199,8 @@ class _SceneFiles:
 
 
 def _export_frame(frame: Frame, im_id: int, scene: _SceneFiles, models: dict[tuple[str, float], BopModel],
-                  amodal_large: NDArray[np.bool_], centres: dict[str, NDArray[np.float64]]) -> None:
+                  amodal_large: NDArray[np.bool_] | None, centres: dict[str, NDArray[np.float64]]) -> None:
+    """One image's files; ``amodal_large`` None: from the stored labels alone (AMODAL_MODES, "stored")."""
     folder = scene.folder
     name = f"{im_id:06d}"
     frame.copy_file("rgb", folder / "rgb" / f"{name}.png")
@@ -220,25 +224,38 @@ def _export_frame(frame: Frame, im_id: int, scene: _SceneFiles, models: dict[tup
         gts.append({"cam_R_m2c": o2c[:3, :3].ravel().tolist(), "cam_t_m2c": (t_m2c * 1000.0).tolist(),
                     "obj_id": models[(obj.asset_id, obj.scale)].obj_id})
         visible = instance == obj.instance_id
-        large = amodal_large[k]
-        full = large[h:2 * h, w:2 * w]
-        count_all, count_visib = int(large.sum()), int(visible.sum())
-        infos.append({"bbox_obj": _bbox(large, (w, h)) if count_visib else [-1, -1, -1, -1],
-                      "bbox_visib": _bbox(visible), "px_count_all": count_all,
-                      "px_count_valid": int((full & (depth > 0)).sum()), "px_count_visib": count_visib,
-                      "visib_fract": count_visib / count_all if count_all else 0.0})
+        count_visib = int(visible.sum())
         mask_name = f"{name}_{k:06d}.png"
-        atomic_write_bytes(folder / "mask" / mask_name, _png(full.astype(np.uint8) * 255))
+        if amodal_large is None:  # the stored records: in-image counts, no amodal silhouette
+            infos.append({"bbox_obj": [-1, -1, -1, -1], "bbox_visib": _bbox(visible),
+                          "px_count_all": labels.unoccluded_pixels, "px_count_valid": -1,
+                          "px_count_visib": count_visib, "visib_fract": labels.visible_fraction})
+        else:
+            large = amodal_large[k]
+            full = large[h:2 * h, w:2 * w]
+            count_all = int(large.sum())
+            infos.append({"bbox_obj": _bbox(large, (w, h)) if count_visib else [-1, -1, -1, -1],
+                          "bbox_visib": _bbox(visible), "px_count_all": count_all,
+                          "px_count_valid": int((full & (depth > 0)).sum()), "px_count_visib": count_visib,
+                          "visib_fract": count_visib / count_all if count_all else 0.0})
+            atomic_write_bytes(folder / "mask" / mask_name, _png(full.astype(np.uint8) * 255))
         atomic_write_bytes(folder / "mask_visib" / mask_name, _png(visible.astype(np.uint8) * 255))
     scene.gt[str(im_id)] = gts
     scene.gt_info[str(im_id)] = infos
 
 
-def export_bop(root: str | Path, out: str | Path | None = None, split: str = "train_pbr") -> Path:
-    """Write the BOP layout under ``out`` (default ``<root>/bop``); returns that folder."""
-    from renderer.render.gl.gl_context import GLContext
-    from renderer.render.gl.label_pass import LabelPass
+# How BOP's amodal part is made: "render" draws each object alone on a canvas 3x the image (mask/,
+# bbox_obj, px_count_all, as the toolkit's calc_gt_info.py; needs the GL platform); "stored" needs no GL
+# and takes what the dataset stores: no mask/ folder, bbox_obj and px_count_valid -1, px_count_all the
+# in-image count of the object drawn alone (unoccluded_pixels) and visib_fract the stored one.
+AMODAL_MODES = ("render", "stored")
 
+
+def export_bop(root: str | Path, out: str | Path | None = None, split: str = "train_pbr",
+               amodal: str = "render") -> Path:
+    """Write the BOP layout under ``out`` (default ``<root>/bop``); returns that folder."""
+    if amodal not in AMODAL_MODES:
+        raise ValueError(f"amodal: {amodal!r} is not one of {', '.join(AMODAL_MODES)}")
     dataset = Dataset(root)
     dataset.require(("rgb", "depth", "instance"), "the BOP export")
     target = Path(out) if out is not None else Path(root) / "bop"
@@ -248,15 +265,21 @@ def export_bop(root: str | Path, out: str | Path | None = None, split: str = "tr
     meshes = DatasetMeshes()
     scenes: dict[int, _SceneFiles] = {}
     centres = {model.asset_id: model_centre(dataset, model.asset_id) for model in models.values()}
-    with GLContext(3 * image["width"], 3 * image["height"]) as context:
-        label_pass = LabelPass(context)
+    with contextlib.ExitStack() as stack:
+        label_pass = None
+        if amodal == "render":
+            from renderer.render.gl.gl_context import GLContext
+            from renderer.render.gl.label_pass import LabelPass
+
+            label_pass = LabelPass(stack.enter_context(GLContext(3 * image["width"], 3 * image["height"])))
         for i in range(len(dataset)):
             frame = dataset[i]
             scene_id, im_id = divmod(frame.index, IMAGES_PER_SCENE)
             if scene_id not in scenes:
-                scenes[scene_id] = _SceneFiles(target / split / f"{scene_id:06d}")
-            amodal = label_pass.amodal_masks(large_canvas(frame.description_on_dataset_meshes()), meshes)
-            _export_frame(frame, im_id, scenes[scene_id], models, amodal, centres)
+                scenes[scene_id] = _SceneFiles(target / split / f"{scene_id:06d}", masks=label_pass is not None)
+            silhouettes = (label_pass.amodal_masks(large_canvas(frame.description_on_dataset_meshes()), meshes)
+                           if label_pass is not None else None)
+            _export_frame(frame, im_id, scenes[scene_id], models, silhouettes, centres)
     for scene in scenes.values():
         scene.flush()
     atomic_write_json(target / "camera.json", _camera_json(dataset))
@@ -296,3 +319,8 @@ def _camera_json(dataset: Dataset) -> dict[str, Any]:
         K = bop_K(K)
         info.update(fx=float(K[0, 0]), fy=float(K[1, 1]), cx=float(K[0, 2]), cy=float(K[1, 2]))
     return info
+
+
+EXPORTER = Exporter("bop", export_bop, "BOP layout (scene_gt, scene_gt_info, masks, depth, camera) for its toolkit",
+                    options=(ExportOption("amodal", "bop: render amodal masks (GL), or take the stored labels only "
+                                          "(no GL, no mask/ folder)", "render", choices=AMODAL_MODES),))

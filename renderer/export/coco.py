@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.export.base import Exporter, ExportOption, fraction
 from renderer.io.dataset import Dataset, Frame
 from renderer.io.format import atomic_write_json, frame_name
 
@@ -159,3 +160,11 @@ def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fra
     path = target / "instances.json"
     atomic_write_json(path, coco_dict(dataset, min_visible_fraction, keypoints), indent=None)
     return path
+
+
+EXPORTER = Exporter("coco", export_coco, "COCO instances: RLE masks, boxes, landmark keypoints", options=(
+    ExportOption("min_visible_fraction", "coco: objects seen less than this become crowd regions (iscrowd 1), "
+                 "e.g. 0.1", 0.0, parse=fraction),
+    ExportOption("keypoints", "coco: each category's own landmarks, or all padded to one count (Keypoint R-CNN)",
+                 "per_category", choices=("per_category", "padded")),
+))

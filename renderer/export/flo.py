@@ -12,6 +12,7 @@ from pathlib import Path
 
 from renderer.channels.motion_common import mask_bytes
 from renderer.channels.optical_flow import write_flo
+from renderer.export.base import Exporter
 from renderer.io.dataset import Dataset
 from renderer.io.format import atomic_write_bytes, frame_name
 
@@ -39,3 +40,6 @@ def export_flo(root: str | Path, out: str | Path | None = None) -> Path:
             if f"flow_{direction}_valid" in dataset.channels:
                 atomic_write_bytes(folder / f"{name}_valid.png", mask_bytes(frame.array(f"flow_{direction}_valid")))
     return target
+
+
+EXPORTER = Exporter("flo", export_flo, "Middlebury .flo files of the optical flow")

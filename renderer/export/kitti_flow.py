@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels.codecs import png_bytes
+from renderer.export.base import Exporter
 from renderer.io.dataset import Dataset
 from renderer.io.format import atomic_write_bytes, frame_name
 
@@ -47,3 +48,6 @@ def export_kitti_flow(root: str | Path, out: str | Path | None = None) -> Path:
             data = kitti_flow_png(frame.array(f"flow_{direction}"), frame.array(f"flow_{direction}_valid"))
             atomic_write_bytes(target / direction / f"{frame_name(frame.index)}.png", data)
     return target
+
+
+EXPORTER = Exporter("kitti_flow", export_kitti_flow, "KITTI 2015 flow PNGs (16-bit, with validity)")

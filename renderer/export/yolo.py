@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from renderer.export.base import Exporter, ExportOption
 from renderer.io.dataset import Dataset, Frame
 from renderer.io.format import atomic_write_bytes, frame_name
 
@@ -98,3 +99,9 @@ def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "de
     path = target / "data.yaml"
     atomic_write_bytes(path, yaml.safe_dump(data, sort_keys=False).encode())
     return path
+
+
+EXPORTER = Exporter("yolo", export_yolo, "Ultralytics YOLO layout: boxes, outlines or pose", options=(
+    ExportOption("task", "yolo: boxes, outlines, or boxes with keypoints (default detect)", "detect",
+                 choices=YOLO_TASKS),
+))

@@ -209,10 +209,13 @@ class FrameDescription:
     attempt: int = 0  # which draw of this frame met the scene's constraints (0: the first)
     sequence: SequenceTime | None = None  # None: a still
 
-    def __post_init__(self) -> None:
+    def check_instance_ids(self) -> FrameDescription:
+        """The frame itself; ValueError where its ids break INSTANCE_IDS (a whole frame drawn or read
+        from a file; the label pass's one-object views of a frame keep their ids and are not checked)."""
         ids = [o.instance_id for o in self.objects if o.instance_id != 0]
         if ids != list(range(1, len(ids) + 1)):
             raise ValueError(f"frame {self.index}: instance ids {ids} break the rule ({INSTANCE_IDS})")
+        return self
 
     @property
     def labelled_objects(self) -> tuple[ObjectDescription, ...]:
@@ -223,7 +226,8 @@ class FrameDescription:
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> FrameDescription:
-        return _from_plain(FrameDescription, data)
+        frame: FrameDescription = _from_plain(FrameDescription, data)
+        return frame.check_instance_ids()
 
 
 def _to_plain(value: Any) -> Any:

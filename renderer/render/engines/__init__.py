@@ -2,8 +2,10 @@
 
 The contract (Engine) is one method, ``render(frame, catalog) -> EngineImage``: colour over transparent
 black, premultiplied by coverage, display-encoded. Background compositing and sensor effects are later
-stages (renderer.render.frame), the same for every engine. A new engine is one module here plus its entry
-in ENGINES (a name -> factory, imported lazily so that an engine's dependencies load only when used).
+stages (renderer.render.frame), the same for every engine. An engine is the module of this package named
+as in renderer.config.schema.ENGINES (the one list of names, which the config validates against without
+importing any engine), defining ``ENGINE``, its factory; it is imported only when a scene uses it, so an
+engine's dependencies (Mitsuba) load only then.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from renderer.config.schema import ENGINES
 from renderer.scene.buffers import EngineImage
 
 if TYPE_CHECKING:
@@ -33,17 +36,11 @@ class Engine(Protocol):
 
 EngineFactory = Callable[[int, int, "RenderConfig", "GLContext"], Engine]
 
-# name -> "module:class"; the names are config.ENGINES (validated there without importing any engine).
-ENGINES: dict[str, str] = {
-    "raster": "renderer.render.engines.raster:RasterEngine",
-    "path": "renderer.render.engines.path:PathEngine",
-}
-
-
 def make_engine(settings: RenderConfig, width: int, height: int, context: GLContext) -> Engine:
     """The engine ``settings.engine`` names, for images of width x height."""
-    module_name, _, class_name = ENGINES[settings.engine].partition(":")
-    factory: EngineFactory = getattr(importlib.import_module(module_name), class_name)
+    if settings.engine not in ENGINES:
+        raise ValueError(f"engine: {settings.engine!r} is not one of {', '.join(ENGINES)}")
+    factory: EngineFactory = importlib.import_module(f"{__name__}.{settings.engine}").ENGINE
     return factory(width, height, settings, context)
 
 

@@ -380,3 +380,6 @@ def denoise(color: NDArray[np.float32], albedo: NDArray[np.float32],
                            "(or set render.denoise: false)") from None
     return np.asarray(pyoidn.denoise(np.ascontiguousarray(color), np.ascontiguousarray(np.clip(albedo, 0, 1)),
                                      np.ascontiguousarray(np.clip(normal, -1, 1)), hdr=True), dtype=np.float32)
+
+
+ENGINE = PathEngine  # the factory make_engine calls (renderer.render.engines)

@@ -264,3 +264,4 @@ def _read_color_only(impl: Any, scene: Any, flags: int) -> NDArray[np.uint8]:
     return np.ascontiguousarray(np.frombuffer(data, dtype=np.uint8).reshape(height, width, channels)[::-1])
 
 
+ENGINE = RasterEngine  # the factory make_engine calls (renderer.render.engines)

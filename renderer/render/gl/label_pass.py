@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.assets.meshes import MeshLookup, face_normals
+from renderer.render.gl.caches import KeptPass, MeshBufferCache, MeshBuffers, RecentPasses
 from renderer.render.gl.gl_context import GLContext, index_chunks
 from renderer.render.gl.gl_platform import BackendError
 from renderer.scene.buffers import LabelBuffers
@@ -178,15 +178,6 @@ MOTION_OUTPUT_NAMES = frozenset(t.name for t in _MOTION_OUTPUTS)
 FACE_NORMALS_UNIT = 2  # texture unit of the face-normal buffer (0 and 1: the motion pass's neighbours)
 
 
-@dataclass(frozen=True)
-class _MeshBuffers:
-    """A mesh in GL: its vertex array (positions + triangle indices), the 3 buffers, the face-normal
-    buffer texture, and the number of indices."""
-
-    vao: int
-    buffers: list[int]
-    normals_texture: int
-    count: int
 RECENT_FRAMES = 3  # label passes kept for reuse (a frame and its two neighbours)
 
 
@@ -238,7 +229,7 @@ class LabelPass:
         # Normal + z go to a texture (self.surface_pool), so that the motion pass can read a
         # neighbouring frame's surfaces where they were drawn; ids and depth-stencil to renderbuffers.
         self.surface_pool: list[int] = []
-        self.surface_of: dict[tuple[int, FrameDescription], int] = {}  # recent pass -> its surface texture
+        self.recent = RecentPasses(RECENT_FRAMES)  # the last passes, and the surface textures they keep
         self._attach_surface(self._free_surface_texture())
         self.renderbuffers = list(np.atleast_1d(gl.glGenRenderbuffers(2)))
         for rb, fmt, attachment in zip(
@@ -254,23 +245,17 @@ class LabelPass:
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise BackendError(f"label framebuffer incomplete (status 0x{int(status):x})")
-        self.meshes: dict[MeshSource, _MeshBuffers] = {}
-        self.bounds: dict[MeshSource, tuple[NDArray[np.float32], float]] = {}  # source -> box centre, diagonal
+        self.meshes = MeshBufferCache(self._upload_mesh, self._free_mesh)
         self.queries: list[int] = []
         self.motion_program: int | None = None  # made on first use: most scenes never ask
         self.motion_framebuffer: int | None = None
         self.motion_renderbuffers: list[int] = []
         self.motion_generation = 0
-        self.recent: OrderedDict[tuple[int, FrameDescription], LabelBuffers] = OrderedDict()
         context.on_close(self.release)
 
     def release(self) -> None:
         gl = self.gl
-        for entry in self.meshes.values():
-            gl.glDeleteVertexArrays(1, [entry.vao])
-            gl.glDeleteBuffers(3, entry.buffers)
-            gl.glDeleteTextures([entry.normals_texture])
-        self.meshes.clear()
+        self.meshes.release()
         if self.queries:
             gl.glDeleteQueries(len(self.queries), self.queries)
         gl.glDeleteRenderbuffers(len(self.renderbuffers), [int(r) for r in self.renderbuffers])
@@ -286,7 +271,7 @@ class LabelPass:
     def _free_surface_texture(self) -> int:
         """A normal + z texture that holds no kept pass (made when none is free: at most
         RECENT_FRAMES + 1, and one while no motion pass keeps any)."""
-        kept = set(self.surface_of.values())
+        kept = self.recent.surface_textures()
         for texture in self.surface_pool:
             if texture not in kept:
                 return texture
@@ -307,39 +292,46 @@ class LabelPass:
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.framebuffer)
         gl.glFramebufferTexture2D(gl.GL_FRAMEBUFFER, gl.GL_COLOR_ATTACHMENT0, gl.GL_TEXTURE_2D, texture, 0)
 
-    def _vertex_array(self, source: MeshSource, catalog: MeshLookup) -> _MeshBuffers:
+    def _vertex_array(self, source: MeshSource, catalog: MeshLookup) -> MeshBuffers:
+        return self.meshes.get(source, catalog)
+
+    def _free_mesh(self, entry: MeshBuffers) -> None:
+        gl = self.gl
+        gl.glDeleteVertexArrays(1, [entry.vao])
+        gl.glDeleteBuffers(3, entry.buffers)
+        gl.glDeleteTextures([entry.normals_texture])
+
+    def _upload_mesh(self, source: MeshSource, catalog: MeshLookup) -> MeshBuffers:
         """GL buffers of a mesh: float32 vertices, uint32 triangle indices, float32 face normals."""
-        if source not in self.meshes:
-            gl = self.gl
-            mesh = catalog.mesh(source)
-            lo, hi = np.asarray(mesh.bounds, dtype=np.float64)
-            self.bounds[source] = ((lo + hi).astype(np.float32) / 2, max(float(np.linalg.norm(hi - lo)), 1e-12))
-            vao = int(gl.glGenVertexArrays(1))
-            buffers = [int(b) for b in np.atleast_1d(gl.glGenBuffers(3))]
-            gl.glBindVertexArray(vao)
-            positions = np.ascontiguousarray(mesh.vertices, dtype=np.float32)
-            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffers[0])
-            gl.glBufferData(gl.GL_ARRAY_BUFFER, positions.nbytes, positions, gl.GL_STATIC_DRAW)
-            gl.glEnableVertexAttribArray(0)
-            gl.glVertexAttribPointer(0, 3, gl.GL_FLOAT, False, 12, ctypes.c_void_p(0))
-            del positions
-            indices = np.ascontiguousarray(mesh.faces, dtype=np.uint32)
-            gl.glBindBuffer(gl.GL_ELEMENT_ARRAY_BUFFER, buffers[1])
-            gl.glBufferData(gl.GL_ELEMENT_ARRAY_BUFFER, indices.nbytes, indices, gl.GL_STATIC_DRAW)
-            count = indices.size
-            del indices
-            gl.glBindVertexArray(0)  # the element buffer stays bound to the VAO
-            normals = face_normals(mesh)  # chunked: a scan's per-face arrays never all in memory
-            gl.glBindBuffer(gl.GL_TEXTURE_BUFFER, buffers[2])
-            gl.glBufferData(gl.GL_TEXTURE_BUFFER, normals.nbytes, normals, gl.GL_STATIC_DRAW)
-            texture = int(gl.glGenTextures(1))
-            gl.glBindTexture(gl.GL_TEXTURE_BUFFER, texture)
-            gl.glTexBuffer(gl.GL_TEXTURE_BUFFER, gl.GL_RGB32F, buffers[2])
-            gl.glBindTexture(gl.GL_TEXTURE_BUFFER, 0)
-            gl.glBindBuffer(gl.GL_TEXTURE_BUFFER, 0)
-            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
-            self.meshes[source] = _MeshBuffers(vao, buffers, texture, count)
-        return self.meshes[source]
+        gl = self.gl
+        mesh = catalog.mesh(source)
+        lo, hi = np.asarray(mesh.bounds, dtype=np.float64)
+        centre, diagonal = (lo + hi).astype(np.float32) / 2, max(float(np.linalg.norm(hi - lo)), 1e-12)
+        vao = int(gl.glGenVertexArrays(1))
+        buffers = [int(b) for b in np.atleast_1d(gl.glGenBuffers(3))]
+        gl.glBindVertexArray(vao)
+        positions = np.ascontiguousarray(mesh.vertices, dtype=np.float32)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffers[0])
+        gl.glBufferData(gl.GL_ARRAY_BUFFER, positions.nbytes, positions, gl.GL_STATIC_DRAW)
+        gl.glEnableVertexAttribArray(0)
+        gl.glVertexAttribPointer(0, 3, gl.GL_FLOAT, False, 12, ctypes.c_void_p(0))
+        del positions
+        indices = np.ascontiguousarray(mesh.faces, dtype=np.uint32)
+        gl.glBindBuffer(gl.GL_ELEMENT_ARRAY_BUFFER, buffers[1])
+        gl.glBufferData(gl.GL_ELEMENT_ARRAY_BUFFER, indices.nbytes, indices, gl.GL_STATIC_DRAW)
+        count = indices.size
+        del indices
+        gl.glBindVertexArray(0)  # the element buffer stays bound to the VAO
+        normals = face_normals(mesh)  # chunked: a scan's per-face arrays never all in memory
+        gl.glBindBuffer(gl.GL_TEXTURE_BUFFER, buffers[2])
+        gl.glBufferData(gl.GL_TEXTURE_BUFFER, normals.nbytes, normals, gl.GL_STATIC_DRAW)
+        texture = int(gl.glGenTextures(1))
+        gl.glBindTexture(gl.GL_TEXTURE_BUFFER, texture)
+        gl.glTexBuffer(gl.GL_TEXTURE_BUFFER, gl.GL_RGB32F, buffers[2])
+        gl.glBindTexture(gl.GL_TEXTURE_BUFFER, 0)
+        gl.glBindBuffer(gl.GL_TEXTURE_BUFFER, 0)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+        return MeshBuffers(vao, buffers, texture, count, centre, diagonal)
 
     def _near_first(self, frame: FrameDescription, catalog: MeshLookup) -> list[int]:
         """The order both passes draw a frame's objects in: nearest first, by the far side of each one's
@@ -349,13 +341,13 @@ class LabelPass:
         world_to_camera = np.asarray(frame.camera.world_to_camera)
         far_sides = []
         for obj in frame.objects:
-            self._vertex_array(obj.mesh, catalog)  # its bounds
-            centre, diagonal = self.bounds[obj.mesh]
+            entry = self._vertex_array(obj.mesh, catalog)
+            centre, diagonal = entry.centre, entry.diagonal
             camera_centre = (world_to_camera @ model_matrix(obj) @ np.append(centre.astype(np.float64), 1.0))[:3]
             far_sides.append(float(np.linalg.norm(camera_centre)) + obj.scale * diagonal / 2)
         return sorted(range(len(far_sides)), key=far_sides.__getitem__)
 
-    def _draw(self, entry: _MeshBuffers, normals: bool = False) -> None:
+    def _draw(self, entry: MeshBuffers, normals: bool = False) -> None:
         """Draw a mesh (its face normals bound to the buffer-texture unit when the program reads them)."""
         gl = self.gl
         if normals:
@@ -378,20 +370,14 @@ class LabelPass:
         The last few full results are kept: the frames of a sequence are each other's neighbours for
         flow (renderer.labels.flow), so frame t + 1's pass, made for frame t's forward flow, serves frame t + 1
         itself and then its backward flow (the same bits: the pass is deterministic)."""
-        key = (id(catalog), frame)
-        if surfaces and key in self.recent and (not count_alone or len(self.recent[key].unoccluded_pixels)
-                                                 == len(frame.objects)):
-            self.recent.move_to_end(key)
-            return self.recent[key]
+        kept = self.recent.get(catalog, frame) if surfaces else None
+        if kept is not None and (not count_alone or len(kept.buffers.unoccluded_pixels) == len(frame.objects)):
+            return kept.buffers
         texture = self._free_surface_texture()
         buffers = self._render(frame, catalog, count_alone, surfaces, texture)
         if surfaces and count_alone:
-            self.recent[key] = buffers
-            if self.motion_program is not None:  # its surfaces stay in the texture for the motion pass
-                self.surface_of[key] = texture
-            while len(self.recent) > RECENT_FRAMES:
-                old, _ = self.recent.popitem(last=False)
-                self.surface_of.pop(old, None)
+            # Its surfaces stay in the texture for the motion pass (once a scene has asked for one).
+            self.recent.put(catalog, frame, KeptPass(buffers, texture if self.motion_program is not None else None))
         return buffers
 
     def _render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool,
@@ -515,7 +501,8 @@ class LabelPass:
         """Bind a frame's depth and normals (its label pass) to texture unit ``unit``, image rows in order:
         the texture its pass drew them into while kept (LabelPass.recent), else uploaded."""
         gl = self.gl
-        kept = self.surface_of.get((id(catalog), other[0])) if other is not None else None
+        kept_pass = self.recent.get(catalog, other[0]) if other is not None else None
+        kept = kept_pass.surface_texture if kept_pass is not None else None
         if kept is not None:
             gl.glActiveTexture(gl.GL_TEXTURE0 + unit)
             gl.glBindTexture(gl.GL_TEXTURE_2D, kept)

@@ -1,0 +1,53 @@
+"""The exporter type: a format name, its export function and the options it takes (which the CLI
+offers as flags, so the CLI has no per-format code)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ExportOption:
+    """One keyword of an export function, offered by ``renderer export`` as ``--<keyword with dashes>``."""
+
+    keyword: str
+    help: str
+    default: Any
+    choices: tuple[str, ...] | None = None
+    parse: Callable[[str], Any] | None = None  # argparse type (raise argparse.ArgumentTypeError on bad text)
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.keyword.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """``exporter(root, out, **options)`` writes the format for the dataset at root and returns the
+    folder (or main file) written; ``doc``: one line for ``renderer export --help`` and docs/export.md."""
+
+    name: str
+    export: Callable[..., Path]
+    doc: str
+    options: tuple[ExportOption, ...] = ()
+
+    def __call__(self, root: str | Path, out: str | Path | None = None, **options: Any) -> Path:
+        unknown = sorted(set(options) - {o.keyword for o in self.options})
+        if unknown:
+            raise TypeError(f"{self.name} export: unknown option {unknown[0]!r}")
+        return self.export(root, out, **options)
+
+
+def fraction(text: str) -> float:
+    """A number in [0, 1] (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}")
+    return value

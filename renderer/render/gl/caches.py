@@ -1,0 +1,100 @@
+"""The label pass's caches as objects of their own: GL buffers per mesh, and the last few passes.
+
+Passes are kept per mesh lookup *object* (held weakly), not per ``id()``: a lookup that is gone can never
+lend its passes to a new one that happens to get the same address.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer.assets.meshes import MeshLookup
+from renderer.scene.buffers import LabelBuffers
+from renderer.scene.description import FrameDescription, MeshSource
+
+
+@dataclass(frozen=True)
+class KeptPass:
+    buffers: LabelBuffers
+    surface_texture: int | None  # the normal + z texture its surfaces stay in (for the motion pass)
+
+
+class RecentPasses:
+    """The last ``size`` full passes, least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._tokens: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._counter = itertools.count(1)
+        self._passes: OrderedDict[tuple[int, FrameDescription], KeptPass] = OrderedDict()
+
+    def _key(self, lookup: MeshLookup, frame: FrameDescription) -> tuple[int, FrameDescription]:
+        token = self._tokens.get(lookup)
+        if token is None:
+            token = self._tokens[lookup] = next(self._counter)  # never reused, unlike id()
+        return token, frame
+
+    def get(self, lookup: MeshLookup, frame: FrameDescription) -> KeptPass | None:
+        key = self._key(lookup, frame)
+        kept = self._passes.get(key)
+        if kept is not None:
+            self._passes.move_to_end(key)
+        return kept
+
+    def put(self, lookup: MeshLookup, frame: FrameDescription, kept: KeptPass) -> None:
+        key = self._key(lookup, frame)
+        self._passes[key] = kept
+        self._passes.move_to_end(key)
+        while len(self._passes) > self.size:
+            self._passes.popitem(last=False)
+
+    def surface_textures(self) -> set[int]:
+        """The textures kept passes hold (not free for a new pass)."""
+        return {p.surface_texture for p in self._passes.values() if p.surface_texture is not None}
+
+    def clear(self) -> None:
+        self._passes.clear()
+
+    def __len__(self) -> int:
+        return len(self._passes)
+
+
+@dataclass(frozen=True)
+class MeshBuffers:
+    """A mesh uploaded for drawing: vertex array, its buffers, the face-normal texture, index count,
+    and the mesh's box centre and diagonal (for drawing order)."""
+
+    vao: int
+    buffers: list[int]
+    normals_texture: int
+    count: int
+    centre: NDArray[np.float32]
+    diagonal: float
+
+
+class MeshBufferCache:
+    """GL buffers per mesh source, uploaded on first use by ``upload`` and freed by ``release``."""
+
+    def __init__(self, upload: Callable[[MeshSource, MeshLookup], MeshBuffers],
+                 free: Callable[[MeshBuffers], None]) -> None:
+        self._upload, self._free = upload, free
+        self._entries: dict[MeshSource, MeshBuffers] = {}
+
+    def get(self, source: MeshSource, lookup: MeshLookup) -> MeshBuffers:
+        entry = self._entries.get(source)
+        if entry is None:
+            entry = self._entries[source] = self._upload(source, lookup)
+        return entry
+
+    def release(self) -> None:
+        for entry in self._entries.values():
+            self._free(entry)
+        self._entries.clear()

@@ -1,0 +1,54 @@
+"""The label pass's caches: passes kept per lookup object (never per id()), least recently used first out."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+
+from renderer.render.gl.caches import KeptPass, RecentPasses
+from renderer.scene.buffers import LabelBuffers
+from renderer.scene.description import BackgroundDescription, CameraDescription, FrameDescription
+
+
+class _Lookup:
+    def mesh(self, source):  # pragma: no cover - never called here
+        raise AssertionError
+
+
+def _frame(index: int) -> FrameDescription:
+    eye = tuple(tuple(float(v) for v in row) for row in np.eye(4))
+    camera = CameraDescription(width=4, height=3, K=((1.0, 0.0, 1.5), (0.0, 1.0, 1.0), (0.0, 0.0, 1.0)),
+                               world_to_camera=eye, near=0.1, far=10.0)
+    return FrameDescription(index, 0, camera, (), (), 0.3, BackgroundDescription("solid", ((0.0, 0.0, 0.0),)))
+
+
+def _kept(value: int, texture: int | None = None) -> KeptPass:
+    buffers = LabelBuffers(depth=np.full((3, 4), value, np.float32), normals=np.zeros((3, 4, 3), np.float32),
+                           instance=np.zeros((3, 4), np.uint16), unoccluded_pixels=np.zeros(0, np.int64))
+    return KeptPass(buffers, texture)
+
+
+def test_a_new_lookup_never_gets_the_passes_of_a_gone_one() -> None:
+    recent = RecentPasses(3)
+    frame = _frame(0)
+    for _ in range(50):  # new lookups, many at an address a gone one had
+        lookup = _Lookup()
+        assert recent.get(lookup, frame) is None
+        recent.put(lookup, frame, _kept(1))
+        assert recent.get(lookup, frame) is not None
+        del lookup
+        gc.collect()
+
+
+def test_least_recently_used_pass_goes_first_and_its_texture_is_freed() -> None:
+    recent = RecentPasses(2)
+    lookup = _Lookup()
+    recent.put(lookup, _frame(0), _kept(0, texture=10))
+    recent.put(lookup, _frame(1), _kept(1, texture=11))
+    assert recent.get(lookup, _frame(0)) is not None  # frame 0 used again: frame 1 is now the oldest
+    recent.put(lookup, _frame(2), _kept(2, texture=12))
+    assert recent.get(lookup, _frame(1)) is None and len(recent) == 2
+    assert recent.surface_textures() == {10, 12}
+    kept = recent.get(lookup, _frame(2))
+    assert kept is not None and kept.buffers.depth[0, 0] == 2
