@@ -52,3 +52,23 @@ def test_least_recently_used_pass_goes_first_and_its_texture_is_freed() -> None:
     assert recent.surface_textures() == {10, 12}
     kept = recent.get(lookup, _frame(2))
     assert kept is not None and kept.buffers.depth[0, 0] == 2
+
+
+def test_decoders_turn_raw_targets_into_typed_buffers() -> None:
+    from renderer.channels import CHANNELS
+    from renderer.render.gl.decoders import TARGET_OF, label_buffers, motion_buffers
+
+    rng = np.random.default_rng(0)
+    normal_z = rng.normal(size=(3, 4, 4)).astype(np.float32)
+    ids = np.array([[0, 1.0001, 2.4999, 3]] * 3, np.float32)  # ids drawn as floats, rounded to the nearest
+    buffers = label_buffers(normal_z, ids, np.arange(3, dtype=np.int64))
+    assert buffers.instance.dtype == np.uint16 and buffers.instance[0].tolist() == [0, 1, 2, 3]
+    np.testing.assert_array_equal(buffers.depth, normal_z[..., 3])
+    np.testing.assert_array_equal(buffers.normals, normal_z[..., :3])
+    flags = np.array([[0, 1, 3, 5, 7]], np.uint8)  # nothing, surface, +forward, +backward, both
+    motion = motion_buffers({"flags": flags})
+    assert motion.flow_forward_valid[0].tolist() == [False, False, True, False, True]
+    assert motion.flow_backward_valid[0].tolist() == [False, False, False, True, True]
+    assert motion.flow_forward.shape == (0, 0, 2) and motion.object_coords.shape == (0, 0, 3)
+    # Every motion channel of the registry has its target, and only those do.
+    assert set(TARGET_OF) == {name for name, channel in CHANNELS.items() if channel.motion}

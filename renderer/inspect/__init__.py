@@ -1,1 +1,2 @@
-"""inspect"""
+"""Pictures and pages of a written dataset: preview contact sheets and GIFs, the HTML report.
+"""

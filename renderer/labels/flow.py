@@ -16,16 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-import numpy as np
-
 from renderer.assets.meshes import MeshLookup
+from renderer.render.gl.decoders import TARGET_OF
+from renderer.render.gl.decoders import motion_buffers as motion_buffers_of
 from renderer.scene.buffers import LabelBuffers, MotionBuffers
 from renderer.scene.description import FrameDescription
 from renderer.scene.records import OCCLUSION_TOLERANCE
 
-FLOW_CHANNELS = ("flow_forward", "flow_forward_valid", "flow_backward", "flow_backward_valid")
-SCENE_FLOW_CHANNELS = ("scene_flow_forward", "scene_flow_backward")
-MOTION_CHANNELS = ("object_coords", *FLOW_CHANNELS, *SCENE_FLOW_CHANNELS)
+MOTION_CHANNELS = tuple(TARGET_OF)  # what the motion pass can make (the registry's motion channels)
 
 
 def motion_buffers(label_pass: Any, frame: FrameDescription, before: FrameDescription | None,
@@ -42,30 +40,13 @@ def start_motion_buffers(label_pass: Any, frame: FrameDescription, before: Frame
                          channels: Collection[str] = MOTION_CHANNELS) -> Callable[[], MotionBuffers]:
     """motion_buffers with its motion pass left drawing: call the result for the buffers (after other
     work, such as the RGB image, has run beside the rasteriser)."""
-    flow = any(c in FLOW_CHANNELS or c in SCENE_FLOW_CHANNELS for c in channels)
+    flow = any(TARGET_OF[c] != "object_coords" for c in channels)  # needs the neighbours' passes
     neighbours = [(other, label_pass.render(other, catalog)) if other is not None and flow else None
                   for other in (before, after)]  # full passes: frame t + 1 reuses its own (LabelPass.recent)
     pending = label_pass.draw_motion(frame, catalog, neighbours[0], neighbours[1], OCCLUSION_TOLERANCE,
-                                     targets=frozenset(_TARGET_OF[c] for c in channels))
+                                     targets=frozenset(TARGET_OF[c] for c in channels))
 
     def finish() -> MotionBuffers:
-        out = pending.read()
-        flags = out.get("flags")
-        empty2, empty3 = np.zeros((0, 0, 2), np.float32), np.zeros((0, 0, 3), np.float32)
-        no_mask = np.zeros((0, 0), dtype=bool)
-        return MotionBuffers(
-            object_coords=out.get("object_coords", empty3),
-            flow_forward=out.get("flow_forward", empty2),
-            flow_forward_valid=(flags & 2) != 0 if flags is not None else no_mask,
-            flow_backward=out.get("flow_backward", empty2),
-            flow_backward_valid=(flags & 4) != 0 if flags is not None else no_mask,
-            scene_flow_forward=out.get("scene_flow_forward", empty3),
-            scene_flow_backward=out.get("scene_flow_backward", empty3))
+        return motion_buffers_of(pending.read())
 
     return finish
-
-
-# The motion pass's render target that makes each channel (validity: the flags target).
-_TARGET_OF = {"object_coords": "object_coords", "flow_forward": "flow_forward",
-              "flow_backward": "flow_backward", "flow_forward_valid": "flags", "flow_backward_valid": "flags",
-              "scene_flow_forward": "scene_flow_forward", "scene_flow_backward": "scene_flow_backward"}

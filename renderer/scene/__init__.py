@@ -1,1 +1,3 @@
-"""scene"""
+"""The data that passes between stages, and pure maths on it: frame descriptions, camera models, label
+records, render buffers, geometry, colour, environment light, procedural textures. No GL, no config.
+"""

@@ -1,4 +1,4 @@
-"""Backends translate a frame description into render buffers; the only place that touches OpenGL."""
+"""The only place that touches OpenGL: platform choice, the GL context, the label pass and its caches."""
 
 from renderer.render.gl.gl_platform import BackendError, select_gl_platform
 

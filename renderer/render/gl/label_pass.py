@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from renderer.assets.meshes import MeshLookup, face_normals
 from renderer.render.gl.caches import KeptPass, MeshBufferCache, MeshBuffers, RecentPasses
+from renderer.render.gl.decoders import label_buffers
 from renderer.render.gl.gl_context import GLContext, index_chunks
 from renderer.render.gl.gl_platform import BackendError
 from renderer.scene.buffers import LabelBuffers
@@ -436,10 +437,7 @@ class LabelPass:
         gl.glDepthMask(True)
         gl.glEnable(gl.GL_DEPTH_TEST)
 
-        normals = np.ascontiguousarray(normal_z[..., :3])
-        depth = np.ascontiguousarray(normal_z[..., 3])
-        instance = np.rint(ids).astype(np.uint16)
-        return LabelBuffers(depth=depth, normals=normals, instance=instance, unoccluded_pixels=unoccluded)
+        return label_buffers(normal_z, ids, unoccluded)
 
     def _motion_setup(self) -> None:
         gl = self.gl
