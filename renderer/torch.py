@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels import CHANNELS, RenderedFrame
+from renderer.humans.catalog import scene_catalog
 from renderer.scene.camera import camera_model
 from renderer.scene.records import ObjectLabels, as_stored
 
@@ -264,11 +265,11 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
 
     def _renderer(self) -> tuple[Any, Any]:
         if self._process is None or self._process[0] != os.getpid():  # a fresh worker: its own context
-            from renderer.assets.catalog import AssetCatalog
             from renderer.render.frame import FrameRenderer
 
+            catalog = scene_catalog(self.config)  # first: a body model loads torch's extensions before GL
             renderer = FrameRenderer(self.config.image.width, self.config.image.height, self.config.render)
-            self._process = (os.getpid(), AssetCatalog(self.config), renderer)
+            self._process = (os.getpid(), catalog, renderer)
         return self._process[1], self._process[2]
 
     def __getstate__(self) -> dict[str, Any]:

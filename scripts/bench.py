@@ -44,6 +44,7 @@ import numpy as np
 from renderer.assets.catalog import AssetCatalog
 from renderer.channels import CHANNELS
 from renderer.config.schema import DEFAULT_OUTPUTS, load_scene
+from renderer.humans.catalog import scene_catalog
 from renderer.io.writers import DatasetWriter, dataset_header, prepare_dataset
 from renderer.labels.objects import frame_labels
 from renderer.pipeline.run import generate, load_catalog
@@ -58,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bare_pyrender(scene: Path, frames: int, seed: int) -> float:
     config = load_scene(scene)
-    catalog = AssetCatalog(config)
+    catalog = scene_catalog(config)
     descriptions = [sample_frame(config, catalog, seed=seed, index=i) for i in range(frames)]
     with FrameRenderer(config.image.width, config.image.height) as backend:
         for description in descriptions:  # warm-up
@@ -213,7 +214,7 @@ def path_engine_seconds(scene: Path, frames: int, seed: int, samples: int, denoi
 
     config = load_scene(scene)
     config = dataclasses.replace(config, render=RenderConfig(engine="path", samples=samples, denoise=denoise))
-    catalog = AssetCatalog(config)
+    catalog = scene_catalog(config)
     descriptions = [sample_frame(config, catalog, seed=seed, index=i) for i in range(frames + 1)]
     with FrameRenderer(config.image.width, config.image.height, config.render) as renderer:
         renderer.engine.render(descriptions[0], catalog)
@@ -239,7 +240,7 @@ def dump_frames(scene: Path, frames: int, seed: int, path: Path) -> None:
     from renderer.scene.geometry import transform_points
 
     config = load_scene(scene)
-    catalog = AssetCatalog(config)
+    catalog = scene_catalog(config)
     payload = []
     for i in range(frames + 1):
         frame = sample_frame(config, catalog, seed=seed, index=i)

@@ -61,8 +61,18 @@ if [ ! -f "$stamp" ]; then
     echo "setup: pip install failed (full log: $log)" >&2
     exit 2
   fi
-  .venv/bin/python -c "import renderer, pyrender, trimesh, embreex, pybullet_data, torch, pycocotools, matplotlib, selenium, mitsuba, pyoidn, OpenEXR, webdataset" \
+  .venv/bin/python -c "import renderer, pyrender, trimesh, embreex, pybullet_data, torch, pycocotools, matplotlib, selenium, mitsuba, pyoidn, OpenEXR, webdataset, anny" \
     || { echo "setup: installation into .venv failed" >&2; exit 2; }
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# The body model (anny) builds its data once, ~1 min and ~0.9 GB under ~/.cache/anny ($ANNY_CACHE_DIR):
+# done here so that no render waits for it. Later loads take well under a second.
+anny_stamp="${ANNY_CACHE_DIR:-$HOME/.cache/anny}/.renderer-built-anny-0.6.2"
+if [ ! -f "$anny_stamp" ]; then
+  echo "setup: building the body model's cache (once, about a minute)" >&2
+  .venv/bin/python -c "from renderer.humans.model import body_model; body_model()" >/dev/null 2>&1 \
+    || { echo "setup: building the body model (anny) failed; run: .venv/bin/python -c 'from renderer.humans.model import body_model; body_model()'" >&2; exit 2; }
+  touch "$anny_stamp"
 fi

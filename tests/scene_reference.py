@@ -27,13 +27,16 @@ def _box(extents, centre=(0.0, 0.0, 0.0)) -> trimesh.Trimesh:
 
 def asset_mesh(mesh: dict[str, Any]) -> trimesh.Trimesh:
     """The unscaled asset geometry a description's ``mesh`` record names (not to be modified)."""
-    key = (mesh["kind"], mesh.get("path", ""), tuple(mesh.get("extents", ())), mesh.get("wall", 0.0))
+    key = (mesh["kind"], mesh.get("path", ""), tuple(mesh.get("extents", ())), mesh.get("wall", 0.0),
+           json.dumps(mesh.get("body"), sort_keys=True))
     if key not in _ASSET_CACHE:
         kind = mesh["kind"]
         if kind == "file":
             loaded = trimesh.load(mesh["path"], force="mesh")
         elif kind == "box":
             loaded = _box(mesh["extents"])
+        elif kind == "body":
+            loaded = body_reference(mesh["body"])[0]
         elif kind == "tray":  # an open box: floor of thickness `wall`, walls up to the height (outer x, y)
             x, y, height = mesh["extents"]
             wall = mesh["wall"]
@@ -46,6 +49,40 @@ def asset_mesh(mesh: dict[str, Any]) -> trimesh.Trimesh:
             raise ValueError(f"unknown mesh kind {kind!r}")
         _ASSET_CACHE[key] = loaded
     return _ASSET_CACHE[key]
+
+
+_ANNY: list[Any] = []
+
+
+def body_reference(body: dict[str, Any]) -> tuple[trimesh.Trimesh, np.ndarray]:
+    """(posed mesh, COCO+foot keypoints) of a description's body record, straight from anny: joint
+    angles composed with scipy (extrinsic xyz = Rz Ry Rx), the lowest vertex moved to z = 0."""
+    import scipy.spatial.transform
+    import torch
+
+    from renderer.humans.model import load_anny  # only anny's import, made safe next to GL
+
+    anny = load_anny()
+    if not _ANNY:
+        model = anny.Anny(phenotypes="all")
+        names = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+                 "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
+                 "right_knee", "left_ankle", "right_ankle", "left_big_toe", "left_small_toe", "left_heel",
+                 "right_big_toe", "right_small_toe", "right_heel"]
+        _ANNY.extend([model, anny.KeypointsRegressor.coco(model, labels=names)])
+    model, regressor = _ANNY
+    pose = {}
+    for bone, angles in body["joints"]:
+        matrix = np.eye(4)
+        matrix[:3, :3] = scipy.spatial.transform.Rotation.from_euler("xyz", angles, degrees=True).as_matrix()
+        pose[bone] = torch.as_tensor(matrix, dtype=model.dtype)[None]
+    with torch.no_grad():
+        out = model(pose_parameters=pose, phenotype_kwargs=dict(body["phenotype"]))
+        keypoints = regressor(out)[0].numpy().astype(float)
+    vertices = out["vertices"][0].numpy().astype(float)
+    shift = np.array([0.0, 0.0, -vertices[:, 2].min()])
+    mesh = trimesh.Trimesh(vertices + shift, model.faces.numpy(), process=False)
+    return mesh, keypoints + shift
 
 
 def placement(obj: dict[str, Any]) -> np.ndarray:

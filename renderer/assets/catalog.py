@@ -39,6 +39,7 @@ from renderer.scene.description import MeshSource
 log = logging.getLogger(__name__)
 
 TABLE_CATEGORY = "table"
+PERSON_CATEGORY = "person"  # the category of every person (renderer.humans)
 
 
 
@@ -56,6 +57,9 @@ class Landmarks:
     names: tuple[str, ...]
     points: NDArray[np.float64]
     skeleton: tuple[tuple[str, str], ...] = ()
+    # Per landmark, metres (empty: none): how far behind its own object's visible surface a landmark may
+    # lie and still count as seen. Interior points (a body's joints) have one; surface points do not.
+    radii: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ class AssetCatalog:
             names |= {a.category for a in self.distractors}
         if config.table.enabled:
             names.add(TABLE_CATEGORY)
+        if config.people.count.max > 0:
+            names.add(PERSON_CATEGORY)
         if config.objects.placement == "physics" and config.objects.physics.container == "tray":
             names.add(TRAY_CATEGORY)
         self.categories: dict[str, int] = {name: i + 1 for i, name in enumerate(sorted(names))}

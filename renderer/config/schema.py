@@ -26,6 +26,7 @@ from typing import Annotated, Any
 import yaml
 
 from renderer.channels import resolve_outputs
+from renderer.config.checks import FloatDist, IntDist, WordDist, within, words
 from renderer.config.distributions import (
     Distribution,
     DistributionError,
@@ -34,6 +35,7 @@ from renderer.config.distributions import (
     parse_distribution,
     uniform,
 )
+from renderer.config.people import PeopleConfig
 from renderer.errors import RendererError
 
 
@@ -53,29 +55,6 @@ MAX_OBJECTS = 500  # objects (and distractors) per frame
 MAX_LIGHTS = 64  # lights per frame (the raster engine: at most RASTER_MAX_LIGHTS of each type)
 RASTER_MAX_LIGHTS = 4  # pyrender 0.1.45's shader has this many slots per light type
 MAX_SETTLE_SECONDS = 60.0  # simulated seconds of physics settling
-
-# Randomized values: a Distribution (renderer.config.distributions) parsed as real numbers, integers or words.
-FloatDist = Annotated[Distribution, "float"]
-IntDist = Annotated[Distribution, "int"]
-WordDist = Annotated[Distribution, "word"]
-
-
-def _within(name: str, dist: Distribution, low: float, high: float, open_low: bool = False,
-            open_high: bool = False) -> None:
-    """Every value dist can draw must lie in [low, high] (or the open ends): else one error line."""
-    lo_ok = dist.min > low if open_low else dist.min >= low
-    hi_ok = dist.max < high if open_high else dist.max <= high
-    if not (lo_ok and hi_ok):
-        interval = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
-        hint = " (clip the normal)" if dist.kind == "normal" and dist.clip is None else ""
-        raise ValueError(f"{name}: draws from [{dist.min:g}, {dist.max:g}], outside {interval}{hint}")
-
-
-def _words(name: str, dist: Distribution, allowed: tuple[str, ...]) -> None:
-    bad = [v for v in dist.params if v not in allowed]
-    if bad:
-        raise ValueError(f"{name}: {bad[0]!r} is not one of {', '.join(allowed)}")
-
 
 @dataclass(frozen=True)
 class ImageConfig:
@@ -121,9 +100,9 @@ class CameraConfig:
     far: float = 20.0
 
     def __post_init__(self) -> None:
-        _within("fov_deg", self.fov_deg, 0.0, 180.0, open_low=True, open_high=True)
-        _within("distance", self.distance, 0.0, MAX_LENGTH, open_low=True)
-        _within("elevation_deg", self.elevation_deg, -90.0, 90.0)
+        within("fov_deg", self.fov_deg, 0.0, 180.0, open_low=True, open_high=True)
+        within("distance", self.distance, 0.0, MAX_LENGTH, open_low=True)
+        within("elevation_deg", self.elevation_deg, -90.0, 90.0)
         if not 0 <= self.target_jitter <= MAX_LENGTH:
             raise ValueError(f"target_jitter: {self.target_jitter:g} is outside [0, {MAX_LENGTH:g}]")
         if any(abs(t) > MAX_LENGTH for t in self.target):
@@ -151,7 +130,7 @@ class TableConfig:
     def __post_init__(self) -> None:
         if not (0 < min(self.size) and max(self.size) <= MAX_LENGTH and 0 < self.thickness <= MAX_LENGTH):
             raise ValueError(f"size and thickness must lie in (0, {MAX_LENGTH:g}] metres")
-        _words("texture", self.texture, (*TEXTURE_KINDS, "none"))
+        words("texture", self.texture, (*TEXTURE_KINDS, "none"))
 
 
 @dataclass(frozen=True)
@@ -166,7 +145,7 @@ class AssetSource:
     def __post_init__(self) -> None:
         if not 0 < self.weight <= 1e9:
             raise ValueError(f"weight: {self.weight:g} is outside (0, 1e9]")
-        _within("scale", self.scale, 0.0, MAX_SCALE, open_low=True)
+        within("scale", self.scale, 0.0, MAX_SCALE, open_low=True)
 
 
 POSES = ("upright", "stable", "free")
@@ -205,7 +184,7 @@ class PhysicsConfig:
             raise ValueError(f"tray_size and wall_height must lie in (0, {MAX_LENGTH:g}] metres")
         if not 0 < self.settle_seconds <= MAX_SETTLE_SECONDS:
             raise ValueError(f"settle_seconds: {self.settle_seconds:g} is outside (0, {MAX_SETTLE_SECONDS:g}]")
-        _within("drop_height", self.drop_height, 0.0, MAX_LENGTH)
+        within("drop_height", self.drop_height, 0.0, MAX_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -225,7 +204,7 @@ class ObjectsConfig:
     balance_visible: bool = False
 
     def __post_init__(self) -> None:
-        _within("count", self.count, 0, MAX_OBJECTS)
+        within("count", self.count, 0, MAX_OBJECTS)
         if self.balance not in BALANCES:
             raise ValueError(f"balance: {self.balance!r} is not one of {', '.join(BALANCES)}")
         for name, weight in self.category_weights:
@@ -251,7 +230,7 @@ class DistractorsConfig:
     labelled: bool = False
 
     def __post_init__(self) -> None:
-        _within("count", self.count, 0, MAX_OBJECTS)
+        within("count", self.count, 0, MAX_OBJECTS)
 
 
 @dataclass(frozen=True)
@@ -272,12 +251,12 @@ class MaterialsConfig:
 
     def __post_init__(self) -> None:
         for name in ("hue", "saturation", "value", "roughness", "metallic"):
-            _within(name, getattr(self, name), 0.0, 1.0)
+            within(name, getattr(self, name), 0.0, 1.0)
         for name in ("texture_probability", "glass_probability"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name}: {getattr(self, name):g} is outside [0, 1]")
-        _within("ior", self.ior, 1.0, 4.0)
-        _words("textures", self.textures, (*TEXTURE_KINDS, "image"))
+        within("ior", self.ior, 1.0, 4.0)
+        words("textures", self.textures, (*TEXTURE_KINDS, "image"))
 
 
 LIGHT_TYPES = ("directional", "point", "spot")
@@ -299,13 +278,13 @@ class LightsConfig:
     ambient: FloatDist = uniform(0.15, 0.35)
 
     def __post_init__(self) -> None:
-        _within("count", self.count, 0, MAX_LIGHTS)
-        _words("type", self.type, LIGHT_TYPES)
-        _within("intensity", self.intensity, 0.0, MAX_INTENSITY)
-        _within("ambient", self.ambient, 0.0, MAX_INTENSITY)
-        _within("color_temperature_k", self.color_temperature_k, 1000.0, 40000.0)
-        _within("distance", self.distance, 0.0, MAX_LENGTH, open_low=True)
-        _within("spot_angle_deg", self.spot_angle_deg, 0.0, 90.0, open_low=True, open_high=True)
+        within("count", self.count, 0, MAX_LIGHTS)
+        words("type", self.type, LIGHT_TYPES)
+        within("intensity", self.intensity, 0.0, MAX_INTENSITY)
+        within("ambient", self.ambient, 0.0, MAX_INTENSITY)
+        within("color_temperature_k", self.color_temperature_k, 1000.0, 40000.0)
+        within("distance", self.distance, 0.0, MAX_LENGTH, open_low=True)
+        within("spot_angle_deg", self.spot_angle_deg, 0.0, 90.0, open_low=True, open_high=True)
 
 
 BACKGROUND_KINDS = ("solid", "gradient", "texture", "images")
@@ -323,9 +302,9 @@ class BackgroundConfig:
     images: str = ""
 
     def __post_init__(self) -> None:
-        _words("kind", self.kind, BACKGROUND_KINDS)
+        words("kind", self.kind, BACKGROUND_KINDS)
         for name in ("hue", "saturation", "value"):
-            _within(name, getattr(self, name), 0.0, 1.0)
+            within(name, getattr(self, name), 0.0, 1.0)
         if "images" in self.kind.params and not self.images:
             raise ValueError("images: a folder of images is needed for kind images")
 
@@ -344,11 +323,11 @@ class SensorConfig:
 
     def __post_init__(self) -> None:
         for name in ("brightness", "contrast", "saturation"):
-            _within(name, getattr(self, name), -1.0, 1.0)
-        _within("blur_sigma", self.blur_sigma, 0.0, 50.0)
-        _within("noise_std", self.noise_std, 0.0, 255.0)
-        _within("jpeg_quality", self.jpeg_quality, 0, 100)
-        _within("exposure_ev", self.exposure_ev, -10.0, 10.0)
+            within(name, getattr(self, name), -1.0, 1.0)
+        within("blur_sigma", self.blur_sigma, 0.0, 50.0)
+        within("noise_std", self.noise_std, 0.0, 255.0)
+        within("jpeg_quality", self.jpeg_quality, 0, 100)
+        within("exposure_ev", self.exposure_ev, -10.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -400,11 +379,11 @@ class EnvironmentConfig:
     visible: bool = True
 
     def __post_init__(self) -> None:
-        _words("kind", self.kind, ENVIRONMENT_KINDS)
-        _within("intensity", self.intensity, 0.0, MAX_INTENSITY)
-        _within("sun_intensity", self.sun_intensity, 0.0, MAX_INTENSITY)
-        _within("sun_elevation_deg", self.sun_elevation_deg, 0.0, 90.0)
-        _within("turbidity", self.turbidity, 1.7, 10.0)
+        words("kind", self.kind, ENVIRONMENT_KINDS)
+        within("intensity", self.intensity, 0.0, MAX_INTENSITY)
+        within("sun_intensity", self.sun_intensity, 0.0, MAX_INTENSITY)
+        within("sun_elevation_deg", self.sun_elevation_deg, 0.0, 90.0)
+        within("turbidity", self.turbidity, 1.7, 10.0)
         if "hdri" in self.kind.params and not self.images:
             raise ValueError("images: a folder of .hdr or .exr maps is needed for kind hdri")
 
@@ -462,12 +441,12 @@ class CameraMotionConfig:
     zoom_speed_deg: FloatDist = constant(0.0)
 
     def __post_init__(self) -> None:
-        _words("kind", self.kind, CAMERA_MOTIONS)
-        _within("zoom_speed_deg", self.zoom_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
-        _within("orbit_speed_deg", self.orbit_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
-        _within("dolly_speed", self.dolly_speed, -MAX_SPEED, MAX_SPEED)
-        _within("shake_deg", self.shake_deg, 0.0, 45.0)
-        _within("roll_speed_deg", self.roll_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
+        words("kind", self.kind, CAMERA_MOTIONS)
+        within("zoom_speed_deg", self.zoom_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
+        within("orbit_speed_deg", self.orbit_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
+        within("dolly_speed", self.dolly_speed, -MAX_SPEED, MAX_SPEED)
+        within("shake_deg", self.shake_deg, 0.0, 45.0)
+        within("roll_speed_deg", self.roll_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
         if not 2 <= self.keyframes <= 100:
             raise ValueError(f"keyframes: {self.keyframes} is outside [2, 100]")
 
@@ -488,11 +467,11 @@ class ObjectMotionConfig:
     drop_height: FloatDist = uniform(0.05, 0.3)
 
     def __post_init__(self) -> None:
-        _words("kind", self.kind, OBJECT_MOTIONS)
-        _within("speed", self.speed, 0.0, MAX_SPEED)
-        _within("spin_deg", self.spin_deg, 0.0, MAX_SPIN_DEG)
-        _within("throw_speed", self.throw_speed, 0.0, MAX_SPEED)
-        _within("drop_height", self.drop_height, 0.0, MAX_LENGTH)
+        words("kind", self.kind, OBJECT_MOTIONS)
+        within("speed", self.speed, 0.0, MAX_SPEED)
+        within("spin_deg", self.spin_deg, 0.0, MAX_SPIN_DEG)
+        within("throw_speed", self.throw_speed, 0.0, MAX_SPEED)
+        within("drop_height", self.drop_height, 0.0, MAX_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -505,8 +484,8 @@ class LightMotionConfig:
     orbit_speed_deg: FloatDist = uniform(-60.0, 60.0)
 
     def __post_init__(self) -> None:
-        _words("kind", self.kind, LIGHT_MOTIONS)
-        _within("orbit_speed_deg", self.orbit_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
+        words("kind", self.kind, LIGHT_MOTIONS)
+        within("orbit_speed_deg", self.orbit_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
 
 
 @dataclass(frozen=True)
@@ -548,6 +527,7 @@ class SceneConfig:
     render: RenderConfig = RenderConfig()
     constraints: ConstraintsConfig = ConstraintsConfig()
     sequence: SequenceConfig = SequenceConfig()
+    people: PeopleConfig = PeopleConfig()
     outputs: tuple[str, ...] = DEFAULT_OUTPUTS
     source: str = field(default="<memory>", metadata={"internal": True})
 

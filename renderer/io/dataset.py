@@ -27,7 +27,7 @@ from renderer.io.format import (
     written_channels,
 )
 from renderer.io.shards import MemberSpan, index_shard, member_name, read_span, shard_paths
-from renderer.scene.description import FrameDescription, MeshSource
+from renderer.scene.description import FrameDescription, MeshSource, PersonAttributes
 from renderer.scene.records import LandmarkLabels, ObjectLabels
 
 T = TypeVar("T")
@@ -373,6 +373,7 @@ def _object_labels(data: dict[str, Any]) -> ObjectLabels:
         box3d_camera=np.array(data["box3d_camera"], dtype=float),
         ignore=bool(data.get("ignore", False)),
         asset_bounds=np.array(data["asset_bounds"], dtype=float).reshape(2, 3) if "asset_bounds" in data else None,
+        person=PersonAttributes(**data["person"]) if "person" in data else None,
         landmarks=LandmarkLabels(
             names=tuple(lm["names"]),
             xyz_world=np.array(lm["xyz_world"], dtype=float).reshape(n, 3),

@@ -9,6 +9,7 @@ shard is there; the tar is renamed into place before its staged files are remove
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -23,11 +24,12 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer import __version__
-from renderer.assets.catalog import BOX_EDGES, TABLE_CATEGORY, TRAY_CATEGORY, AssetCatalog
+from renderer.assets.catalog import BOX_EDGES, PERSON_CATEGORY, TABLE_CATEGORY, TRAY_CATEGORY, AssetCatalog
 from renderer.assets.inputs import changed_input, input_hashes
 from renderer.channels import CHANNEL_NAMES, CHANNELS
 from renderer.config.schema import SceneConfig, scene_from_dict, scene_to_dict
 from renderer.errors import RendererError
+from renderer.humans.keypoints import SKELETON as PERSON_SKELETON
 from renderer.io.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -104,6 +106,8 @@ def _skeletons(config: SceneConfig, catalog: AssetCatalog) -> dict[str, list[lis
     for support in (TABLE_CATEGORY, TRAY_CATEGORY):
         if support in catalog.categories:
             edges[support] = [list(edge) for edge in BOX_EDGES]
+    if PERSON_CATEGORY in catalog.categories:
+        edges[PERSON_CATEGORY] = [list(edge) for edge in PERSON_SKELETON]
     return edges
 
 
@@ -450,6 +454,7 @@ def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str,
                 "ignore": lab.ignore,
                 "box3d_camera": _listed(lab.box3d_camera),
                 **({"asset_bounds": _listed(lab.asset_bounds)} if lab.asset_bounds is not None else {}),
+                **({"person": dataclasses.asdict(lab.person)} if lab.person is not None else {}),
                 "landmarks": {
                     "names": list(lab.landmarks.names),
                     "xyz_world": _listed(lab.landmarks.xyz_world),

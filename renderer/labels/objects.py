@@ -34,8 +34,13 @@ def visible_boxes(instance: NDArray[np.integer], count: int) -> list[tuple[int, 
 def landmark_labels(names: tuple[str, ...], points_object: NDArray[np.float64], scale: float,
                     object_to_world: NDArray[np.float64], world_to_camera: NDArray[np.float64],
                     camera: CameraModel, depth: NDArray[np.float32],
-                    normals: NDArray[np.float32]) -> LandmarkLabels:
-    """Project landmarks (asset frame, unscaled) and test them against the depth and normal buffers."""
+                    normals: NDArray[np.float32], radii: NDArray[np.float64] | None = None) -> LandmarkLabels:
+    """Project landmarks (asset frame, unscaled) and test them against the depth and normal buffers.
+
+    A surface landmark is visible where the surface seen through its pixel is not in front of it. An
+    interior landmark (``radii``: a body's joint, that far under its skin) is visible where that surface
+    is no more than its radius (scaled, in camera z) in front of it: an elbow behind the torso, or
+    behind another object, is occluded; one under its own skin is not."""
     height, width = depth.shape
     xyz_world = transform_points(object_to_world, np.asarray(points_object) * scale)
     xyz_camera = transform_points(world_to_camera, xyz_world)
@@ -50,7 +55,11 @@ def landmark_labels(names: tuple[str, ...], points_object: NDArray[np.float64], 
         rows = np.floor(uv[in_frame, 1] + 0.5).astype(int)
         landmark_z = z[in_frame]
         seen = _surface_depth_on_rays(depth, normals, camera, rows, cols, xyz_camera[in_frame] / landmark_z[:, None])
-        visible[in_frame] = (seen == 0) | (seen >= landmark_z * (1.0 - OCCLUSION_TOLERANCE))
+        if radii is None:
+            visible[in_frame] = (seen == 0) | (seen >= landmark_z * (1.0 - OCCLUSION_TOLERANCE))
+        else:
+            margin = np.asarray(radii, dtype=np.float64)[in_frame] * scale
+            visible[in_frame] = (seen == 0) | (seen >= landmark_z - margin)  # the margin is the tolerance
     return LandmarkLabels(names, xyz_world, xyz_camera, uv, in_frame, visible)
 
 
@@ -115,6 +124,7 @@ def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camer
         ignore=(visible / unoccluded if unoccluded else 0.0) < min_visible_fraction,
         box3d_camera=transform_points(object_to_camera, box3d_corners(mesh.bounds) * obj.scale),
         landmarks=landmark_labels(landmarks.names, landmarks.points, obj.scale, object_to_world,
-                                  world_to_camera, camera, buffers.depth, buffers.normals),
+                                  world_to_camera, camera, buffers.depth, buffers.normals, landmarks.radii),
         asset_bounds=np.array(mesh.bounds, dtype=np.float64),
+        person=obj.mesh.body.attributes if obj.mesh.body is not None else None,
     )

@@ -29,6 +29,7 @@ from renderer.assets.catalog import AssetCatalog, AssetError
 from renderer.channels import CHANNELS
 from renderer.config.schema import SceneConfig
 from renderer.errors import RendererError
+from renderer.humans.catalog import scene_catalog
 from renderer.io.shards import DEFAULT_SHARD_SIZE
 from renderer.io.writers import DatasetWriter, ShardPacking, dataset_header, prepare_dataset
 from renderer.labels.constraints import ConstraintError, unmet_constraint
@@ -82,7 +83,7 @@ def load_catalog(config: SceneConfig, skip_bad_assets: bool = False,
     A bad mesh or landmark file raises AssetError, unless ``skip_bad_assets``: then each bad asset is
     reported through ``warn`` and left out (recorded in dataset.json as skipped_assets).
     """
-    catalog = AssetCatalog(config)
+    catalog = scene_catalog(config)
     bad = catalog.find_bad_assets()
     if not bad:
         return catalog
@@ -90,7 +91,7 @@ def load_catalog(config: SceneConfig, skip_bad_assets: bool = False,
         raise AssetError(next(iter(bad.values())))
     for reason in bad.values():
         (warn or log.warning)(f"skipping asset: {reason}")
-    catalog = AssetCatalog(config, skip=frozenset(bad))
+    catalog = scene_catalog(config, skip=frozenset(bad))
     if not catalog.assets and config.objects.count.max > 0:
         raise AssetError(f"{config.source}: no usable asset left after skipping {len(bad)} bad ones")
     for key, paths in catalog.images.items():
@@ -259,7 +260,7 @@ def _worker_render(config: SceneConfig, out: str, seed: int, skip: frozenset[str
         old = _WORKER_STATE.get("renderer")
         if old is not None:
             old.close()  # type: ignore[attr-defined]
-        _WORKER_STATE["catalog"] = AssetCatalog(config, skip=skip)
+        _WORKER_STATE["catalog"] = scene_catalog(config, skip=skip)
         _WORKER_STATE["renderer"] = _frame_renderer(config)
         _WORKER_STATE["key"] = key
     catalog = _WORKER_STATE["catalog"]

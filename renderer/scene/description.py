@@ -57,13 +57,68 @@ class MaterialDescription:
 
 
 @dataclass(frozen=True)
-class MeshSource:
-    """Where an asset's geometry comes from: a mesh file, or a procedural box with extents (metres)."""
+class PersonAttributes:
+    """What a person is, as labels (meta ``person``; balance and report keys): age in years, gender
+    (female / male), Monk Skin Tone (1-10), standing height in metres (unposed), body mass index
+    estimate (kg/m^2, from the weight phenotype), the named pose it was drawn from and its person id
+    (stable over a sequence)."""
 
-    kind: Literal["file", "box", "tray"]
+    age_years: float
+    gender: Literal["female", "male"]
+    monk_tone: int
+    height_m: float
+    pose: str
+    person_id: int
+    age_group: str = ""  # child (< 13), teen (13-17), adult (18-64), elderly (65+)
+
+
+@dataclass(frozen=True)
+class ClothingDescription:
+    """One garment painted on the body's texture: which body regions it covers and how it looks.
+
+    kind: a garment of renderer.humans.appearance.GARMENTS (none: bare). color: linear RGB. pattern:
+    solid, stripes, checker or dots, in ``pattern_color`` with ``pattern_scale`` (texture pixels).
+    """
+
+    kind: str
+    color: tuple[float, float, float]
+    pattern: str = "solid"
+    pattern_color: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    pattern_scale: float = 16.0
+
+
+@dataclass(frozen=True)
+class BodyDescription:
+    """Everything a person's mesh is built from (renderer.humans), so a frame replays from its description.
+
+    phenotype: (anny phenotype label, value in [0, 1]) pairs. joints: (bone, (x, y, z) degrees) pairs,
+    the bone's rotation in anny's ``local-ref`` frame (axes of the rest pose: x the body's left, y its
+    back, z up), composed as R = Rz @ Ry @ Rx; bones not listed stay at rest. skin: linear RGB albedo of
+    the skin (renderer.humans.skin); hair: style and linear RGB colour. The mesh's own frame has z up,
+    the body's front along -y and the lowest vertex of the posed body at z = 0 (it stands on the plane).
+    """
+
+    phenotype: tuple[tuple[str, float], ...]
+    joints: tuple[tuple[str, tuple[float, float, float]], ...]
+    skin: tuple[float, float, float]
+    hair_style: str
+    hair_color: tuple[float, float, float]
+    top: ClothingDescription
+    bottom: ClothingDescription
+    shoes: ClothingDescription
+    attributes: PersonAttributes
+
+
+@dataclass(frozen=True)
+class MeshSource:
+    """Where an asset's geometry comes from: a mesh file, a procedural box with extents (metres), or a
+    body built from its parameters (kind body: renderer.humans)."""
+
+    kind: Literal["file", "box", "tray", "body"]
     path: str = ""
     extents: tuple[float, float, float] = (0.0, 0.0, 0.0)
     wall: float = 0.0  # tray: wall and floor thickness (extents: outer x, y and height)
+    body: BodyDescription | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
 
 
 # The one definition of instance ids, quoted by dataset.json's conventions and docs/format.md;
@@ -232,7 +287,8 @@ class FrameDescription:
 
 def _to_plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.metadata.get("omit_if_none") and getattr(value, f.name) is None)}
     if isinstance(value, tuple | list):
         return [_to_plain(v) for v in value]
     return value

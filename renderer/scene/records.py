@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.scene.description import PersonAttributes
+
 # A landmark is occluded when the surface seen at its pixel, extended as a plane (the pixel's depth and
 # normal) to the landmark's own ray, lies in front of it by more than this fraction of the landmark's
 # depth (5 mm at 1 m). The plane removes the half-pixel offset between pixel centre and landmark.
@@ -63,6 +65,7 @@ class ObjectLabels:
     landmarks: LandmarkLabels
     ignore: bool = False  # seen less than constraints.min_visible_fraction: crowd / ignore in exports
     asset_bounds: NDArray[np.float64] | None = None
+    person: PersonAttributes | None = None  # a person's demographic labels (renderer.humans); else None
 
 
 # Derived labels are stored at the precision they carry, not 17 digits: poses to 1e-9 (rotation entries;

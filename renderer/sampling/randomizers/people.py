@@ -1,0 +1,132 @@
+"""people: who (phenotype, Monk skin tone), how they stand (a blend of two named poses with jitter, within
+joint limits), what they wear and where they stand (``people:``). Each person is a labelled object of
+category ``person`` whose mesh source is its body (renderer.humans builds it)."""
+
+from __future__ import annotations
+
+import colorsys
+
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer.assets.catalog import PERSON_CATEGORY
+from renderer.config.people import PeopleConfig
+from renderer.humans.phenotype import age_group, sample_phenotype
+from renderer.humans.poses import NAMED_POSES, sample_pose
+from renderer.humans.skin import skin_albedo
+from renderer.sampling.randomizers.base import FrameDraft, Randomizer
+from renderer.scene.description import (
+    BodyDescription,
+    ClothingDescription,
+    MaterialDescription,
+    MeshSource,
+    ObjectDescription,
+    PersonAttributes,
+    as_matrix,
+)
+from renderer.scene.geometry import rotation_z
+
+# Natural hair colours, linear RGB (black, dark brown, brown, auburn, blond, grey); grey more often with age.
+HAIR_COLOURS = ((0.012, 0.010, 0.009), (0.035, 0.020, 0.012), (0.10, 0.055, 0.03), (0.20, 0.07, 0.03),
+                (0.45, 0.32, 0.16), (0.40, 0.40, 0.40))
+PERSON_MATERIAL = MaterialDescription(base_color=(1.0, 1.0, 1.0, 1.0), metallic=0.0, roughness=0.65,
+                                      use_asset_material=True)
+_PLACEMENT_TRIES = 60
+
+
+def _draw(draft: FrameDraft) -> None:
+    config = draft.config.people
+    rng = draft.stream("people")
+    count = int(config.count.sample(rng))
+    if count == 0:
+        return
+    category_id = draft.catalog.categories[PERSON_CATEGORY]
+    taken: list[tuple[NDArray[np.float64], float]] = [
+        (np.asarray(o.object_to_world)[:2, 3], 0.15) for o in draft.objects if o.category not in ("table", "tray")]
+    next_id = sum(o.labelled for o in draft.objects) + 1
+    for person in range(count):
+        body = sample_body(config, rng, person + 1)
+        yaw = np.deg2rad(float(config.yaw_deg.sample(rng)))
+        radius = _footprint_radius(body)
+        spot = _free_spot(config, rng, taken, radius)
+        if spot is None:
+            continue  # no room: fewer people than drawn (the meta counts those placed)
+        taken.append((spot, radius))
+        pose = np.eye(4)
+        pose[:3, :3] = rotation_z(yaw)
+        pose[:2, 3] = spot
+        draft.objects.append(ObjectDescription(
+            instance_id=next_id, asset_id=f"person_{person + 1:03d}", category=PERSON_CATEGORY,
+            category_id=category_id, mesh=MeshSource("body", body=body), scale=1.0, object_to_world=as_matrix(pose),
+            material=PERSON_MATERIAL))
+        next_id += 1
+
+
+RANDOMIZER = Randomizer("people", ("people",), rank=15, draw=_draw)
+
+
+def sample_body(config: PeopleConfig, rng: np.random.Generator, person_id: int) -> BodyDescription:
+    """One person: phenotype, skin, pose, clothing and hair, drawn in a fixed order from ``rng``."""
+    phenotype, years, gender = sample_phenotype(config, rng)
+    tone = int(config.monk_tones.sample(rng))
+    skin = skin_albedo(tone, rng)
+    first, second = str(config.poses.sample(rng)), str(config.poses.sample(rng))
+    blend = float(config.pose_blend.sample(rng))
+    joints = sample_pose(rng, first, second, blend, config.pose_jitter_deg)
+    hair_style = str(config.hair_styles.sample(rng))
+    grey = min(max((years - 40.0) / 40.0, 0.0), 0.9)
+    weights = np.array([0.3, 0.3, 0.2, 0.08, 0.12, 0.0]) * (1 - grey) + np.array([0, 0, 0, 0, 0, 1.0]) * grey
+    hair_color = HAIR_COLOURS[int(rng.choice(len(HAIR_COLOURS), p=weights / weights.sum()))]
+    top = _garment(rng, str(config.tops.sample(rng)), config)
+    bottom = _garment(rng, str(config.bottoms.sample(rng)), config)
+    shoes = _garment(rng, str(config.shoes.sample(rng)), config, dark=True)
+    height = _stature(phenotype)
+    attributes = PersonAttributes(age_years=round(years, 3), gender=gender, monk_tone=tone,  # type: ignore[arg-type]
+                                  height_m=height, pose=first if blend < 0.5 else second, person_id=person_id,
+                                  age_group=age_group(years))
+    return BodyDescription(phenotype=phenotype, joints=tuple(joints.items()), skin=skin, hair_style=hair_style,
+                           hair_color=hair_color, top=top, bottom=bottom, shoes=shoes, attributes=attributes)
+
+
+def _garment(rng: np.random.Generator, kind: str, config: PeopleConfig, dark: bool = False) -> ClothingDescription:
+    hue, sat = float(rng.uniform()), float(rng.uniform(0.1, 0.8))
+    value = float(rng.uniform(0.08, 0.35) if dark else rng.uniform(0.15, 0.9))
+    pattern = str(config.patterns.sample(rng))
+    colour = colorsys.hsv_to_rgb(hue, sat, value)
+    other = colorsys.hsv_to_rgb(float(rng.uniform()), float(rng.uniform(0.0, 0.6)), float(rng.uniform(0.1, 1.0)))
+    scale = float(rng.uniform(3.0, 10.0))
+    return ClothingDescription(kind=kind, color=_linear(colour), pattern="solid" if dark else pattern,
+                               pattern_color=_linear(other), pattern_scale=scale)
+
+
+def _linear(srgb: tuple[float, float, float]) -> tuple[float, float, float]:
+    c = np.asarray(srgb, dtype=float)
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return (float(lin[0]), float(lin[1]), float(lin[2]))
+
+
+def _stature(phenotype: tuple[tuple[str, float], ...]) -> float:
+    """Standing height in metres of the unposed body (the rest mesh's extent in z)."""
+    from renderer.humans.model import body_model
+
+    return round(body_model().stature(phenotype), 4)
+
+
+def _footprint_radius(body: BodyDescription) -> float:
+    """Half the room a person takes on the floor: wider for poses that reach out or lie down."""
+    height = body.attributes.height_m
+    pose = body.attributes.pose
+    return height * (0.55 if pose in ("lying", "sitting") else 0.3 if pose in ("t_pose", "waving") else 0.2)
+
+
+def _free_spot(config: PeopleConfig, rng: np.random.Generator, taken: list[tuple[NDArray[np.float64], float]],
+               radius: float) -> NDArray[np.float64] | None:
+    half = np.asarray(config.area, dtype=float) / 2
+    for _ in range(_PLACEMENT_TRIES):
+        spot = rng.uniform(-half, half)
+        if all(np.linalg.norm(spot - centre) >= radius + r + config.min_gap for centre, r in taken):
+            return np.asarray(spot, dtype=np.float64)
+    return None
+
+
+assert set(NAMED_POSES) >= set(PeopleConfig().poses.params)
