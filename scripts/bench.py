@@ -279,6 +279,41 @@ def _python_with_bpy() -> str | None:
     return sys.executable if importlib.util.find_spec("bpy") is not None else None
 
 
+def people_rows(scene: Path, frames: int, seed: int) -> None:
+    """People: per-person build and pose time after the one-time cache, memory, and scenes/people.yaml's
+    frames/s against ``scene``'s in this run (the issue's goals: <= 30 ms per person, ratio >= 0.5)."""
+    import resource
+
+    from renderer.humans.catalog import PeopleCatalog, build_body
+    from renderer.humans.model import body_model
+    from renderer.sampling.frame import sample_frame
+
+    people_scene = ROOT / "scenes" / "people.yaml"
+    config = load_scene(people_scene)
+    catalog = PeopleCatalog(config)
+    bodies = [o.mesh.body for i in range(40) for o in sample_frame(config, catalog, seed=seed, index=i).objects
+              if o.mesh.body is not None]
+    model = body_model()
+    build_body(bodies[0])  # warm-up: the texture layout and the skinning kernel are made once
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    for body in bodies:
+        model.pose(body.phenotype, body.joints)
+    pose_ms = (time.perf_counter() - start) / len(bodies) * 1000
+    start = time.perf_counter()
+    for body in bodies:
+        build_body(body)
+    build_ms = (time.perf_counter() - start) / len(bodies) * 1000
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    sizes: dict[str, float] = {}
+    people_fps = full_pipeline(people_scene, frames, seed, sizes=sizes)
+    base_fps = full_pipeline(scene, frames, seed)
+    print(f"people: {len(bodies)} bodies; pose {pose_ms:.1f} ms/person, build (pose + mesh + texture) "
+          f"{build_ms:.1f} ms/person; peak memory grew {grown:.0f} MB")
+    print(f"people.yaml {people_fps:.2f} frames/s, {scene.name} {base_fps:.2f} frames/s: ratio "
+          f"{people_fps / base_fps:.2f}; people.yaml {sum(sizes.values()) / 1000:.1f} kB/frame")
+
+
 def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
@@ -294,7 +329,12 @@ def main() -> None:
     parser.add_argument("--cycles-python", default=_python_with_bpy(),
                         help="a Python with bpy (pip install bpy) for the Cycles rows (default: this one, if it "
                              "has bpy; else no Cycles rows)")
+    parser.add_argument("--people-frames", type=int, default=10, help="frames of the people rows (0: none)")
+    parser.add_argument("--people-only", action="store_true", help="only the people rows")
     args = parser.parse_args()
+    if args.people_only:
+        people_rows(args.scene, args.people_frames, args.seed)
+        return
 
     bare, full, full3, shards, naive, one, two, still_seq, motion_seq = [], [], [], [], [], [], [], [], []
     sizes: dict[str, float] = {}
@@ -343,6 +383,8 @@ def main() -> None:
     print(f"  total, files layout  {files_total / 1000:7.1f} kB  (format 3: "
           f"{sum(sizes3[n] for n in [*DEFAULT_OUTPUTS, 'meta']) / 1000:.1f} kB)")
     print(f"  total, shards layout {sizes['shards'] / 1000:7.1f} kB (tar headers included)")
+    if args.people_frames > 0:
+        people_rows(args.scene, args.people_frames, args.seed)
     if args.path_frames > 0:
         labels: list[float] = []
         frames_file = Path(tempfile.mkdtemp(prefix="bench-cycles-")) / "frames.json"
