@@ -27,7 +27,7 @@ from renderer.sampling.frame import sample_frame
 pytest.importorskip("anny")
 
 PEOPLE_SCENE = {
-    "image": {"width": 160, "height": 120},
+    "image": {"width": 320, "height": 240},
     "camera": {"fov_deg": 50, "distance": [3.5, 4.5], "elevation_deg": [5, 25], "target": [0, 0, 0.9],
                "target_jitter": 0.2, "far": 50},
     "table": {"size": [6, 6], "thickness": 0.05, "texture": "checker"},
@@ -47,9 +47,19 @@ def people_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_keypoints_project_and_are_seen_as_ray_casting_of_the_anny_mesh_says(people_dataset: Path) -> None:
+    import scipy.ndimage
+
+    from renderer.io.dataset import Dataset
+
+    data = Dataset(people_dataset)
     agree, total, persons = 0, 0, 0
     for index in range(4):
         meta = read_meta(people_dataset, index)
+        # Pixels next to a change of surface (id or a depth step): where the pixel centre and the exact
+        # ray to a keypoint may see two different surfaces. Keypoints there are left out of the count.
+        instance, depth = data[index].instance, data[index].depth.astype(float)
+        edges = (scipy.ndimage.maximum_filter(instance, 3) != scipy.ndimage.minimum_filter(instance, 3)) | (
+            scipy.ndimage.maximum_filter(depth, 3) - scipy.ndimage.minimum_filter(depth, 3) > 0.05)
         K, world_to_camera, width, height = camera(meta)
         meshes = reference_meshes(meta)
         eye = np.linalg.inv(world_to_camera)[:3, 3]
@@ -75,12 +85,14 @@ def test_keypoints_project_and_are_seen_as_ray_casting_of_the_anny_mesh_says(peo
             inside = (uv[:, 0] >= -0.5) & (uv[:, 0] < width - 0.5) & (uv[:, 1] >= -0.5) & (uv[:, 1] < height - 0.5)
             expected = inside & (in_front <= 1.5 * under_skin + 0.03)
             assert np.array_equal(np.array(lm["in_frame"]), inside)
-            agree += int(np.sum(np.array(lm["visible"]) == expected))
-            total += len(expected)
-    assert persons >= 6
-    # Pixel-centre sampling and the depth buffer's plane test differ from an exact ray where the
-    # allowance is met within a few millimetres: a handful of keypoints in hundreds.
-    assert agree / total >= 0.95, f"{agree} of {total} visibilities agree"
+            rows = np.clip(np.floor(uv[:, 1] + 0.5).astype(int), 0, height - 1)
+            cols = np.clip(np.floor(uv[:, 0] + 0.5).astype(int), 0, width - 1)
+            counted = ~(inside & edges[rows, cols])
+            agree += int(np.sum((np.array(lm["visible"]) == expected) & counted))
+            total += int(np.sum(counted))
+    assert persons >= 6 and total >= 100
+    # Off the edges, only a keypoint whose allowance is met within the depth buffer's precision can differ.
+    assert agree / total >= 0.98, f"{agree} of {total} visibilities agree"
 
 
 def test_person_masks_match_ray_casting_and_the_meta_carries_demographics(people_dataset: Path) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.humans.parts import BODY_PARTS
-from renderer.scene.description import BodyDescription, ClothingDescription
+from renderer.scene.description import BodyDescription
 
 TEXTURE_SIZE = 512
 SLOTS = ("skin", "palm", "top", "bottom", "shoes", "hair", "stubble", "brow", "sclera", "iris", "lips")
@@ -119,6 +119,19 @@ def _texel_faces(model: object) -> NDArray[np.int64]:
 
 def face_slots(body: BodyDescription) -> NDArray[np.int64]:
     """(F,) SLOTS index of every face for this person's garments and hair."""
+    return _face_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style)
+
+
+@functools.lru_cache(maxsize=128)
+def _texel_slots(top: str, bottom: str, shoes: str, hair_style: str) -> NDArray[np.uint8]:
+    """(S, S) SLOTS index per texel, uint8 (256 kB each; read-only), per garment and hair combination."""
+    slots = _face_slots(top, bottom, shoes, hair_style).astype(np.uint8)[face_layout().texel_face]
+    slots.setflags(write=False)
+    return slots
+
+
+@functools.lru_cache(maxsize=512)
+def _face_slots(top: str, bottom: str, shoes: str, hair_style: str) -> NDArray[np.int64]:
     layout = face_layout()
     slots = np.zeros(len(layout.part), dtype=np.int64)
     part_name = np.array(BODY_PARTS)[layout.part]
@@ -127,22 +140,22 @@ def face_slots(body: BodyDescription) -> NDArray[np.int64]:
     slots[hands & (layout.normal[:, 0] * inward > 0.45)] = SLOTS.index("palm")
     soles = np.isin(part_name, _FEET) & (layout.normal[:, 2] < -0.6)
     slots[soles] = SLOTS.index("palm")
-    for garment, slot in ((body.bottom, "bottom"), (body.top, "top"), (body.shoes, "shoes")):
-        for part, (lo, hi) in GARMENTS[garment.kind].items():
+    for kind, slot in ((bottom, "bottom"), (top, "top"), (shoes, "shoes")):
+        for part, (lo, hi) in GARMENTS[kind].items():
             covered = (layout.part == BODY_PARTS.index(part)) & (layout.along >= lo) & (layout.along <= hi)
             slots[covered] = SLOTS.index(slot)
     head = layout.part == BODY_PARTS.index("head")
     neck = layout.part == BODY_PARTS.index("neck")
     x, y, z = layout.head.T
     face_front = (y < -0.045) & (np.abs(x) < 0.065)
-    style = HAIR_STYLES[body.hair_style]
+    style = HAIR_STYLES[hair_style]
     if style is not None:
         front, back, lowest = style
         # The hair line rises from the back of the head to the forehead; the face itself stays bare.
         line = np.interp(y, [-0.09, 0.0, 0.09], [front, (front + back) / 2, back])
         hair = (head | (neck & (y > 0.0) & (z > lowest))) & (z > line) & ~(face_front & (z < front))
         hair &= ~layout.eye
-        slots[hair] = SLOTS.index("stubble" if body.hair_style == "buzz" else "hair")
+        slots[hair] = SLOTS.index("stubble" if hair_style == "buzz" else "hair")
     brow = head & (z > 0.012) & (z < 0.026) & (np.abs(x) > 0.012) & (np.abs(x) < 0.052) & (y < -0.04) \
         & (layout.normal[:, 1] < -0.4)
     slots[brow] = SLOTS.index("brow")
@@ -151,18 +164,20 @@ def face_slots(body: BodyDescription) -> NDArray[np.int64]:
     eye_front = layout.eye & (layout.normal[:, 1] < -0.93)
     slots[layout.eye] = SLOTS.index("sclera")
     slots[eye_front] = SLOTS.index("iris")
+    slots.setflags(write=False)
     return slots
 
 
-def _pattern(garment: ClothingDescription, size: int) -> NDArray[np.float64]:
-    """(S, S) weight of the garment's pattern colour over its base colour."""
+@functools.lru_cache(maxsize=64)
+def _pattern(pattern: str, scale: float, size: int) -> NDArray[np.float64]:
+    """(S, S) weight of a garment's pattern colour over its base colour."""
     rows, cols = np.mgrid[0:size, 0:size].astype(np.float64)
-    period = max(garment.pattern_scale, 2.0)
-    if garment.pattern == "stripes":
+    period = max(scale, 2.0)
+    if pattern == "stripes":
         return ((rows // (period / 2)) % 2).astype(np.float64)
-    if garment.pattern == "checker":
+    if pattern == "checker":
         return (((rows // period) + (cols // period)) % 2).astype(np.float64)
-    if garment.pattern == "dots":
+    if pattern == "dots":
         r = np.hypot((rows % period) - period / 2, (cols % period) - period / 2)
         return (r < period / 4).astype(np.float64)
     return np.zeros((size, size))
@@ -171,20 +186,20 @@ def _pattern(garment: ClothingDescription, size: int) -> NDArray[np.float64]:
 def body_texture(body: BodyDescription, lips_rgb: tuple[float, float, float],
                  palm_rgb: tuple[float, float, float]) -> NDArray[np.uint8]:
     """(S, S, 3) sRGB uint8 texture of the person (rows top to bottom, v = 1 at the top)."""
-    layout = face_layout()
-    slots = face_slots(body)[layout.texel_face]
-    linear = np.zeros((*slots.shape, 3))
+    slots = _texel_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style)
+    palette = np.zeros((len(SLOTS), 3))
     colours = {"skin": body.skin, "palm": palm_rgb, "hair": body.hair_color,
                "stubble": tuple(0.5 * np.asarray(body.hair_color) + 0.5 * np.asarray(body.skin)),
                "brow": tuple(0.6 * np.asarray(body.hair_color)), "sclera": (0.8, 0.78, 0.75),
                "iris": (0.05, 0.03, 0.02), "lips": lips_rgb}
     for name, rgb in colours.items():
-        linear[slots == SLOTS.index(name)] = rgb
+        palette[SLOTS.index(name)] = rgb
+    linear = palette[slots]
     for garment, name in ((body.top, "top"), (body.bottom, "bottom"), (body.shoes, "shoes")):
         mask = slots == SLOTS.index(name)
         if not mask.any():
             continue
-        weight = _pattern(garment, slots.shape[0])[mask][:, None]
+        weight = _pattern(garment.pattern, garment.pattern_scale, slots.shape[0])[mask][:, None]
         linear[mask] = (1 - weight) * np.asarray(garment.color) + weight * np.asarray(garment.pattern_color)
     srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(np.clip(linear, 0, 1), 1 / 2.4) - 0.055)
     return np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)

@@ -94,7 +94,7 @@ def _garment(rng: np.random.Generator, kind: str, config: PeopleConfig, dark: bo
     pattern = str(config.patterns.sample(rng))
     colour = colorsys.hsv_to_rgb(hue, sat, value)
     other = colorsys.hsv_to_rgb(float(rng.uniform()), float(rng.uniform(0.0, 0.6)), float(rng.uniform(0.1, 1.0)))
-    scale = float(rng.uniform(3.0, 10.0))
+    scale = float(rng.integers(3, 11))  # texels; whole numbers, so each pattern image is made once
     return ClothingDescription(kind=kind, color=_linear(colour), pattern="solid" if dark else pattern,
                                pattern_color=_linear(other), pattern_scale=scale)
 
