@@ -339,6 +339,23 @@ class SequenceClips(TorchDataset):  # type: ignore[misc]
         return self.transform(clip) if self.transform is not None else clip
 
 
+def keep_category(category_id: int, keypoints: int | None = None) -> Transform:
+    """A transform keeping only the objects of one category, and of their keypoints the first
+    ``keypoints`` (people: 17 are COCO's, the 6 foot points follow), as a keypoint detector wants
+    (one class, one keypoint layout): ``RenderedDataset(root, transform=keep_category(person_id, 17))``."""
+
+    def transform(sample: Sample) -> Sample:
+        if "labels" not in sample:
+            raise ValueError("keep_category needs the labels field")
+        keep = sample["labels"] == category_id
+        out = {key: (value[keep] if key in PER_OBJECT else value) for key, value in sample.items()}
+        if keypoints is not None and "keypoints" in out:
+            out["keypoints"] = out["keypoints"][:, :keypoints]
+        return out
+
+    return transform
+
+
 DETECTION_TARGET_FIELDS = ("boxes", "labels", "masks", "keypoints")
 
 
@@ -347,7 +364,8 @@ def collate_detection(samples: Sequence[Sample]) -> tuple[list[torch.Tensor], li
     (3, H, W) float images and a list of dicts with ``boxes`` (float32 (N, 4), x0 y0 x1 y1), ``labels``
     (int64 (N,)), and, where the samples have them, ``masks`` (uint8 (N, H, W)) and ``keypoints``
     (float32 (N, L, 3)). Use it as ``DataLoader(..., collate_fn=collate_detection)`` and call
-    ``model(images, targets)``."""
+    ``model(images, targets)``. Keypoints move to the boxes' coordinates (pixel edges, the image corner
+    at 0, as COCO and torchvision have them): (u + 0.5, v + 0.5) where the keypoint is in frame."""
     if any("image" not in s or "boxes" not in s or "labels" not in s for s in samples):
         raise ValueError("collate_detection needs the image, boxes and labels fields")
     images = [s["image"] for s in samples]
@@ -357,6 +375,8 @@ def collate_detection(samples: Sequence[Sample]) -> tuple[list[torch.Tensor], li
         if "masks" in s:
             target["masks"] = s["masks"].to(torch.uint8)
         if "keypoints" in s:
-            target["keypoints"] = s["keypoints"].float()
+            keypoints = s["keypoints"].float().clone()
+            keypoints[..., :2] += (keypoints[..., 2:] > 0).float() * 0.5
+            target["keypoints"] = keypoints
         targets.append(target)
     return images, targets

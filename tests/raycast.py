@@ -79,3 +79,30 @@ def silhouette_band(instance: np.ndarray, depth: np.ndarray, jump: float | None 
             if jump is not None:
                 band |= np.abs(other_z - depth) > jump * np.maximum(depth, other_z)
     return band
+
+
+def first_faces(meshes: dict[int, trimesh.Trimesh], K: np.ndarray, world_to_camera: np.ndarray,
+                width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel centre: (instance id, the hit face's index within its own mesh, the world hit point);
+    id 0 and face -1 = miss. The point is solved in float64 on the hit face's plane."""
+    ids_sorted = sorted(meshes)
+    combined, face_ids = _combined(meshes)
+    offsets = np.cumsum([0] + [len(meshes[i].faces) for i in ids_sorted])
+    cols, rows = np.meshgrid(np.arange(width, dtype=float), np.arange(height, dtype=float))
+    pixels = np.stack([cols.ravel(), rows.ravel(), np.ones(cols.size)], axis=1)
+    rotation, translation = world_to_camera[:3, :3], world_to_camera[:3, 3]
+    directions = (pixels @ np.linalg.inv(K).T) @ rotation
+    eye = -rotation.T @ translation
+    origins = np.tile(eye, (len(directions), 1))
+    tri = RayMeshIntersector(combined).intersects_first(origins, directions)
+    hit = tri >= 0
+    ids = np.zeros(len(tri), dtype=int)
+    ids[hit] = face_ids[tri[hit]]
+    local = np.full(len(tri), -1)
+    local[hit] = tri[hit] - offsets[np.searchsorted(offsets, tri[hit], side="right") - 1]
+    normals = combined.face_normals[tri[hit]]
+    v0 = combined.vertices[combined.faces[tri[hit], 0]]
+    t = np.einsum("ij,ij->i", normals, v0 - eye) / np.einsum("ij,ij->i", normals, directions[hit])
+    points = np.zeros((len(tri), 3))
+    points[hit] = eye + t[:, None] * directions[hit]
+    return ids.reshape(height, width), local.reshape(height, width), points.reshape(height, width, 3)

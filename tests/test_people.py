@@ -35,7 +35,8 @@ PEOPLE_SCENE = {
     "people": {"count": [2, 4], "area": [2.0, 2.0], "min_gap": 0.0,
                "poses": {"choice": ["standing", "walking", "arms_raised", "waving", "crouching", "sitting"]}},
     "lights": {"count": 1, "intensity": 3.0},
-    "outputs": ["rgb", "depth", "normals", "instance", "semantic"],
+    "outputs": ["rgb", "depth", "normals", "instance", "semantic", "body_parts", "body_covering", "surface_uv"],
+    "constraints": {"min_visible_people": 2, "min_person_keypoints": 8},
 }
 
 
@@ -118,6 +119,73 @@ def test_person_masks_match_ray_casting_and_the_meta_carries_demographics(people
         assert rest.vertices[:, 2].min() == pytest.approx(0.0, abs=1e-9)  # standing on the floor
 
 
+def test_body_parts_covering_and_uv_match_ray_cast_faces_of_the_anny_mesh(people_dataset: Path) -> None:
+    """Per pixel, the face Embree hits first on the anny-built mesh gives the expected part (recomputed
+    here from anny's skinning weights), covering (the painted face classes) and UV (anny's texture
+    coordinates at the hit point's barycentric coordinates)."""
+    from raycast import first_faces, silhouette_band
+
+    from renderer.humans.appearance import garment_face_classes
+    from renderer.humans.parts import part_of_bone
+    from renderer.io.dataset import Dataset
+    from renderer.scene.body import COVERINGS, unpack_face_classes
+
+    data = Dataset(people_dataset)
+    header = json.loads((people_dataset / "dataset.json").read_text())
+    assert header["classes"]["body_parts"] == list(BODY_PARTS) and len(BODY_PARTS) >= 14
+    assert header["classes"]["body_covering"] == list(COVERINGS)
+    checked, part_agree, cover_agree, uv_errors = 0, 0, 0, []
+    seen_parts: set[int] = set()
+    for index in range(4):
+        meta = read_meta(people_dataset, index)
+        K, world_to_camera, width, height = camera(meta)
+        meshes = reference_meshes(meta)
+        ids, faces, points = first_faces(meshes, K, world_to_camera, width, height)
+        ref = np.where(ids > 0, (points @ world_to_camera[:3, :3].T + world_to_camera[:3, 3])[..., 2], 0)
+        band = silhouette_band(ids, ref)
+        frame = data[index]
+        parts, covering, uv = frame.array("body_parts"), frame.array("body_covering"), frame.array("surface_uv")
+        assert np.all((parts > 0) <= np.isin(frame.instance, [o["instance_id"] for o in meta["objects"]
+                                                                  if o["category"] == "person"]))
+        for obj in meta["description"]["objects"]:
+            if obj["mesh"]["kind"] != "body":
+                continue
+            body = obj["mesh"]["body"]
+            mesh, _ = body_reference(body)
+            model = _anny_model()
+            bone_part = np.array([BODY_PARTS.index(part_of_bone(b)) for b in model.bone_labels])
+            indices, weights = model.vertex_bone_indices.numpy(), model.vertex_bone_weights.numpy()
+            vertex_parts = np.zeros((len(indices), len(BODY_PARTS)))
+            for j in range(indices.shape[1]):
+                np.add.at(vertex_parts, (np.arange(len(indices)), bone_part[indices[:, j]]), weights[:, j])
+            face_part = np.argmax(vertex_parts[mesh.faces].sum(axis=1), axis=1) + 1
+            _, face_cover = unpack_face_classes(garment_face_classes(body["top"]["kind"], body["bottom"]["kind"],
+                                                                     body["shoes"]["kind"], body["hair_style"]))
+            here = (ids == obj["instance_id"]) & ~band & (frame.instance == obj["instance_id"])
+            f = faces[here]
+            checked += int(here.sum())
+            part_agree += int(np.sum(parts[here] == face_part[f]))
+            cover_agree += int(np.sum(covering[here] == face_cover[f]))
+            seen_parts.update(np.unique(face_part[f]).tolist())
+            # UV at the hit point: barycentric coordinates on the posed reference face.
+            world = trimesh.transform_points(mesh.vertices, placement(obj))
+            bary = trimesh.triangles.points_to_barycentric(world[mesh.faces[f]], points[here])
+            corner_uv = model.texture_coordinates.numpy()[model.face_texture_coordinate_indices.numpy()[f]]
+            same = parts[here] == face_part[f]
+            uv_errors.append(np.abs(np.einsum("nk,nkj->nj", bary, corner_uv) - uv[here])[same])
+    assert checked > 3000 and len(seen_parts) >= 12
+    assert part_agree / checked > 0.99, f"{part_agree} of {checked} part labels agree"
+    assert cover_agree / checked > 0.99, f"{cover_agree} of {checked} covering labels agree"
+    errors = np.concatenate(uv_errors)
+    assert np.quantile(errors, 0.99) < 1e-3, np.quantile(errors, [0.5, 0.99, 1.0])
+
+
+def _anny_model():  # type: ignore[no-untyped-def]
+    from scene_reference import _ANNY
+
+    return _ANNY[0]
+
+
 def test_sampled_poses_never_leave_the_joint_limits() -> None:
     rng = np.random.default_rng(0)
     names = sorted(NAMED_POSES)
@@ -188,6 +256,46 @@ def test_demographics_are_drawn_uniformly_over_tones_and_genders() -> None:
         ages.append(person.attributes.age_years)
     assert scipy.stats.chisquare(counts.ravel()).pvalue > 0.001
     assert scipy.stats.kstest(ages, scipy.stats.uniform(loc=1, scale=89).cdf).pvalue > 0.001
+    # Uniform ages are far from uniform age groups (teens span 5 of 89 years): what balance is for.
+    groups = np.histogram(ages, bins=[1, 13, 18, 65, 90.001])[0]
+    assert scipy.stats.chisquare(groups).pvalue < 1e-6
+
+
+def test_balance_makes_tones_age_groups_and_genders_jointly_uniform() -> None:
+    from renderer.config.people import AGE_GROUPS
+
+    people = {"count": 2, "preset": "uniform", "balance": ["monk_tone", "age_group", "gender"]}
+    config = scene_from_dict({**PEOPLE_SCENE, "people": people})
+    catalog = PeopleCatalog(config)
+    groups = list(AGE_GROUPS)
+    counts = np.zeros((10, len(groups), 2))
+    for index in range(600):
+        for obj in sample_frame(config, catalog, seed=9, index=index).objects:
+            if obj.category != "person":
+                continue
+            person = obj.mesh.body.attributes  # type: ignore[union-attr]
+            low, high = AGE_GROUPS[person.age_group]
+            assert low <= person.age_years <= high
+            counts[person.monk_tone - 1, groups.index(person.age_group), ("female", "male").index(person.gender)] += 1
+    assert counts.sum() >= 1100 and counts.min() > 0
+    assert scipy.stats.chisquare(counts.ravel()).pvalue > 0.001  # 80 cells, ~15 each
+    # Within the configured ages only: children-only scenes balance over the groups they can give.
+    kids = scene_from_dict({**PEOPLE_SCENE, "people": {"count": 1, "preset": "children", "balance": ["age_group"]}})
+    assert kids.people.balance_values("age_group") == ("child",)
+
+
+def test_constraints_keep_only_frames_with_enough_visible_people(people_dataset: Path) -> None:
+    for index in range(4):
+        meta = read_meta(people_dataset, index)
+        seen = [o for o in meta["objects"] if o["category"] == "person" and o["visible_pixels"] > 0
+                and not o.get("ignore") and sum(o["landmarks"]["visible"]) >= 8]
+        assert len(seen) >= 2
+    impossible = {**PEOPLE_SCENE, "people": {**PEOPLE_SCENE["people"], "count": 1},
+                  "constraints": {"min_visible_people": 2, "max_attempts": 2}}
+    from renderer.labels.constraints import ConstraintError
+
+    with pytest.raises(ConstraintError, match="min_visible_people: 1 people seen"):
+        generate(scene_from_dict(impossible), people_dataset.parent / "impossible", frames=1, seed=0, workers=1)
 
 
 def test_same_seed_gives_byte_identical_people() -> None:
@@ -247,3 +355,98 @@ def test_coco_person_keypoints_evaluate_with_pycocotools(people_dataset: Path, t
 
     assert score(0.0) == pytest.approx(1.0)
     assert score(4.0) < 0.9
+
+
+def test_yolo_pose_export_reads_in_ultralytics_with_people_keypoints_and_flips(people_dataset: Path,
+                                                                                tmp_path: Path) -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    from test_export import YOLO_CHECK
+
+    from renderer.export import export_yolo
+    from renderer.io.dataset import Dataset
+
+    if importlib.util.find_spec("ultralytics") is None:
+        pytest.skip("ultralytics is not installed")
+    data_yaml = export_yolo(people_dataset, tmp_path / "yolo", task="pose")
+    import yaml
+
+    data = yaml.safe_load(data_yaml.read_text())
+    assert data["names"] == {0: "person"} and data["kpt_shape"] == [len(KEYPOINTS), 3]
+    for k, name in enumerate(KEYPOINTS):  # left <-> right, the nose to itself
+        partner = name.replace("left_", "RIGHT_").replace("right_", "left_").replace("RIGHT_", "right_")
+        assert KEYPOINTS[data["flip_idx"][k]] == partner
+    env = {**os.environ, "YOLO_OFFLINE": "1", "YOLO_CONFIG_DIR": str(tmp_path / "cfg")}
+    result = subprocess.run([sys.executable, "-c", YOLO_CHECK, str(data_yaml), "pose"], capture_output=True,
+                            text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    read = json.loads(result.stdout.strip().splitlines()[-1])
+    by_file = {Path(label["file"]).stem: label for label in read["labels"]}
+    ds = Dataset(people_dataset)
+    people = 0
+    for i in range(len(ds)):
+        frame = ds[i]
+        width, height = frame.image_size
+        seen = [o for o in frame.objects if o.visible_pixels > 0 and o.category == "person"]
+        keypoints = np.array(by_file[f"{frame.index:06d}"]["keypoints"])
+        assert len(keypoints) == len(seen)
+        for obj, read_points in zip(seen, keypoints, strict=True):
+            lm = obj.landmarks
+            v = np.where(lm.visible, 2, np.where(lm.in_frame, 1, 0))
+            np.testing.assert_array_equal(read_points[:, 2], v)
+            xy = (lm.uv + 0.5) / [width, height]
+            np.testing.assert_allclose(read_points[lm.in_frame, :2], xy[lm.in_frame], atol=2e-6)
+            people += 1
+    assert people >= 6
+
+
+KEYPOINT_RCNN_CHECK = """
+import sys, torch
+from torch.utils.data import DataLoader
+from torchvision.models.detection import keypointrcnn_resnet50_fpn
+from renderer.torch import RenderedDataset, collate_detection, keep_category
+
+data = RenderedDataset(sys.argv[1], fields=["image", "boxes", "labels", "keypoints"])
+person = next(k for k, name in data.frames.categories.items() if name == "person")
+data.transform = keep_category(person, keypoints=17)
+images, targets = next(iter(DataLoader(data, batch_size=2, collate_fn=collate_detection)))
+assert all(t["keypoints"].shape[1:] == (17, 3) and len(t["keypoints"]) == len(t["boxes"]) > 0 for t in targets)
+assert all(bool((t["labels"] == person).all()) for t in targets)
+torch.manual_seed(0)
+model = keypointrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=person + 1,
+                                  min_size=240, max_size=320)
+model.train()
+optimiser = torch.optim.SGD(model.parameters(), lr=0.005, momentum=0.9)
+totals = []
+for step in range(4):
+    losses = model(images, targets)
+    assert "loss_keypoint" in losses and all(torch.isfinite(v) for v in losses.values())
+    total = sum(losses.values())
+    optimiser.zero_grad()
+    total.backward()
+    grad = model.roi_heads.keypoint_predictor.kps_score_lowres.weight.grad
+    assert grad is not None and float(grad.abs().sum()) > 0
+    optimiser.step()
+    totals.append(float(total))
+print("keypoint-rcnn", " ".join(f"{t:.4f}" for t in totals))
+assert totals[-1] < totals[0], totals
+"""
+
+
+def test_keypoint_rcnn_trains_forward_and_backward_on_generated_people(people_dataset: Path) -> None:
+    """torchvision's Keypoint R-CNN (random weights, CPU) takes a generated batch through
+    keep_category + collate_detection: finite losses with a keypoint loss, gradients on its keypoint
+    head, and a few SGD steps on the batch lower the loss. In a fresh interpreter (triton: see
+    tests/test_torch.py)."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("torchvision") is None:
+        pytest.skip("torchvision is not installed")
+    result = subprocess.run([sys.executable, "-c", KEYPOINT_RCNN_CHECK, str(people_dataset)], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0 and "keypoint-rcnn" in result.stdout, result.stderr[-3000:]

@@ -216,6 +216,10 @@ class AssetCatalog:
         center = (vertices.min(axis=0) + vertices.max(axis=0)) / 2.0
         return center, float(np.linalg.norm(vertices - center, axis=1).max())
 
+    def face_classes(self, source: MeshSource) -> NDArray[np.uint32] | None:
+        """A class per face of the mesh (renderer.scene.body), or None: asset meshes have none."""
+        return None
+
     def landmarks(self, source: MeshSource) -> Landmarks:
         if source not in self._landmarks:
             self._landmarks[source] = load_landmarks(source, self.mesh(source))

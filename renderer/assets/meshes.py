@@ -19,6 +19,13 @@ class MeshLookup(Protocol):
     def mesh(self, source: MeshSource) -> trimesh.Trimesh: ...
 
 
+def face_classes_of(lookup: MeshLookup, source: MeshSource) -> NDArray[np.uint32] | None:
+    """The lookup's class per face of a mesh (renderer.scene.body; people), or None where it gives
+    none (asset meshes; lookups without ``face_classes``)."""
+    face_classes = getattr(lookup, "face_classes", None)
+    return face_classes(source) if face_classes is not None else None
+
+
 def tray_mesh(extents: tuple[float, float, float], wall: float) -> trimesh.Trimesh:
     """An open box: floor (top face at z = wall) and four walls up to z = height, outer size x, y; the
     parts touch but do not overlap, so no two faces coincide where they can be seen."""

@@ -24,6 +24,19 @@ GENDERS = ("female", "male")
 # Named phenotype presets: the age range each draws from (years); everything else stays as configured.
 PRESETS = {"adults": (18.0, 65.0), "children": (3.0, 12.0), "elderly": (65.0, 90.0), "uniform": (1.0, 90.0)}
 AGE_RANGE = (1.0, 90.0)
+# Age groups (years, [from, to)): the age_group label of every person, and a balance attribute.
+AGE_GROUPS = {"child": (1.0, 13.0), "teen": (13.0, 18.0), "adult": (18.0, 65.0), "elderly": (65.0, 90.0)}
+# What ``balance`` can make uniform: each person draws a cell of the product of these attributes' values
+# (those the configured distributions can give) uniformly, then the rest of the person given the cell.
+BALANCE_ATTRIBUTES = ("monk_tone", "age_group", "gender")
+
+
+def age_group(years: float) -> str:
+    """The AGE_GROUPS name of an age in years (90 itself is elderly)."""
+    for name, (low, high) in AGE_GROUPS.items():
+        if low <= years < high:
+            return name
+    return "elderly" if years >= AGE_GROUPS["elderly"][0] else "child"
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,7 @@ class PeopleConfig:
     bottoms: WordDist = choice_of("shorts", "trousers", "skirt")
     shoes: WordDist = choice_of("shoes", "boots")
     patterns: WordDist = choice_of(*PATTERNS)
+    balance: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         within("count", self.count, 0, MAX_PEOPLE)
@@ -88,6 +102,28 @@ class PeopleConfig:
         words("bottoms", self.bottoms, BOTTOMS)
         words("shoes", self.shoes, SHOES)
         words("patterns", self.patterns, PATTERNS)
+        for name in self.balance:
+            if name not in BALANCE_ATTRIBUTES:
+                raise ValueError(f"balance: {name!r} is not one of {', '.join(BALANCE_ATTRIBUTES)}")
+        if len(set(self.balance)) != len(self.balance):
+            raise ValueError("balance: an attribute is named twice")
+
+    def balance_values(self, attribute: str) -> tuple[str | int, ...]:
+        """The values of a balance attribute that the configured distributions can give."""
+        if attribute == "monk_tone":
+            dist = self.monk_tones
+            values = dist.params if dist.kind == "choice" else range(int(dist.min), int(dist.max) + 1)
+            return tuple(sorted({int(v) for v in values}))
+        if attribute == "gender":
+            return tuple(sorted({str(v) for v in self.gender.params}))
+        low, high = float(self.ages.min), float(self.ages.max)
+        return tuple(name for name, (a, b) in AGE_GROUPS.items()
+                     if (a <= low < b) or (a < high and low < b) or (name == "elderly" and low == high == b))
+
+    def age_range(self, group: str) -> tuple[float, float]:
+        """The ages (years) a balanced person of ``group`` is drawn from: the group within the ages."""
+        a, b = AGE_GROUPS[group]
+        return max(a, float(self.ages.min)), min(b, float(self.ages.max))
 
     @property
     def ages(self) -> Distribution:

@@ -35,8 +35,9 @@ from renderer.config.distributions import (
     parse_distribution,
     uniform,
 )
-from renderer.config.people import PeopleConfig
+from renderer.config.people import MAX_PEOPLE, PeopleConfig
 from renderer.errors import RendererError
+from renderer.scene.body import KEYPOINTS
 
 
 class ConfigError(RendererError, ValueError):
@@ -334,12 +335,15 @@ class SensorConfig:
 class ConstraintsConfig:
     """What every frame must meet (renderer.labels.constraints); a frame that fails is redrawn from fresh
     streams of its own, up to max_attempts. Objects seen less than min_visible_fraction are marked
-    ``ignore`` (crowd in COCO) and do not count as seen."""
+    ``ignore`` (crowd in COCO) and do not count as seen. min_visible_people: people seen, each with at
+    least min_person_keypoints of its keypoints visible (COCO v = 2)."""
 
     min_visible_objects: int = 0
     min_visible_fraction: float = 0.0
     max_objects_cut_by_border: int | None = None
     min_depth: float = 0.0
+    min_visible_people: int = 0
+    min_person_keypoints: int = 0
     max_attempts: int = 20
 
     def __post_init__(self) -> None:
@@ -352,6 +356,11 @@ class ConstraintsConfig:
             raise ValueError(f"max_objects_cut_by_border: {cut} is outside [0, {MAX_OBJECTS}]")
         if not 0.0 <= self.min_depth <= MAX_LENGTH:
             raise ValueError(f"min_depth: {self.min_depth:g} is outside [0, {MAX_LENGTH:g}]")
+        if not 0 <= self.min_visible_people <= MAX_PEOPLE:
+            raise ValueError(f"min_visible_people: {self.min_visible_people} is outside [0, {MAX_PEOPLE}]")
+        if not 0 <= self.min_person_keypoints <= len(KEYPOINTS):
+            raise ValueError(f"min_person_keypoints: {self.min_person_keypoints} is outside "
+                             f"[0, {len(KEYPOINTS)}] (a person has {len(KEYPOINTS)} keypoints)")
         if not 1 <= self.max_attempts <= 1000:
             raise ValueError(f"max_attempts: {self.max_attempts} is outside [1, 1000]")
 

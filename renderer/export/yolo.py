@@ -8,9 +8,12 @@ Rows, all coordinates normalised by the image size: detect ``class cx cy w h``; 
 x2 y2 ...`` (the outline of the object's largest visible piece, through its boundary pixels' centres,
 so a box derived from it is up to a pixel smaller than the mask's extent); pose ``class cx cy w h`` then
 ``x y v`` per keypoint (every class padded to the longest landmark list, v = 0 for padding and for
-landmarks outside the image, 1 occluded, 2 visible). Classes are our categories in id order, from 0.
-Boxes are the visible boxes' pixel edges; keypoints shift by +0.5 px (YOLO, like COCO, puts the image
-corner at 0; ours is the first pixel's centre).
+landmarks outside the image, 1 occluded, 2 visible). Classes are our categories in id order, from 0,
+or the one ``category`` asked for (pose on a dataset with people: ``person`` unless another is named, as
+YOLO pose models are trained: one class, its keypoints). Boxes are the visible boxes' pixel edges;
+keypoints shift by +0.5 px (YOLO, like COCO, puts the image corner at 0; ours is the first pixel's
+centre). ``flip_idx`` swaps each ``left_*`` keypoint with its ``right_*`` (what a horizontal-flip
+augmentation needs); landmarks without a side map to themselves.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def _rows(frame: Frame, classes: dict[int, int], task: str, keypoint_count: int)
     instance = frame.instance if task == "segment" else None
     rows = []
     for obj in frame.objects:
-        if obj.visible_pixels == 0:
+        if obj.visible_pixels == 0 or obj.category_id not in classes:
             continue
         x, y, w, h = obj.bbox
         head = [classes[obj.category_id]]
@@ -67,7 +70,26 @@ def _rows(frame: Frame, classes: dict[int, int], task: str, keypoint_count: int)
     return rows
 
 
-def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "detect") -> Path:
+def flip_index(name_lists: list[tuple[str, ...]], count: int) -> list[int]:
+    """YOLO's flip_idx over ``count`` keypoint slots: left_X <-> right_X where every landmark list that
+    has slot k agrees; ValueError where two categories' lists would flip the same slot differently."""
+    flip = list(range(count))
+    decided: dict[int, int] = {}
+    for names in name_lists:
+        index = {name: k for k, name in enumerate(names)}
+        for k, name in enumerate(names):
+            side, _, rest = name.partition("_")
+            other = {"left": "right", "right": "left"}.get(side)
+            partner = index.get(f"{other}_{rest}", k) if other is not None else k
+            if decided.setdefault(k, partner) != partner:
+                raise ValueError(f"keypoint {k} flips differently in two categories' landmarks; export one "
+                                 "category (--category)")
+    for k, partner in decided.items():
+        flip[k] = partner
+    return flip
+
+
+def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "detect", category: str = "") -> Path:
     """Write the Ultralytics layout under ``out`` (default ``<root>/yolo``); returns its data.yaml."""
     if task not in YOLO_TASKS:
         raise ValueError(f"task: {task!r} is not one of {', '.join(YOLO_TASKS)}")
@@ -75,15 +97,26 @@ def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "de
 
     dataset = Dataset(root)
     dataset.require(("rgb", "instance"), "the YOLO export")
+    categories = sorted(dataset.categories.items())
+    if not category and task == "pose" and "person" in dataset.categories.values():
+        category = "person"
+    if category:
+        if category not in dataset.categories.values():
+            raise ValueError(f"category: {category!r} is not one of the dataset's "
+                             f"({', '.join(name for _, name in categories)})")
+        categories = [(cid, name) for cid, name in categories if name == category]
     target = Path(out) if out is not None else Path(root) / "yolo"
     for sub in ("images/train", "labels/train"):
         (target / sub).mkdir(parents=True, exist_ok=True)
-    categories = sorted(dataset.categories.items())
     classes = {cid: k for k, (cid, _) in enumerate(categories)}
-    keypoint_count = 0
+    keypoint_count, name_lists = 0, {}
     if task == "pose":
-        keypoint_count = max((len(o.landmarks.names) for i in range(len(dataset)) for o in dataset[i].objects),
-                             default=0)
+        for i in range(len(dataset)):
+            for o in dataset[i].objects:
+                if o.category_id in classes:
+                    name_lists.setdefault(o.category_id, o.landmarks.names)
+                    keypoint_count = max(keypoint_count, len(o.landmarks.names))
+        flip = flip_index(list(name_lists.values()), keypoint_count)
     for i in range(len(dataset)):
         frame = dataset[i]
         name = frame_name(frame.index)
@@ -94,8 +127,7 @@ def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "de
     data: dict[str, object] = {"path": str(target.resolve()), "train": "images/train", "val": "images/train",
                                "names": {k: name for k, (_, name) in enumerate(categories)}}
     if task == "pose":
-        # No landmark is known to swap with another under a horizontal flip: identity.
-        data.update(kpt_shape=[keypoint_count, 3], flip_idx=list(range(keypoint_count)))
+        data.update(kpt_shape=[keypoint_count, 3], flip_idx=flip)
     path = target / "data.yaml"
     atomic_write_bytes(path, yaml.safe_dump(data, sort_keys=False).encode())
     return path
@@ -104,4 +136,5 @@ def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "de
 EXPORTER = Exporter("yolo", export_yolo, "Ultralytics YOLO layout: boxes, outlines or pose", options=(
     ExportOption("task", "yolo: boxes, outlines, or boxes with keypoints (default detect)", "detect",
                  choices=YOLO_TASKS),
+    ExportOption("category", "yolo: export only this category (default all; pose with people: person)", ""),
 ))

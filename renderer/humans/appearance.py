@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.humans.parts import BODY_PARTS
+from renderer.scene.body import COVERINGS, pack_face_classes
 from renderer.scene.description import BodyDescription
 
 TEXTURE_SIZE = 512
@@ -120,6 +121,25 @@ def _texel_faces(model: object) -> NDArray[np.int64]:
 def face_slots(body: BodyDescription) -> NDArray[np.int64]:
     """(F,) SLOTS index of every face for this person's garments and hair."""
     return _face_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style)
+
+
+# The covering label (renderer.scene.body.COVERINGS) of each painted slot.
+COVERING_OF_SLOT = {"skin": "skin", "palm": "skin", "top": "top", "bottom": "bottom", "shoes": "shoes",
+                    "hair": "hair", "stubble": "hair", "brow": "eyebrows", "sclera": "eyes", "iris": "eyes",
+                    "lips": "lips"}
+
+
+def face_classes(body: BodyDescription) -> NDArray[np.uint32]:
+    """(F,) packed body part and covering of every face (renderer.scene.body), read-only."""
+    return garment_face_classes(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style)
+
+
+@functools.lru_cache(maxsize=128)
+def garment_face_classes(top: str, bottom: str, shoes: str, hair_style: str) -> NDArray[np.uint32]:
+    covering = np.array([COVERINGS.index(COVERING_OF_SLOT[name]) for name in SLOTS])
+    classes = pack_face_classes(face_layout().part, covering[_face_slots(top, bottom, shoes, hair_style)])
+    classes.setflags(write=False)
+    return classes
 
 
 @functools.lru_cache(maxsize=128)

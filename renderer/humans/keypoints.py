@@ -3,11 +3,10 @@ in the order of every person's landmarks, and the names anny's keypoint regresso
 
 from __future__ import annotations
 
-# COCO's 17 keypoints then the 6 foot points of COCO-WholeBody, in anny's regressor's names.
-KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-             "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
-             "right_knee", "left_ankle", "right_ankle", "left_big_toe", "left_small_toe", "left_heel",
-             "right_big_toe", "right_small_toe", "right_heel")
+from renderer.scene.body import KEYPOINTS
+
+__all__ = ["COCO_SIGMAS", "KEYPOINTS", "SKELETON"]
+
 # COCO's skeleton (pycocotools' person category, as names) and the foot edges.
 SKELETON = (("left_ankle", "left_knee"), ("left_knee", "left_hip"), ("right_ankle", "right_knee"),
             ("right_knee", "right_hip"), ("left_hip", "right_hip"), ("left_shoulder", "left_hip"),

@@ -13,7 +13,9 @@ mesh frame is that frame shifted so that the posed body's lowest vertex lies on 
 from __future__ import annotations
 
 import functools
+import os
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -143,6 +145,7 @@ def body_model() -> BodyModel:
 def load_anny() -> Any:
     """The anny package, imported safely (every use of anny goes through here)."""
     _keep_triton_out()
+    _quiet_warp()
     import anny
 
     assert_no_download()
@@ -155,6 +158,30 @@ def _keep_triton_out() -> None:
     Nothing here compiles with torch, so triton is made unimportable unless something imported it first."""
     if "triton" not in sys.modules:
         sys.modules["triton"] = None  # type: ignore[assignment]
+
+
+def _quiet_warp() -> None:
+    """anny skins with NVIDIA Warp, which prints its kernel cache on every start and, from its native
+    library, a warning that there is no CUDA driver (the CPU is what it runs on here): a dataset tool's
+    output should be its own lines. Warp is initialised now with its native stderr caught, and whatever
+    it wrote but that warning goes on to stderr."""
+    import warp
+
+    warp.config.log_level = warp.LOG_ERROR
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            warp.init()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        lines = caught.read().decode(errors="replace").splitlines()
+    rest = [line for line in lines if "CUDA driver" not in line]
+    if rest:
+        print("\n".join(rest), file=sys.stderr)
 
 
 def assert_no_download() -> None:

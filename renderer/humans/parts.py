@@ -6,9 +6,9 @@ parts follow the body through every pose and shape. Left and right are the perso
 
 from __future__ import annotations
 
-BODY_PARTS = ("head", "neck", "torso", "pelvis",
-              "left_upper_arm", "left_lower_arm", "left_hand", "right_upper_arm", "right_lower_arm", "right_hand",
-              "left_upper_leg", "left_lower_leg", "left_foot", "right_upper_leg", "right_lower_leg", "right_foot")
+from renderer.scene.body import BODY_PARTS
+
+__all__ = ["BODY_PARTS", "part_of_bone"]
 
 _SIDED = (("upperarm", "upper_arm"), ("shoulder", "upper_arm"), ("lowerarm", "lower_arm"), ("wrist", "hand"),
           ("finger", "hand"), ("metacarpal", "hand"), ("upperleg", "upper_leg"), ("lowerleg", "lower_leg"),

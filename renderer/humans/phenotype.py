@@ -62,18 +62,18 @@ def calibration() -> Calibration:
                        np.asarray(mapping["morphological_age_anchors"], dtype=float), shape)
 
 
-def age_group(years: float) -> str:
-    return "child" if years < 13 else "teen" if years < 18 else "adult" if years < 65 else "elderly"
 
 
 Phenotype = tuple[tuple[str, float], ...]
 
 
-def sample_phenotype(config: PeopleConfig, rng: np.random.Generator) -> tuple[Phenotype, float, str]:
-    """(anny phenotype pairs, age in years, gender) of one person, drawn from ``rng``."""
+def sample_phenotype(config: PeopleConfig, rng: np.random.Generator, years: float | None = None,
+                     gender: str | None = None) -> tuple[Phenotype, float, str]:
+    """(anny phenotype pairs, age in years, gender) of one person, drawn from ``rng`` (age and gender
+    given where a balanced cell fixes them)."""
     cal = calibration()
-    years = float(config.ages.sample(rng))
-    gender = str(config.gender.sample(rng))
+    years = float(config.ages.sample(rng)) if years is None else years
+    gender = str(config.gender.sample(rng)) if gender is None else gender
     age = cal.anny_age(years)
     values: dict[str, float] = {"age": age, "gender": 1.0 if gender == "female" else 0.0}
     for name in ("height", "weight", "muscle", "proportions"):

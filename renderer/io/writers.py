@@ -53,6 +53,7 @@ from renderer.io.shards import (
     shard_paths,
     write_tar,
 )
+from renderer.scene.body import BODY_PARTS, COVERINGS
 from renderer.scene.buffers import RenderBuffers
 from renderer.scene.camera import camera_model
 from renderer.scene.description import INSTANCE_IDS, FrameDescription
@@ -88,6 +89,8 @@ def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog, layout
         "scene": scene_to_dict(config),
         "skipped_assets": sorted(catalog.skipped),
         "skeletons": _skeletons(config, catalog),
+        # The names of the class channels' values, 1-based (0 = no person): docs/people.md.
+        "classes": {"body_parts": list(BODY_PARTS), "body_covering": list(COVERINGS)},
         "inputs": input_hashes(config, catalog),
         "outputs": [c for c in CHANNEL_NAMES if c in config.outputs],
         "layout": layout,

@@ -8,7 +8,7 @@ label pass before the RGB image is made, so a rejected draw costs no RGB render.
 
 from __future__ import annotations
 
-from renderer.assets.catalog import TABLE_CATEGORY, TRAY_CATEGORY
+from renderer.assets.catalog import PERSON_CATEGORY, TABLE_CATEGORY, TRAY_CATEGORY
 from renderer.config.schema import ConstraintsConfig
 from renderer.errors import RendererError
 from renderer.scene.buffers import LabelBuffers
@@ -44,6 +44,13 @@ def unmet_constraint(constraints: ConstraintsConfig, frame: FrameDescription, bu
         if cut > constraints.max_objects_cut_by_border:
             return (f"constraints.max_objects_cut_by_border: {cut} objects touch the image border, at most "
                     f"{constraints.max_objects_cut_by_border} allowed")
+    if constraints.min_visible_people > 0:
+        people = [lab for lab in labels if lab.category == PERSON_CATEGORY and lab.visible_pixels > 0
+                  and not lab.ignore and int(lab.landmarks.visible.sum()) >= constraints.min_person_keypoints]
+        if len(people) < constraints.min_visible_people:
+            return (f"constraints.min_visible_people: {len(people)} people seen with at least "
+                    f"{constraints.min_person_keypoints} visible keypoints, at least "
+                    f"{constraints.min_visible_people} wanted")
     if constraints.min_depth > 0:
         surface = buffers.depth[buffers.depth > 0]
         if surface.size and float(surface.min()) < constraints.min_depth:

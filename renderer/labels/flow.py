@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from renderer.assets.meshes import MeshLookup
-from renderer.render.gl.decoders import TARGET_OF
+from renderer.render.gl.decoders import NEIGHBOUR_TARGETS, TARGET_OF
 from renderer.render.gl.decoders import motion_buffers as motion_buffers_of
 from renderer.scene.buffers import LabelBuffers, MotionBuffers
 from renderer.scene.description import FrameDescription
@@ -40,7 +40,7 @@ def start_motion_buffers(label_pass: Any, frame: FrameDescription, before: Frame
                          channels: Collection[str] = MOTION_CHANNELS) -> Callable[[], MotionBuffers]:
     """motion_buffers with its motion pass left drawing: call the result for the buffers (after other
     work, such as the RGB image, has run beside the rasteriser)."""
-    flow = any(TARGET_OF[c] != "object_coords" for c in channels)  # needs the neighbours' passes
+    flow = any(TARGET_OF[c] in NEIGHBOUR_TARGETS for c in channels)  # needs the neighbours' passes
     neighbours = [(other, label_pass.render(other, catalog)) if other is not None and flow else None
                   for other in (before, after)]  # full passes: frame t + 1 reuses its own (LabelPass.recent)
     pending = label_pass.draw_motion(frame, catalog, neighbours[0], neighbours[1], OCCLUSION_TOLERANCE,

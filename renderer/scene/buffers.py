@@ -24,6 +24,12 @@ class MotionBuffers:
         the next / previous frame's camera frame minus its position in this frame's (the 3D motion
         relative to the camera that optical flow is the image of); 0 where there is no surface or no
         such frame.
+    surface_uv: float32 (H, W, 2), the mesh's own texture coordinates (u, v) at the pixel centre,
+        interpolated perspective-correctly (exact for the surface point); 0 where there is no surface or
+        the mesh has no per-vertex UV. People share anny's UV layout, so (u, v) is a point of the same
+        body surface for every person and pose (DensePose-style correspondences).
+    face_class: uint32 (H, W), the class of the triangle seen at the pixel centre as its mesh's lookup
+        gives it (renderer.scene.body: a person's part and covering), 0 = none.
     A field the scene's outputs do not ask for is empty (0 x 0): the motion pass skips it.
     """
 
@@ -34,6 +40,8 @@ class MotionBuffers:
     flow_backward_valid: NDArray[np.bool_]
     scene_flow_forward: NDArray[np.float32]
     scene_flow_backward: NDArray[np.float32]
+    surface_uv: NDArray[np.float32]
+    face_class: NDArray[np.uint32]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ frame renders to the same image in any run and with any number of workers on the
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes.util
 import functools
 import glob
@@ -27,8 +28,9 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer.assets.catalog import AssetCatalog
+from renderer.caching import LruCache
 from renderer.config.schema import RenderConfig
-from renderer.render.engines.shading import shading_arrays
+from renderer.render.engines.shading import KEPT_MESH_BYTES, KEPT_TEXTURES, shading_arrays
 from renderer.render.gl.gl_context import GLContext
 from renderer.render.gl.gl_platform import BackendError
 from renderer.render.gl.label_pass import model_matrix
@@ -138,11 +140,14 @@ class PathEngine:
         self.variant = str(self.mi.variant())
         self._folder = tempfile.mkdtemp(prefix="renderer-path-")
         atexit.register(self.close)  # the temporary mesh files go even if nobody closes the engine
-        self._plys: dict[tuple[MeshSource, bool], str] = {}
+        # Bounded (people: new meshes every frame); a dropped mesh's file is deleted.
+        self._plys: LruCache[tuple[MeshSource, bool], tuple[str, int]] = LruCache(
+            KEPT_MESH_BYTES, release=lambda kept: _remove(kept[0]), weight=lambda kept: kept[1])
+        self._ply_count = 0
         # The denoiser's guides (first-hit albedo and shading normal) in a pass of their own: a few
         # samples of them cost far less than carrying them through every path sample.
         self._guides = self.mi.load_dict({"type": "aov", "aovs": "albedo:albedo,nn:sh_normal"})
-        self._textures: dict[Any, Any] = {}
+        self._textures: LruCache[Any, Any] = LruCache(KEPT_TEXTURES)
 
     def close(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
@@ -233,7 +238,8 @@ class PathEngine:
     def _ply(self, source: MeshSource, mesh: trimesh.Trimesh, own_uv: bool) -> str:
         """The mesh's shading geometry as a PLY file Mitsuba reads (written once per engine)."""
         key = (source, own_uv)
-        if key not in self._plys:
+        kept = self._plys.get(key)
+        if kept is None:
             uv = getattr(mesh.visual, "uv", None)
             if own_uv and uv is not None and len(uv) == len(mesh.vertices):
                 arrays = {"positions": np.asarray(mesh.vertices, np.float32),
@@ -241,10 +247,11 @@ class PathEngine:
                           "indices": np.asarray(mesh.faces, np.uint32), "uv": np.asarray(uv, np.float32)}
             else:
                 arrays = shading_arrays(mesh)
-            path = os.path.join(self._folder, f"mesh_{len(self._plys):05d}.ply")
+            self._ply_count += 1
+            path = os.path.join(self._folder, f"mesh_{self._ply_count:06d}.ply")
             _write_ply(path, arrays)
-            self._plys[key] = path
-        return self._plys[key]
+            kept = self._plys.put(key, (path, sum(a.nbytes for a in arrays.values())))
+        return kept[0]
 
     def _bsdf(self, material: MaterialDescription) -> dict[str, Any]:
         color = [float(c) for c in material.base_color[:3]]
@@ -267,11 +274,12 @@ class PathEngine:
         and multiplies by the factor; so does this)."""
         assert material.texture is not None
         key = (material.texture, material.base_color[:3])
-        if key not in self._textures:
+        bitmap = self._textures.get(key)
+        if bitmap is None:
             decoded = linear_from_srgb(texture_rgb(material.texture).astype(np.float32) / np.float32(255.0))
             tinted = decoded * np.asarray(material.base_color[:3], dtype=np.float32)
-            self._textures[key] = self.mi.Bitmap(np.ascontiguousarray(tinted, dtype=np.float32))
-        return {"type": "bitmap", "bitmap": self._textures[key], "raw": True, "filter_type": "bilinear",
+            bitmap = self._textures.put(key, self.mi.Bitmap(np.ascontiguousarray(tinted, dtype=np.float32)))
+        return {"type": "bitmap", "bitmap": bitmap, "raw": True, "filter_type": "bilinear",
                 "wrap_mode": "repeat"}
 
     def _asset_bsdf(self, obj: ObjectDescription, mesh: trimesh.Trimesh) -> dict[str, Any]:
@@ -286,12 +294,13 @@ class PathEngine:
             factor = factor / np.float32(255.0 if factor.max() > 1 else 1.0)  # trimesh keeps uint8 factors
         image = getattr(pbr, "baseColorTexture", None) if pbr is not None else None
         key = (obj.mesh, "base")
-        if image is not None and key not in self._textures:
-            rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / np.float32(255.0)
-            self._textures[key] = mi.Bitmap(np.ascontiguousarray(linear_from_srgb(rgb) * factor[:3]))
         base: Any = {"type": "rgb", "value": factor[:3].tolist()}
         if image is not None:
-            base = {"type": "bitmap", "bitmap": self._textures[key], "raw": True, "wrap_mode": "repeat"}
+            bitmap = self._textures.get(key)
+            if bitmap is None:
+                rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / np.float32(255.0)
+                bitmap = self._textures.put(key, mi.Bitmap(np.ascontiguousarray(linear_from_srgb(rgb) * factor[:3])))
+            base = {"type": "bitmap", "bitmap": bitmap, "raw": True, "wrap_mode": "repeat"}
         metallic: Any = float(getattr(pbr, "metallicFactor", None) or 0.0)
         roughness: Any = float(getattr(pbr, "roughnessFactor", None) or 1.0) if pbr is not None else 1.0
         mr_image = getattr(pbr, "metallicRoughnessTexture", None)
@@ -331,6 +340,11 @@ def _emitter(mi: Any, light: LightDescription) -> dict[str, Any]:
 def _any_perpendicular(direction: NDArray[np.float64]) -> NDArray[np.float64]:
     helper = np.array([0.0, 0.0, 1.0]) if abs(direction[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
     return np.cross(direction, helper)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
 
 
 def _write_ply(path: str, arrays: dict[str, NDArray[Any]]) -> None:

@@ -13,8 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.assets.catalog import AssetCatalog
+from renderer.caching import LruCache
 from renderer.config.schema import RASTER_MAX_LIGHTS, RenderConfig
-from renderer.render.engines.shading import shading_arrays
+from renderer.render.engines.shading import KEPT_MESH_BYTES, KEPT_TEXTURES, mesh_bytes, shading_arrays
 from renderer.render.gl.gl_context import GLContext
 from renderer.render.gl.gl_platform import BackendError
 from renderer.render.gl.label_pass import model_matrix
@@ -68,9 +69,12 @@ class RasterEngine:
         self._context = context
         self._pyrender = context.pyrender
         self._renderer = context.offscreen
-        self._textures: dict[Any, Any] = {}
-        self._primitive_arrays: dict[MeshSource, dict[str, NDArray[Any]]] = {}
-        self._asset_meshes: dict[MeshSource, Any] = {}
+        # Bounded: a scene with people has new body meshes (and textures) every frame.
+        self._textures: LruCache[Any, Any] = LruCache(KEPT_TEXTURES)
+        self._primitive_arrays: LruCache[MeshSource, dict[str, NDArray[Any]]] = LruCache(
+            KEPT_MESH_BYTES, weight=lambda arrays: sum(a.nbytes for a in arrays.values()))
+        self._asset_meshes: LruCache[MeshSource, tuple[Any, int]] = LruCache(KEPT_MESH_BYTES,
+                                                                              weight=lambda kept: kept[1])
 
     def close(self) -> None:
         """Nothing of its own: the GLContext holds every GL object."""
@@ -169,20 +173,19 @@ class RasterEngine:
     def _pyrender_mesh(self, obj: ObjectDescription, catalog: AssetCatalog) -> Any:
         pyrender = self._pyrender
         if obj.material.use_asset_material:
-            if obj.mesh not in self._asset_meshes:
-                self._asset_meshes[obj.mesh] = pyrender.Mesh.from_trimesh(catalog.mesh(obj.mesh))
-            return self._asset_meshes[obj.mesh]
-        arrays = self._primitive_arrays.get(obj.mesh)
-        if arrays is None:
-            arrays = shading_arrays(catalog.mesh(obj.mesh))
-            self._primitive_arrays[obj.mesh] = arrays
+            def own() -> tuple[Any, int]:
+                mesh = catalog.mesh(obj.mesh)
+                return pyrender.Mesh.from_trimesh(mesh), mesh_bytes(mesh)
+
+            return self._asset_meshes.get_or_make(obj.mesh, own)[0]
+        arrays = self._primitive_arrays.get_or_make(obj.mesh, lambda: shading_arrays(catalog.mesh(obj.mesh)))
         material = obj.material
         texture = None
         if material.texture is not None and "uv" in arrays:
             texture = self._textures.get(material.texture)
             if texture is None:
                 texture = pyrender.Texture(source=texture_rgb(material.texture), source_channels="RGB")
-                self._textures[material.texture] = texture
+                self._textures.put(material.texture, texture)
         if material.kind == "glass":  # no refraction here: a tinted, alpha-blended glossy surface
             pbr = pyrender.MetallicRoughnessMaterial(
                 baseColorFactor=[*material.base_color[:3], GLASS_ALPHA], metallicFactor=0.0,

@@ -9,6 +9,17 @@ import trimesh
 from numpy.typing import NDArray
 
 LARGE_MESH_FACES = 300_000  # above this, no split at sharp edges (scans are smooth; the split costs ~10x)
+# What an engine keeps between frames (renderer.caching.LruCache): people bring new meshes every frame.
+KEPT_MESH_BYTES = 128 * 2**20
+KEPT_TEXTURES = 64
+
+
+def mesh_bytes(mesh: trimesh.Trimesh) -> int:
+    """About what an engine's copy of a mesh holds: float32 positions, normals and UV, uint32 indices,
+    and the RGB of its texture image."""
+    image = getattr(getattr(mesh.visual, "material", None), "baseColorTexture", None)
+    texels = image.size[0] * image.size[1] * 3 if image is not None else 0
+    return len(mesh.vertices) * 32 + len(mesh.faces) * 12 + texels
 
 
 def shading_arrays(mesh: trimesh.Trimesh) -> dict[str, NDArray[Any]]:

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.assets.meshes import MeshLookup
+from renderer.caching import LruCache
 from renderer.scene.buffers import LabelBuffers
 from renderer.scene.description import FrameDescription, MeshSource
 
@@ -70,7 +71,7 @@ class RecentPasses:
 @dataclass(frozen=True)
 class MeshBuffers:
     """A mesh uploaded for drawing: vertex array, its buffers, the face-normal texture, index count,
-    and the mesh's box centre and diagonal (for drawing order)."""
+    the mesh's box centre and diagonal (for drawing order), and the bytes its buffers hold."""
 
     vao: int
     buffers: list[int]
@@ -78,23 +79,32 @@ class MeshBuffers:
     count: int
     centre: NDArray[np.float32]
     diagonal: float
+    nbytes: int = 0
+    textures: tuple[int, ...] = ()  # further textures of its own (surface classes), freed with it
+
+
+KEPT_BUFFER_BYTES = 128 * 2**20  # GL buffers kept between passes (people: new bodies every frame)
 
 
 class MeshBufferCache:
-    """GL buffers per mesh source, uploaded on first use by ``upload`` and freed by ``release``."""
+    """GL buffers per mesh source, uploaded on first use by ``upload`` and freed by ``free``; the least
+    recently used are freed once they hold more than ``budget`` bytes, at ``trim`` (called before a
+    pass, sparing the meshes that pass draws)."""
 
     def __init__(self, upload: Callable[[MeshSource, MeshLookup], MeshBuffers],
-                 free: Callable[[MeshBuffers], None]) -> None:
-        self._upload, self._free = upload, free
-        self._entries: dict[MeshSource, MeshBuffers] = {}
+                 free: Callable[[MeshBuffers], None], budget: int = KEPT_BUFFER_BYTES) -> None:
+        self._upload = upload
+        self._entries: LruCache[MeshSource, MeshBuffers] = LruCache(budget, release=free,
+                                                                    weight=lambda e: e.nbytes, deferred=True)
 
     def get(self, source: MeshSource, lookup: MeshLookup) -> MeshBuffers:
-        entry = self._entries.get(source)
-        if entry is None:
-            entry = self._entries[source] = self._upload(source, lookup)
-        return entry
+        return self._entries.get_or_make(source, lambda: self._upload(source, lookup))
+
+    def trim(self, keep: tuple[MeshSource, ...]) -> None:
+        self._entries.trim(keep)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def release(self) -> None:
-        for entry in self._entries.values():
-            self._free(entry)
         self._entries.clear()

@@ -17,7 +17,10 @@ FORWARD_VALID, BACKWARD_VALID = 2, 4
 # The render target of the motion pass that makes each motion channel (validity: the flags target).
 TARGET_OF = {"object_coords": "object_coords", "flow_forward": "flow_forward",
              "flow_backward": "flow_backward", "flow_forward_valid": "flags", "flow_backward_valid": "flags",
-             "scene_flow_forward": "scene_flow_forward", "scene_flow_backward": "scene_flow_backward"}
+             "scene_flow_forward": "scene_flow_forward", "scene_flow_backward": "scene_flow_backward",
+             "surface_uv": "surface_uv", "body_parts": "face_class", "body_covering": "face_class"}
+# The targets that read the neighbouring frames' label passes (the others need no sequence).
+NEIGHBOUR_TARGETS = frozenset({"flow_forward", "flow_backward", "flags", "scene_flow_forward", "scene_flow_backward"})
 
 
 def label_buffers(normal_z: NDArray[np.float32], ids: NDArray[np.float32],
@@ -39,4 +42,6 @@ def motion_buffers(targets: Mapping[str, NDArray[Any]]) -> MotionBuffers:
         flow_backward=targets.get("flow_backward", empty2),
         flow_backward_valid=(flags & BACKWARD_VALID) != 0 if flags is not None else no_mask,
         scene_flow_forward=targets.get("scene_flow_forward", empty3),
-        scene_flow_backward=targets.get("scene_flow_backward", empty3))
+        scene_flow_backward=targets.get("scene_flow_backward", empty3),
+        surface_uv=targets.get("surface_uv", empty2),
+        face_class=targets.get("face_class", np.zeros((0, 0), dtype=np.uint32)))

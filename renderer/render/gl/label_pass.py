@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.assets.meshes import MeshLookup, face_normals
+from renderer.assets.meshes import MeshLookup, face_classes_of, face_normals
 from renderer.render.gl.caches import KeptPass, MeshBufferCache, MeshBuffers, RecentPasses
 from renderer.render.gl.decoders import label_buffers
 from renderer.render.gl.gl_context import GLContext, index_chunks
@@ -72,13 +72,16 @@ void main() {
 _MOTION_VERTEX_SHADER = """
 #version 330 core
 layout(location = 0) in vec3 position;
+layout(location = 1) in vec2 texcoord;   // the mesh's UV where it has one per vertex, else (0, 0)
 uniform mat4 model_views[3];   // the object's frame -> the camera frame here, before, after
 uniform mat4 projection;
+out vec2 surface_texcoord;
 out vec3 object_position;
 out vec3 here_position;
 out vec3 before_position;
 out vec3 after_position;
 void main() {
+    surface_texcoord = texcoord;
     object_position = position;
     here_position = (model_views[0] * vec4(position, 1.0)).xyz;
     before_position = (model_views[1] * vec4(position, 1.0)).xyz;
@@ -89,6 +92,7 @@ void main() {
 
 _MOTION_FRAGMENT_SHADER = """
 #version 330 core
+in vec2 surface_texcoord;
 in vec3 object_position;
 in vec3 here_position;
 in vec3 before_position;
@@ -101,12 +105,17 @@ uniform sampler2D surface_before;     // that frame's label pass: normal xyz, ca
 uniform sampler2D surface_after;
 uniform float tolerance;
 uniform vec2 image_size;              // width, height in pixels
+uniform usamplerBuffer face_classes;  // the mesh's class per triangle (renderer.scene.body), if it has them
+uniform int has_face_classes;
+uniform int primitive_base;           // the first triangle of this draw (large meshes: index_chunks)
 layout(location = 0) out vec4 object_coords;   // xyz (w dropped by an RGB target)
 layout(location = 1) out vec2 flow_forward;    // du, dv
 layout(location = 2) out vec2 flow_backward;
 layout(location = 3) out uint flags;           // 0 no surface, else 1 + 2 forward valid + 4 backward valid
 layout(location = 4) out vec4 scene_flow_forward;   // xyz: the point's camera-frame position there minus here
 layout(location = 5) out vec4 scene_flow_backward;
+layout(location = 6) out vec2 surface_uv;      // the mesh's texture coordinates at the pixel centre
+layout(location = 7) out uint face_class;      // the class of the triangle seen there, 0 = none
 
 // Flow from this pixel centre to where point p (camera frame of the other frame) projects there, and
 // whether p is visible there: in front, inside the image, on the surface the other frame shows at the
@@ -143,6 +152,8 @@ void main() {
     flags = 1u + (forward_valid ? 2u : 0u) + (backward_valid ? 4u : 0u);
     scene_flow_forward = vec4(has_after != 0 ? after_position - here_position : vec3(0.0), 1.0);
     scene_flow_backward = vec4(has_before != 0 ? before_position - here_position : vec3(0.0), 1.0);
+    surface_uv = surface_texcoord;
+    face_class = has_face_classes != 0 ? texelFetch(face_classes, primitive_base + gl_PrimitiveID).r : 0u;
 }
 """
 
@@ -158,7 +169,7 @@ class _MotionTarget:
     internal: str
     read_format: str
     components: int
-    integer: bool = False  # an unsigned integer target (flags), read as uint8
+    integer: str = ""  # an unsigned integer target: the numpy type it is read as (uint8, uint32)
     fallback: str | None = None
 
     @property
@@ -170,13 +181,16 @@ _MOTION_OUTPUTS = (
     _MotionTarget("object_coords", "GL_RGB32F", "GL_RGB", 3, fallback="GL_RGBA32F"),
     _MotionTarget("flow_forward", "GL_RG32F", "GL_RG", 2),
     _MotionTarget("flow_backward", "GL_RG32F", "GL_RG", 2),
-    _MotionTarget("flags", "GL_R8UI", "GL_RED_INTEGER", 1, integer=True),
+    _MotionTarget("flags", "GL_R8UI", "GL_RED_INTEGER", 1, integer="uint8"),
     _MotionTarget("scene_flow_forward", "GL_RGB32F", "GL_RGB", 3, fallback="GL_RGBA32F"),
     _MotionTarget("scene_flow_backward", "GL_RGB32F", "GL_RGB", 3, fallback="GL_RGBA32F"),
+    _MotionTarget("surface_uv", "GL_RG32F", "GL_RG", 2),
+    _MotionTarget("face_class", "GL_R32UI", "GL_RED_INTEGER", 1, integer="uint32"),
 )
 MOTION_TARGETS = len(_MOTION_OUTPUTS)
 MOTION_OUTPUT_NAMES = frozenset(t.name for t in _MOTION_OUTPUTS)
 FACE_NORMALS_UNIT = 2  # texture unit of the face-normal buffer (0 and 1: the motion pass's neighbours)
+FACE_CLASSES_UNIT = 3  # texture unit of a mesh's face classes in the motion pass
 
 
 RECENT_FRAMES = 3  # label passes kept for reuse (a frame and its two neighbours)
@@ -299,40 +313,69 @@ class LabelPass:
     def _free_mesh(self, entry: MeshBuffers) -> None:
         gl = self.gl
         gl.glDeleteVertexArrays(1, [entry.vao])
-        gl.glDeleteBuffers(3, entry.buffers)
-        gl.glDeleteTextures([entry.normals_texture])
+        gl.glDeleteBuffers(len(entry.buffers), entry.buffers)
+        gl.glDeleteTextures([entry.normals_texture, *entry.textures])
 
     def _upload_mesh(self, source: MeshSource, catalog: MeshLookup) -> MeshBuffers:
-        """GL buffers of a mesh: float32 vertices, uint32 triangle indices, float32 face normals."""
+        """GL buffers of a mesh: float32 vertices, uint32 triangle indices, float32 face normals, and
+        where the mesh has them float32 per-vertex UV (attribute 1) and uint32 face classes."""
         gl = self.gl
         mesh = catalog.mesh(source)
         lo, hi = np.asarray(mesh.bounds, dtype=np.float64)
         centre, diagonal = (lo + hi).astype(np.float32) / 2, max(float(np.linalg.norm(hi - lo)), 1e-12)
+        uv = getattr(mesh.visual, "uv", None)
+        uv = None if uv is None or len(uv) != len(mesh.vertices) else uv
+        classes = face_classes_of(catalog, source)
         vao = int(gl.glGenVertexArrays(1))
-        buffers = [int(b) for b in np.atleast_1d(gl.glGenBuffers(3))]
+        buffers = [int(b) for b in np.atleast_1d(gl.glGenBuffers(3 + (uv is not None) + (classes is not None)))]
+        nbytes = 0
         gl.glBindVertexArray(vao)
         positions = np.ascontiguousarray(mesh.vertices, dtype=np.float32)
         gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffers[0])
         gl.glBufferData(gl.GL_ARRAY_BUFFER, positions.nbytes, positions, gl.GL_STATIC_DRAW)
         gl.glEnableVertexAttribArray(0)
         gl.glVertexAttribPointer(0, 3, gl.GL_FLOAT, False, 12, ctypes.c_void_p(0))
+        nbytes += positions.nbytes
         del positions
+        if uv is not None:
+            texcoords = np.ascontiguousarray(uv, dtype=np.float32)
+            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffers[3])
+            gl.glBufferData(gl.GL_ARRAY_BUFFER, texcoords.nbytes, texcoords, gl.GL_STATIC_DRAW)
+            gl.glEnableVertexAttribArray(1)
+            gl.glVertexAttribPointer(1, 2, gl.GL_FLOAT, False, 8, ctypes.c_void_p(0))
+            nbytes += texcoords.nbytes
+        else:
+            gl.glDisableVertexAttribArray(1)  # the shader reads the constant (0, 0)
         indices = np.ascontiguousarray(mesh.faces, dtype=np.uint32)
         gl.glBindBuffer(gl.GL_ELEMENT_ARRAY_BUFFER, buffers[1])
         gl.glBufferData(gl.GL_ELEMENT_ARRAY_BUFFER, indices.nbytes, indices, gl.GL_STATIC_DRAW)
         count = indices.size
+        nbytes += indices.nbytes
         del indices
         gl.glBindVertexArray(0)  # the element buffer stays bound to the VAO
         normals = face_normals(mesh)  # chunked: a scan's per-face arrays never all in memory
-        gl.glBindBuffer(gl.GL_TEXTURE_BUFFER, buffers[2])
-        gl.glBufferData(gl.GL_TEXTURE_BUFFER, normals.nbytes, normals, gl.GL_STATIC_DRAW)
+        texture = self._buffer_texture(buffers[2], normals, gl.GL_RGB32F)
+        nbytes += normals.nbytes
+        textures: tuple[int, ...] = ()
+        if classes is not None:
+            per_face = np.ascontiguousarray(classes, dtype=np.uint32)
+            if per_face.shape != (len(mesh.faces),):
+                raise ValueError(f"{len(per_face)} face classes for a mesh of {len(mesh.faces)} faces")
+            textures = (self._buffer_texture(buffers[-1], per_face, gl.GL_R32UI),)
+            nbytes += per_face.nbytes
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+        return MeshBuffers(vao, buffers, texture, count, centre, diagonal, nbytes=nbytes, textures=textures)
+
+    def _buffer_texture(self, buffer: int, data: NDArray[Any], internal: int) -> int:
+        gl = self.gl
+        gl.glBindBuffer(gl.GL_TEXTURE_BUFFER, buffer)
+        gl.glBufferData(gl.GL_TEXTURE_BUFFER, data.nbytes, data, gl.GL_STATIC_DRAW)
         texture = int(gl.glGenTextures(1))
         gl.glBindTexture(gl.GL_TEXTURE_BUFFER, texture)
-        gl.glTexBuffer(gl.GL_TEXTURE_BUFFER, gl.GL_RGB32F, buffers[2])
+        gl.glTexBuffer(gl.GL_TEXTURE_BUFFER, internal, buffer)
         gl.glBindTexture(gl.GL_TEXTURE_BUFFER, 0)
         gl.glBindBuffer(gl.GL_TEXTURE_BUFFER, 0)
-        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
-        return MeshBuffers(vao, buffers, texture, count, centre, diagonal)
+        return texture
 
     def _near_first(self, frame: FrameDescription, catalog: MeshLookup) -> list[int]:
         """The order both passes draw a frame's objects in: nearest first, by the far side of each one's
@@ -348,17 +391,25 @@ class LabelPass:
             far_sides.append(float(np.linalg.norm(camera_centre)) + obj.scale * diagonal / 2)
         return sorted(range(len(far_sides)), key=far_sides.__getitem__)
 
-    def _draw(self, entry: MeshBuffers, normals: bool = False) -> None:
-        """Draw a mesh (its face normals bound to the buffer-texture unit when the program reads them)."""
+    def _draw(self, entry: MeshBuffers, normals: bool = False, classes: bool = False) -> None:
+        """Draw a mesh (its face normals, or in the motion pass its face classes, bound to their
+        buffer-texture unit when the program reads them)."""
         gl = self.gl
+        base_uniform = None
         if normals:
             gl.glActiveTexture(gl.GL_TEXTURE0 + FACE_NORMALS_UNIT)
             gl.glBindTexture(gl.GL_TEXTURE_BUFFER, entry.normals_texture)
+            base_uniform = self.uniforms["primitive_base"]
+        if classes:
+            gl.glActiveTexture(gl.GL_TEXTURE0 + FACE_CLASSES_UNIT)
+            gl.glBindTexture(gl.GL_TEXTURE_BUFFER, entry.textures[0] if entry.textures else 0)
+            gl.glUniform1i(self.motion_uniforms["has_face_classes"], int(bool(entry.textures)))
+            base_uniform = self.motion_uniforms["primitive_base"]
         gl.glBindVertexArray(entry.vao)
         chunks = index_chunks(entry.count)
         for first, count in chunks:
-            if normals:
-                gl.glUniform1i(self.uniforms["primitive_base"], first // 3)
+            if base_uniform is not None:
+                gl.glUniform1i(base_uniform, first // 3)
             gl.glDrawElements(gl.GL_TRIANGLES, count, gl.GL_UNSIGNED_INT, ctypes.c_void_p(4 * first))
             if len(chunks) > 1:
                 gl.glFinish()
@@ -387,6 +438,7 @@ class LabelPass:
             raise ValueError(f"frame is {frame.camera.width}x{frame.camera.height}, label pass is "
                              f"{self.width}x{self.height}")
         self.context.make_current()
+        self.meshes.trim(keep=tuple(obj.mesh for obj in frame.objects))  # before any of this frame is drawn
         gl = self.gl
         w, h = self.width, self.height
         cam = frame.camera
@@ -446,7 +498,7 @@ class LabelPass:
                                 ("model_views", "projection",
                                  "intrinsics_before", "intrinsics_after",
                                  "has_before", "has_after", "surface_before", "surface_after", "tolerance",
-                                 "image_size")}
+                                 "image_size", "face_classes", "has_face_classes", "primitive_base")}
         self.surface_textures = [int(t) for t in np.atleast_1d(gl.glGenTextures(2))]
         self.motion_framebuffer = int(gl.glGenFramebuffers(1))
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.motion_framebuffer)
@@ -543,6 +595,7 @@ class LabelPass:
         self.context.make_current()
         if self.motion_program is None:
             self._motion_setup()
+        self.meshes.trim(keep=tuple(obj.mesh for obj in frame.objects))
         gl = self.gl
         w, h = self.width, self.height
         cam = frame.camera
@@ -553,7 +606,7 @@ class LabelPass:
                 raise ValueError("neighbouring frames hold different objects")
         assert self.motion_framebuffer is not None  # made by _motion_setup
         self._begin_pass(self.motion_framebuffer, MOTION_TARGETS, [t.name in targets for t in _MOTION_OUTPUTS],
-                         [t.integer for t in _MOTION_OUTPUTS])
+                         [bool(t.integer) for t in _MOTION_OUTPUTS])
         gl.glUseProgram(self.motion_program)
         uniforms = self.motion_uniforms
         gl.glUniformMatrix4fv(uniforms["projection"], 1, gl.GL_TRUE, projection.astype(np.float32))
@@ -568,9 +621,12 @@ class LabelPass:
         # Per object, its three model-view matrices (here, before, after) in one upload.
         neighbours = [other[0] if other is not None else frame for other in (before, after)]
         views = np.stack([model_views(f) for f in (frame, *neighbours)], axis=1)
+        gl.glUniform1i(uniforms["face_classes"], FACE_CLASSES_UNIT)
         for k in self._near_first(frame, catalog):
             gl.glUniformMatrix4fv(uniforms["model_views"], 3, gl.GL_TRUE, views[k])
-            self._draw(self._vertex_array(frame.objects[k].mesh, catalog))
+            self._draw(self._vertex_array(frame.objects[k].mesh, catalog), classes="face_class" in targets)
+        gl.glActiveTexture(gl.GL_TEXTURE0 + FACE_CLASSES_UNIT)
+        gl.glBindTexture(gl.GL_TEXTURE_BUFFER, 0)
         gl.glBindVertexArray(0)
         gl.glUseProgram(0)
         for unit in (1, 0):
@@ -593,9 +649,9 @@ class LabelPass:
             if target.name not in targets:
                 continue
             gl.glReadBuffer(gl.GL_COLOR_ATTACHMENT0 + k)
-            out[target.name] = np.empty((h, w, *target.shape_of), dtype=np.uint8 if target.integer else np.float32)
-            gl.glReadPixels(0, 0, w, h, getattr(gl, target.read_format),
-                            gl.GL_UNSIGNED_BYTE if target.integer else gl.GL_FLOAT, out[target.name])
+            out[target.name] = np.empty((h, w, *target.shape_of), dtype=target.integer or np.float32)
+            read_type = {"": gl.GL_FLOAT, "uint8": gl.GL_UNSIGNED_BYTE, "uint32": gl.GL_UNSIGNED_INT}[target.integer]
+            gl.glReadPixels(0, 0, w, h, getattr(gl, target.read_format), read_type, out[target.name])
         gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, 0)
         return out
 

@@ -10,8 +10,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.assets.catalog import PERSON_CATEGORY
-from renderer.config.people import PeopleConfig
-from renderer.humans.phenotype import age_group, sample_phenotype
+from renderer.config.people import PeopleConfig, age_group
+from renderer.humans.phenotype import sample_phenotype
 from renderer.humans.poses import NAMED_POSES, sample_pose
 from renderer.humans.skin import skin_albedo
 from renderer.sampling.randomizers.base import FrameDraft, Randomizer
@@ -66,9 +66,16 @@ RANDOMIZER = Randomizer("people", ("people",), rank=15, draw=_draw)
 
 
 def sample_body(config: PeopleConfig, rng: np.random.Generator, person_id: int) -> BodyDescription:
-    """One person: phenotype, skin, pose, clothing and hair, drawn in a fixed order from ``rng``."""
-    phenotype, years, gender = sample_phenotype(config, rng)
-    tone = int(config.monk_tones.sample(rng))
+    """One person: phenotype, skin, pose, clothing and hair, drawn in a fixed order from ``rng`` (first
+    the balanced cell, where ``balance`` names attributes)."""
+    cell = balanced_cell(config, rng)
+    years = None
+    if "age_group" in cell:
+        low, high = config.age_range(str(cell["age_group"]))
+        years = float(rng.uniform(low, high)) if high > low else low
+    gender = str(cell["gender"]) if "gender" in cell else None
+    phenotype, years, gender = sample_phenotype(config, rng, years=years, gender=gender)
+    tone = int(cell["monk_tone"]) if "monk_tone" in cell else int(config.monk_tones.sample(rng))
     skin = skin_albedo(tone, rng)
     first, second = str(config.poses.sample(rng)), str(config.poses.sample(rng))
     blend = float(config.pose_blend.sample(rng))
@@ -86,6 +93,20 @@ def sample_body(config: PeopleConfig, rng: np.random.Generator, person_id: int) 
                                   age_group=age_group(years))
     return BodyDescription(phenotype=phenotype, joints=tuple(joints.items()), skin=skin, hair_style=hair_style,
                            hair_color=hair_color, top=top, bottom=bottom, shoes=shoes, attributes=attributes)
+
+
+def balanced_cell(config: PeopleConfig, rng: np.random.Generator) -> dict[str, str | int]:
+    """{attribute: value}: one cell of the product of the balanced attributes' values, uniformly (no draw
+    without ``balance``)."""
+    if not config.balance:
+        return {}
+    values = [config.balance_values(name) for name in config.balance]
+    index = int(rng.integers(int(np.prod([len(v) for v in values]))))
+    cell: dict[str, str | int] = {}
+    for name, choices in zip(config.balance, values, strict=True):
+        index, k = divmod(index, len(choices))
+        cell[name] = choices[k]
+    return cell
 
 
 def _garment(rng: np.random.Generator, kind: str, config: PeopleConfig, dark: bool = False) -> ClothingDescription:
