@@ -109,7 +109,7 @@ def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "de
     for sub in ("images/train", "labels/train"):
         (target / sub).mkdir(parents=True, exist_ok=True)
     classes = {cid: k for k, (cid, _) in enumerate(categories)}
-    keypoint_count, name_lists = 0, {}
+    keypoint_count, name_lists = 0, dict[int, tuple[str, ...]]()
     if task == "pose":
         for i in range(len(dataset)):
             for o in dataset[i].objects:
