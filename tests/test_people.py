@@ -450,3 +450,115 @@ def test_keypoint_rcnn_trains_forward_and_backward_on_generated_people(people_da
     result = subprocess.run([sys.executable, "-c", KEYPOINT_RCNN_CHECK, str(people_dataset)], capture_output=True,
                             text=True, timeout=600)
     assert result.returncode == 0 and "keypoint-rcnn" in result.stdout, result.stderr[-3000:]
+
+
+ANIMATED_SCENE = {
+    **{k: v for k, v in PEOPLE_SCENE.items() if k != "constraints"},
+    "people": {"count": 2, "area": [2.0, 2.0], "min_gap": 0.0,
+               "poses": {"choice": ["walking", "waving", "arms_raised", "crouching"]}},
+    "sequence": {"length": 4, "fps": 8, "people": {"kind": "animate", "pose_period": 0.3, "walk_speed": 0.6}},
+    "outputs": ["rgb", "depth", "normals", "instance", "semantic", "body_parts", "flow_forward",
+                "flow_forward_valid"],
+}
+
+
+def test_animated_people_have_the_flow_of_their_deforming_surface(tmp_path: Path) -> None:
+    """People animate between key poses and walk; optical flow follows each surface point of the
+    deforming body: the point Embree hits in frame t (face and barycentric coordinates on the mesh built
+    from frame t's meta by anny), carried to the same face and coordinates of frame t + 1's mesh and
+    projected with that frame's camera, lands where our flow says."""
+    from raycast import first_faces, silhouette_band
+
+    from renderer.humans.poses import JOINT_LIMITS
+    from renderer.io.dataset import Dataset
+
+    root = tmp_path / "animated"
+    generate(scene_from_dict(ANIMATED_SCENE), root, frames=4, seed=3, workers=1)
+    data = Dataset(root)
+    errors, moved = [], []
+    for t in range(3):
+        meta, after = read_meta(root, t), read_meta(root, t + 1)
+        K, world_to_camera, width, height = camera(meta)
+        K1, world_to_camera1, _, _ = camera(after)
+        ids, faces, points = first_faces(reference_meshes(meta), K, world_to_camera, width, height)
+        depth = np.where(ids > 0, (points @ world_to_camera[:3, :3].T + world_to_camera[:3, 3])[..., 2], 0)
+        band = silhouette_band(ids, depth)
+        frame = data[t]
+        flow, valid = frame.array("flow_forward"), frame.array("flow_forward_valid")
+        for obj, obj1 in zip(meta["description"]["objects"], after["description"]["objects"], strict=True):
+            if obj["mesh"]["kind"] != "body":
+                continue
+            for bone, angles in obj1["mesh"]["body"]["joints"]:  # within the limits at every frame
+                limits = JOINT_LIMITS[bone]
+                values = np.asarray(angles)
+                assert np.all(values >= limits[:, 0] - 1e-9) and np.all(values <= limits[:, 1] + 1e-9)
+            mesh, keypoints = body_reference(obj["mesh"]["body"])
+            mesh1, keypoints1 = body_reference(obj1["mesh"]["body"])
+            world = trimesh.transform_points(mesh.vertices, placement(obj))
+            world1 = trimesh.transform_points(mesh1.vertices, placement(obj1))
+            moved.append(float(np.abs(trimesh.transform_points(keypoints1, placement(obj1))
+                                      - trimesh.transform_points(keypoints, placement(obj))).max()))
+            here = (ids == obj["instance_id"]) & ~band & valid
+            f = faces[here]
+            bary = trimesh.triangles.points_to_barycentric(world[mesh.faces[f]], points[here])
+            carried = np.einsum("nk,nkj->nj", bary, world1[mesh1.faces[f]])
+            camera1 = carried @ world_to_camera1[:3, :3].T + world_to_camera1[:3, 3]
+            uv1 = (camera1 @ K1.T)[:, :2] / camera1[:, 2:3]
+            rows, cols = np.nonzero(here)
+            errors.append(np.linalg.norm(uv1 - np.stack([cols, rows], axis=1) - flow[here], axis=1))
+    errors_all = np.concatenate(errors)
+    assert len(errors_all) > 2000 and max(moved) > 0.05  # people do move (metres)
+    assert np.median(errors_all) < 1e-3 and np.quantile(errors_all, 0.99) < 0.02, np.quantile(errors_all, [0.5, 0.99])
+
+
+def test_physics_objects_hit_people_instead_of_passing_through() -> None:
+    """A box thrown at a person's hips: pybullet with the person as a static concave obstacle sends it
+    back; without the obstacle it flies on past where the person stands."""
+    import dataclasses
+
+    from renderer.sampling.physics import simulate_throws
+    from renderer.scene.description import MaterialDescription, MeshSource, ObjectDescription, as_matrix
+
+    config = scene_from_dict({**PEOPLE_SCENE, "people": {"count": 1, "poses": "standing", "area": [0.1, 0.1]}})
+    catalog = PeopleCatalog(config)
+    person = next(o for o in sample_frame(config, catalog, seed=1, index=0).objects if o.category == "person")
+    person = dataclasses.replace(person, object_to_world=as_matrix(np.eye(4)))
+    box = ObjectDescription(2, "box", "box", 1, MeshSource("box", extents=(0.1, 0.1, 0.1)), 1.0, as_matrix(np.eye(4)),
+                            MaterialDescription((1, 1, 1, 1), 0.0, 0.5))
+    start = np.eye(4)
+    start[:3, 3] = (-1.0, 0.0, 1.2)
+    times = np.linspace(0.0, 1.5, 16)
+    throw = [(box, start, np.array([3.0, 0.0, 0.0]), np.zeros(3))]
+    hit = simulate_throws(config, catalog, throw, times, obstacles=(person,))[0]
+    free = simulate_throws(config, catalog, throw, times)[0]
+    assert free[-1, 0, 3] > 0.3  # past the person's place
+    assert hit[:, 0, 3].max() < 0.0 and hit[-1, 0, 3] < -0.05  # stopped in front of the body
+
+
+def test_report_shows_demographic_histograms_and_keypoint_statistics(people_dataset: Path, tmp_path: Path) -> None:
+    from collections import Counter
+
+    pytest.importorskip("matplotlib")
+    from renderer.inspect.report import dataset_statistics, write_report
+    from renderer.io.dataset import Dataset
+
+    stats = dataset_statistics(Dataset(people_dataset)).people
+    placed, seen, visible_counts, nose = Counter(), Counter(), [], Counter()
+    for index in range(4):  # straight from the meta JSON
+        for obj in read_meta(people_dataset, index)["objects"]:
+            if obj["category"] != "person":
+                continue
+            placed[obj["person"]["monk_tone"]] += 1
+            if obj["visible_pixels"] > 0:
+                seen[obj["person"]["gender"]] += 1
+                visible_counts.append(sum(obj["landmarks"]["visible"]))
+                nose["visible" if obj["landmarks"]["visible"][0] else "in" if obj["landmarks"]["in_frame"][0]
+                     else "out"] += 1
+    assert {int(k): v for k, v in stats.placed["monk_tone"].items()} == dict(placed)
+    assert dict(stats.seen["gender"]) == dict(seen)
+    assert sorted(stats.visible_keypoints) == sorted(visible_counts)
+    assert (stats.keypoints["nose"].visible, stats.keypoints["nose"].occluded) == (nose["visible"], nose["in"])
+    page = write_report(people_dataset, tmp_path / "report.html").read_text()
+    for table in ("people-monk_tone", "people-age_group", "people-gender", "people-pose", "people-keypoints"):
+        assert f"id='{table}'" in page
+    assert "People by monk tone" in page and "Visible keypoints per person" in page

@@ -427,6 +427,8 @@ class RenderConfig:
 CAMERA_MOTIONS = ("static", "orbit", "dolly", "spline")
 OBJECT_MOTIONS = ("static", "kinematic", "physics")
 LIGHT_MOTIONS = ("static", "orbit")
+PEOPLE_MOTIONS = ("static", "animate")
+MAX_WALK_SPEED = 5.0  # m/s
 MAX_SEQUENCE_LENGTH = 10_000
 MAX_SPEED = 100.0  # m/s
 MAX_SPIN_DEG = 36_000.0  # deg/s
@@ -498,6 +500,24 @@ class LightMotionConfig:
 
 
 @dataclass(frozen=True)
+class PeopleMotionConfig:
+    """How people move through a sequence (renderer.sampling.motion). static: as drawn; animate: each
+    person goes from its drawn pose through further key poses (drawn as people.poses says), one every
+    ``pose_period`` seconds (drawn per person), eased in and out, within the joint limits all the way
+    (the angles are interpolated linearly between in-limit keys); ``walk_speed`` m/s carries them along
+    the way they face. People are never moved by sequence.objects."""
+
+    kind: WordDist = constant("static")
+    pose_period: FloatDist = uniform(1.0, 2.0)
+    walk_speed: FloatDist = constant(0.0)
+
+    def __post_init__(self) -> None:
+        words("kind", self.kind, PEOPLE_MOTIONS)
+        within("pose_period", self.pose_period, 0.05, 600.0)
+        within("walk_speed", self.walk_speed, 0.0, MAX_WALK_SPEED)
+
+
+@dataclass(frozen=True)
 class SequenceConfig:
     """Frames as sequences of ``length`` at ``fps`` (length 1: independent stills, the default).
     ``--frames`` still counts frames: frame i is frame i % length of sequence i // length."""
@@ -507,6 +527,7 @@ class SequenceConfig:
     camera: CameraMotionConfig = CameraMotionConfig()
     objects: ObjectMotionConfig = ObjectMotionConfig()
     lights: LightMotionConfig = LightMotionConfig()
+    people: PeopleMotionConfig = PeopleMotionConfig()
 
     def __post_init__(self) -> None:
         if not 1 <= self.length <= MAX_SEQUENCE_LENGTH:

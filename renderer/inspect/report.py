@@ -41,6 +41,40 @@ class LandmarkRates:
         return self.visible + self.occluded + self.outside
 
 
+PERSON_ATTRIBUTES = ("monk_tone", "age_group", "gender", "pose")  # the demographic histograms of a report
+
+
+@dataclass
+class PeopleStatistics:
+    """People over a dataset: per attribute {value: people placed} and {value: people seen} (at least
+    one visible pixel), and their keypoints: per keypoint name its visible / occluded / outside counts
+    over the people seen, and how many keypoints each person seen shows (COCO v = 2)."""
+
+    placed: dict[str, Counter[str]] = field(default_factory=dict)
+    seen: dict[str, Counter[str]] = field(default_factory=dict)
+    keypoints: dict[str, LandmarkRates] = field(default_factory=dict)
+    visible_keypoints: list[int] = field(default_factory=list)
+
+    def add(self, person: Any, landmarks: Any, visible: bool) -> None:
+        for name in PERSON_ATTRIBUTES:
+            value = str(getattr(person, name))
+            self.placed.setdefault(name, Counter())[value] += 1
+            if visible:
+                self.seen.setdefault(name, Counter())[value] += 1
+        if not visible:
+            return
+        for k, name in enumerate(landmarks.names):
+            rates = self.keypoints.setdefault(name, LandmarkRates())
+            rates.visible += int(landmarks.visible[k])
+            rates.occluded += int(landmarks.in_frame[k] and not landmarks.visible[k])
+            rates.outside += int(not landmarks.in_frame[k])
+        self.visible_keypoints.append(int(landmarks.visible.sum()))
+
+    @property
+    def count(self) -> int:
+        return sum(self.placed.get("gender", Counter()).values())
+
+
 @dataclass
 class DatasetStatistics:
     frames: int
@@ -51,6 +85,7 @@ class DatasetStatistics:
     landmarks: dict[str, LandmarkRates] = field(default_factory=dict)
     depth_values: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
     depth_frames: int = 0
+    people: PeopleStatistics = field(default_factory=PeopleStatistics)
 
 
 def dataset_statistics(dataset: Dataset, depth_frames: int = 32, depth_pixels: int = 20000) -> DatasetStatistics:
@@ -59,6 +94,7 @@ def dataset_statistics(dataset: Dataset, depth_frames: int = 32, depth_pixels: i
     counts: Counter[str] = Counter()
     visible_counts: Counter[str] = Counter()
     landmarks: dict[str, LandmarkRates] = {}
+    people = PeopleStatistics()
     for i in range(len(dataset)):
         frame = dataset[i]
         per_frame.append(len(frame.objects))
@@ -73,6 +109,8 @@ def dataset_statistics(dataset: Dataset, depth_frames: int = 32, depth_pixels: i
             rates.visible += int(lm.visible.sum())
             rates.occluded += int((lm.in_frame & ~lm.visible).sum())
             rates.outside += int((~lm.in_frame).sum())
+            if obj.person is not None:
+                people.add(obj.person, lm, obj.visible_pixels > 0)
     rng = np.random.default_rng(0)  # which pixels feed the histogram; fixed so reports are reproducible
     chosen = np.unique(np.linspace(0, len(dataset) - 1, min(depth_frames, len(dataset))).astype(int))
     depth_parts = []
@@ -87,7 +125,7 @@ def dataset_statistics(dataset: Dataset, depth_frames: int = 32, depth_pixels: i
         visible_category_counts=dict(sorted(visible_counts.items())), visible_fractions=np.array(fractions),
         landmarks=dict(sorted(landmarks.items())),
         depth_values=np.concatenate(depth_parts) if depth_parts else np.zeros(0, np.float32),
-        depth_frames=len(depth_parts),
+        depth_frames=len(depth_parts), people=people,
     )
 
 
@@ -157,7 +195,66 @@ def _plots(stats: DatasetStatistics) -> dict[str, str]:
     ax.tick_params(axis="x", rotation=45)
     ax.legend(fontsize=8)
     plots["Landmark visibility"] = figure_uri(fig)
+    if stats.people.count:
+        people = stats.people
+        for name in PERSON_ATTRIBUTES:
+            values = sorted(people.placed[name], key=_value_order)
+            fig, ax = plt.subplots(figsize=(6, 3.2))
+            ax.bar(values, [people.placed[name][v] for v in values], label="placed")
+            ax.bar(values, [people.seen.get(name, Counter())[v] for v in values], width=0.5, label="seen")
+            ax.set_ylabel("people")
+            ax.tick_params(axis="x", rotation=45 if name == "pose" else 0)
+            ax.legend(fontsize=8)
+            plots[f"People by {name.replace('_', ' ')}"] = figure_uri(fig)
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        names = list(people.keypoints)
+        bottom = np.zeros(len(names))
+        for key, color in (("visible", "tab:green"), ("occluded", "tab:orange"), ("outside", "tab:gray")):
+            rates = np.array([getattr(people.keypoints[n], key) / max(people.keypoints[n].total, 1) for n in names])
+            ax.bar(names, rates, bottom=bottom, label=key, color=color)
+            bottom += rates
+        ax.set_ylabel("share of people seen")
+        ax.tick_params(axis="x", rotation=90, labelsize=7)
+        ax.legend(fontsize=8)
+        plots["Keypoint visibility (people seen)"] = figure_uri(fig)
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        ax.hist(people.visible_keypoints, bins=list(np.arange(0, len(names) + 2) - 0.5), rwidth=0.85)
+        ax.set_xlabel("visible keypoints of a person seen")
+        ax.set_ylabel("people")
+        plots["Visible keypoints per person"] = figure_uri(fig)
     return plots
+
+
+def _value_order(value: str) -> tuple[int, Any]:
+    """Numbers in numeric order, age groups by age, the rest by name."""
+    groups = ("child", "teen", "adult", "elderly")
+    if value.isdigit():
+        return 0, int(value)
+    return (1, groups.index(value)) if value in groups else (2, value)
+
+
+def _people_tables(people: PeopleStatistics) -> str:
+    """The People section: a table per attribute (placed, seen, share of those seen) and the keypoints'."""
+    if not people.count:
+        return ""
+    esc = html.escape
+    parts = [f"<h2>People</h2>\n<p>{people.count} people placed, {len(people.visible_keypoints)} seen; "
+             f"a person seen shows {np.mean(people.visible_keypoints) if people.visible_keypoints else 0:.1f} "
+             "visible keypoints on average.</p>"]
+    for name in PERSON_ATTRIBUTES:
+        seen = people.seen.get(name, Counter())
+        total = sum(seen.values())
+        rows = "\n".join(f"<tr><td>{esc(v)}</td><td class='num'>{people.placed[name][v]}</td>"
+                         f"<td class='num'>{seen[v]}</td><td class='num'>{_rate(seen[v], total)}</td></tr>"
+                         for v in sorted(people.placed[name], key=_value_order))
+        parts.append(f"<table id='people-{name}'><tr><th>{esc(name)}</th><th>placed</th><th>seen</th>"
+                     f"<th>share seen</th></tr>\n{rows}\n</table>")
+    rows = "\n".join(f"<tr><td>{esc(n)}</td><td class='num'>{_rate(r.visible, r.total)}</td>"
+                     f"<td class='num'>{_rate(r.occluded, r.total)}</td><td class='num'>{_rate(r.outside, r.total)}"
+                     "</td></tr>" for n, r in people.keypoints.items())
+    parts.append("<table id='people-keypoints'><tr><th>keypoint</th><th>visible</th><th>occluded</th>"
+                 f"<th>outside</th></tr>\n{rows}\n</table>")
+    return "\n".join(parts)
 
 
 _STYLE = """
@@ -228,6 +325,7 @@ renderer {esc(str(header.get('renderer_version', '')))}.</p>
 <th>landmarks occluded</th></tr>
 {category_rows}
 </table>
+{_people_tables(stats.people)}
 <h2>Generation</h2>
 <table id="runs"><tr><th>run</th><th>frames written</th><th>seconds</th><th>frames/s</th><th>workers</th></tr>
 {run_rows}

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
 from renderer.config.schema import SceneConfig
-from renderer.scene.description import FrameDescription, SequenceTime, as_matrix
+from renderer.scene.description import BodyDescription, FrameDescription, MeshSource, SequenceTime, as_matrix
 from renderer.scene.geometry import look_at_world_to_camera, rigid_inverse
 from renderer.seeding import randomizer_rng
 
@@ -42,6 +42,7 @@ class SequenceMotion:
     camera_poses: Array  # (L, 4, 4) world_to_camera
     camera_K: Array  # (L, 3, 3) intrinsics (a zoom changes them)
     light_poses: Array  # (L, lights, 4, 4) light_to_world
+    bodies: dict[int, tuple[BodyDescription, ...]] = dataclasses.field(default_factory=dict)  # animated people
 
 
 def sequence_position(config: SceneConfig, index: int) -> tuple[int, int]:
@@ -71,6 +72,8 @@ def frame_at(config: SceneConfig, catalog: AssetCatalog, *, seed: int, sequence:
         dataclasses.replace(obj, object_to_world=as_matrix(motion.object_poses[k][time_index]))
         if k in motion.object_poses else obj
         for k, obj in enumerate(base.objects))
+    objects = tuple(dataclasses.replace(obj, mesh=MeshSource("body", body=motion.bodies[k][time_index]))
+                    if k in motion.bodies else obj for k, obj in enumerate(objects))
     camera = dataclasses.replace(base.camera, world_to_camera=as_matrix(motion.camera_poses[time_index]),
                                  K=as_matrix(motion.camera_K[time_index]))
     lights = tuple(dataclasses.replace(light, light_to_world=as_matrix(motion.light_poses[time_index, k]))
@@ -103,13 +106,17 @@ def _sequence(config: SceneConfig, catalog: AssetCatalog, seed: int,
 
         base = sample_frame(config, catalog, seed=seed, index=sequence)
         rng = randomizer_rng(seed, sequence, "motion")
-        camera_rng, object_rng, light_rng = rng.spawn(3)  # (the first two as before lights could move)
+        # (spawning more streams leaves the first ones as they were: camera, objects, lights, people)
+        camera_rng, object_rng, light_rng, people_rng = rng.spawn(4)
         times = np.arange(config.sequence.length) / config.sequence.fps
         poses = _camera_poses(config, base, camera_rng, times)
-        _CACHE[key] = (base, SequenceMotion(object_poses=_object_poses(config, catalog, base, object_rng, times),
+        object_poses = _object_poses(config, catalog, base, object_rng, times)
+        bodies, walked = _people_motion(config, base, people_rng, times)
+        _CACHE[key] = (base, SequenceMotion(object_poses={**object_poses, **walked},
                                             camera_poses=poses,
                                             camera_K=_zoomed(config, base, camera_rng, times),
-                                            light_poses=_light_poses(config, base, light_rng, times)))
+                                            light_poses=_light_poses(config, base, light_rng, times),
+                                            bodies=bodies))
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)
@@ -217,7 +224,7 @@ def _moving(config: SceneConfig, base: FrameDescription) -> list[int]:
     from renderer.sampling.randomizers.supports import support_sources
 
     supports = set(support_sources(config))
-    return [k for k, obj in enumerate(base.objects) if obj.asset_id not in supports]
+    return [k for k, obj in enumerate(base.objects) if obj.asset_id not in supports and obj.mesh.kind != "body"]
 
 
 def _object_poses(config: SceneConfig, catalog: AssetCatalog, base: FrameDescription, rng: np.random.Generator,
@@ -243,13 +250,63 @@ def _object_poses(config: SceneConfig, catalog: AssetCatalog, base: FrameDescrip
             start = np.array(base.objects[k].object_to_world, dtype=float)
             start[2, 3] += float(motion.drop_height.sample(rng))
             throws.append((base.objects[k], start, velocity, spin))
-        return dict(zip(moving, simulate_throws(config, catalog, throws, times), strict=True))
+        people = tuple(obj for obj in base.objects if obj.mesh.kind == "body")
+        return dict(zip(moving, simulate_throws(config, catalog, throws, times, obstacles=people), strict=True))
     poses = {}
     for k, spin in zip(moving, spins, strict=True):
         direction = _unit(rng) if in_air else _horizontal(rng)
         velocity = direction * float(motion.speed.sample(rng))
         poses[k] = kinematic_poses(np.array(base.objects[k].object_to_world, dtype=float), velocity, spin, times)
     return poses
+
+
+# -- people -------------------------------------------------------------------------------------------
+
+def _people_motion(config: SceneConfig, base: FrameDescription, rng: np.random.Generator,
+                   times: Array) -> tuple[dict[int, tuple[BodyDescription, ...]], dict[int, Array]]:
+    """Per animated person (position in the object list): its body at each frame time, and where it
+    walks to (poses), both empty when people are static."""
+    from renderer.humans.poses import JOINTS, sample_pose
+
+    motion = config.sequence.people
+    people = [k for k, obj in enumerate(base.objects) if obj.mesh.kind == "body" and obj.mesh.body is not None]
+    if not people or motion.kind.sample(rng) == "static":
+        return {}, {}
+    duration = float(times[-1]) if len(times) else 0.0
+    bodies: dict[int, tuple[BodyDescription, ...]] = {}
+    walked: dict[int, Array] = {}
+    for k in people:
+        obj = base.objects[k]
+        body = obj.mesh.body
+        assert body is not None
+        period = float(motion.pose_period.sample(rng))
+        keys = [np.array([dict(body.joints)[bone] for bone in JOINTS], dtype=float)]
+        names = [body.attributes.pose]
+        for _ in range(int(np.ceil(duration / period)) + 1):
+            first, second = str(config.people.poses.sample(rng)), str(config.people.poses.sample(rng))
+            blend = float(config.people.pose_blend.sample(rng))
+            pose = sample_pose(rng, first, second, blend, config.people.pose_jitter_deg)
+            keys.append(np.array([pose[bone] for bone in JOINTS], dtype=float))
+            names.append(first if blend < 0.5 else second)
+        frames = []
+        for t in times:
+            j, f = divmod(float(t) / period, 1.0)
+            eased = f * f * (3.0 - 2.0 * f)  # smoothstep: still at every key pose
+            angles = (1.0 - eased) * keys[int(j)] + eased * keys[int(j) + 1]
+            name = names[int(j) + (eased >= 0.5)]
+            joints = tuple((bone, (float(a[0]), float(a[1]), float(a[2])))
+                           for bone, a in zip(JOINTS, angles, strict=True))
+            frames.append(dataclasses.replace(body, joints=joints,
+                                              attributes=dataclasses.replace(body.attributes, pose=name)))
+        bodies[k] = tuple(frames)
+        speed = float(motion.walk_speed.sample(rng))
+        if speed > 0:
+            start = np.array(obj.object_to_world, dtype=float)
+            facing = start[:3, :3] @ np.array([0.0, -1.0, 0.0])  # the body's front is its -y
+            facing[2] = 0.0
+            walked[k] = kinematic_poses(start, speed * facing / max(float(np.linalg.norm(facing)), 1e-12),
+                                        np.zeros(3), times)
+    return bodies, walked
 
 
 def kinematic_poses(start: Array, velocity: Array, spin: Array, times: Array) -> Array:

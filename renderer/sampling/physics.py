@@ -111,17 +111,28 @@ def drop_and_settle(config: SceneConfig, catalog: AssetCatalog, rng: np.random.G
 
 def simulate_throws(config: SceneConfig, catalog: AssetCatalog,
                     throws: list[tuple[Any, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]],
-                    times: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+                    times: NDArray[np.float64], obstacles: tuple[Any, ...] = ()) -> list[NDArray[np.float64]]:
     """Bodies thrown from given poses with given linear and angular velocities (world, m/s and rad/s),
     simulated with the supports of the scene; per body its (len(times), 4, 4) object_to_world at the
     given times (seconds from the start, increasing). ``throws``: (ObjectDescription, start pose,
-    velocity, spin)."""
+    velocity, spin). ``obstacles``: objects that stay where they are and are hit as their exact
+    (concave) surface, such as people (in the pose they have at the start)."""
     p = require_pybullet()
     client = p.connect(p.DIRECT)
     try:
         p.setGravity(0, 0, -9.81, physicsClientId=client)
         p.setTimeStep(TIME_STEP, physicsClientId=client)
         _container(p, client, config)
+        for obj in obstacles:
+            mesh = catalog.mesh(obj.mesh)
+            shape = p.createCollisionShape(p.GEOM_MESH, vertices=(np.asarray(mesh.vertices) * obj.scale).tolist(),
+                                           indices=np.asarray(mesh.faces).ravel().tolist(),
+                                           flags=p.GEOM_FORCE_CONCAVE_TRIMESH, physicsClientId=client)
+            place = np.asarray(obj.object_to_world, dtype=float)
+            body = p.createMultiBody(0.0, shape, basePosition=place[:3, 3].tolist(),
+                                     baseOrientation=Rotation.from_matrix(place[:3, :3]).as_quat().tolist(),
+                                     physicsClientId=client)
+            p.changeDynamics(body, -1, lateralFriction=0.7, restitution=0.3, physicsClientId=client)
         bodies = []
         for obj, start, velocity, spin in throws:
             hull = catalog.mesh(obj.mesh).convex_hull

@@ -81,6 +81,7 @@ class MeshBuffers:
     diagonal: float
     nbytes: int = 0
     textures: tuple[int, ...] = ()  # further textures of its own (surface classes), freed with it
+    vertices: int = 0
 
 
 KEPT_BUFFER_BYTES = 128 * 2**20  # GL buffers kept between passes (people: new bodies every frame)

@@ -73,6 +73,8 @@ _MOTION_VERTEX_SHADER = """
 #version 330 core
 layout(location = 0) in vec3 position;
 layout(location = 1) in vec2 texcoord;   // the mesh's UV where it has one per vertex, else (0, 0)
+layout(location = 2) in vec3 position_before;  // the same vertex in the frames before and after: itself
+layout(location = 3) in vec3 position_after;   // for a rigid mesh, moved for a deforming one (a person)
 uniform mat4 model_views[3];   // the object's frame -> the camera frame here, before, after
 uniform mat4 projection;
 out vec2 surface_texcoord;
@@ -84,8 +86,8 @@ void main() {
     surface_texcoord = texcoord;
     object_position = position;
     here_position = (model_views[0] * vec4(position, 1.0)).xyz;
-    before_position = (model_views[1] * vec4(position, 1.0)).xyz;
-    after_position = (model_views[2] * vec4(position, 1.0)).xyz;
+    before_position = (model_views[1] * vec4(position_before, 1.0)).xyz;
+    after_position = (model_views[2] * vec4(position_after, 1.0)).xyz;
     gl_Position = projection * (model_views[0] * vec4(position, 1.0));
 }
 """
@@ -364,7 +366,8 @@ class LabelPass:
             textures = (self._buffer_texture(buffers[-1], per_face, gl.GL_R32UI),)
             nbytes += per_face.nbytes
         gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
-        return MeshBuffers(vao, buffers, texture, count, centre, diagonal, nbytes=nbytes, textures=textures)
+        return MeshBuffers(vao, buffers, texture, count, centre, diagonal, nbytes=nbytes, textures=textures,
+                           vertices=len(mesh.vertices))
 
     def _buffer_texture(self, buffer: int, data: NDArray[Any], internal: int) -> int:
         gl = self.gl
@@ -624,7 +627,21 @@ class LabelPass:
         gl.glUniform1i(uniforms["face_classes"], FACE_CLASSES_UNIT)
         for k in self._near_first(frame, catalog):
             gl.glUniformMatrix4fv(uniforms["model_views"], 3, gl.GL_TRUE, views[k])
-            self._draw(self._vertex_array(frame.objects[k].mesh, catalog), classes="face_class" in targets)
+            entry = self._vertex_array(frame.objects[k].mesh, catalog)
+            # The same object's mesh in the frames before and after (uploaded first: an upload unbinds).
+            moved = [self._vertex_array(n.objects[k].mesh, catalog) if n is not frame else entry for n in neighbours]
+            gl.glBindVertexArray(entry.vao)
+            for location, moved_entry in zip((2, 3), moved, strict=True):
+                if moved_entry.vertices != entry.vertices:
+                    raise ValueError(f"object {k} changes its vertex count between neighbouring frames")
+                gl.glBindBuffer(gl.GL_ARRAY_BUFFER, moved_entry.buffers[0])  # its positions
+                gl.glEnableVertexAttribArray(location)
+                gl.glVertexAttribPointer(location, 3, gl.GL_FLOAT, False, 12, ctypes.c_void_p(0))
+            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+            self._draw(entry, classes="face_class" in targets)
+            gl.glBindVertexArray(entry.vao)
+            for location in (2, 3):  # the VAO never keeps another mesh's buffer, which may be freed
+                gl.glDisableVertexAttribArray(location)
         gl.glActiveTexture(gl.GL_TEXTURE0 + FACE_CLASSES_UNIT)
         gl.glBindTexture(gl.GL_TEXTURE_BUFFER, 0)
         gl.glBindVertexArray(0)
