@@ -562,3 +562,19 @@ def test_report_shows_demographic_histograms_and_keypoint_statistics(people_data
     for table in ("people-monk_tone", "people-age_group", "people-gender", "people-pose", "people-keypoints"):
         assert f"id='{table}'" in page
     assert "People by monk tone" in page and "Visible keypoints per person" in page
+
+
+def test_stature_is_the_rest_mesh_height_anny_itself_gives() -> None:
+    """height_m (from z of the blended rest vertices alone) equals the extent of anny's whole rest mesh."""
+    import torch
+
+    from renderer.humans.model import body_model
+
+    model = body_model()
+    rng = np.random.default_rng(0)
+    names = ("age", "gender", "height", "weight", "muscle", "proportions", "african", "asian", "caucasian")
+    for _ in range(5):
+        phenotype = tuple(sorted((name, float(rng.uniform())) for name in names))
+        with torch.no_grad():
+            z = model.model(phenotype_kwargs=dict(phenotype))["rest_vertices"][0, :, 2].numpy()
+        assert model.stature(phenotype) == pytest.approx(float(z.max() - z.min()), abs=1e-9)

@@ -189,37 +189,47 @@ def _face_slots(top: str, bottom: str, shoes: str, hair_style: str) -> NDArray[n
 
 
 @functools.lru_cache(maxsize=64)
-def _pattern(pattern: str, scale: float, size: int) -> NDArray[np.float64]:
-    """(S, S) weight of a garment's pattern colour over its base colour."""
+def _pattern(pattern: str, scale: float, size: int) -> NDArray[np.bool_]:
+    """(S, S) where a garment shows its pattern colour rather than its base colour (read-only)."""
     rows, cols = np.mgrid[0:size, 0:size].astype(np.float64)
     period = max(scale, 2.0)
     if pattern == "stripes":
-        return ((rows // (period / 2)) % 2).astype(np.float64)
-    if pattern == "checker":
-        return (((rows // period) + (cols // period)) % 2).astype(np.float64)
-    if pattern == "dots":
-        r = np.hypot((rows % period) - period / 2, (cols % period) - period / 2)
-        return (r < period / 4).astype(np.float64)
-    return np.zeros((size, size))
+        mask = (rows // (period / 2)) % 2 == 1
+    elif pattern == "checker":
+        mask = ((rows // period) + (cols // period)) % 2 == 1
+    elif pattern == "dots":
+        mask = np.hypot((rows % period) - period / 2, (cols % period) - period / 2) < period / 4
+    else:
+        mask = np.zeros((size, size), dtype=bool)
+    mask.setflags(write=False)
+    return mask
+
+
+def _srgb8(linear: NDArray[np.float64]) -> NDArray[np.uint8]:
+    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(np.clip(linear, 0, 1), 1 / 2.4) - 0.055)
+    return np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)
 
 
 def body_texture(body: BodyDescription, lips_rgb: tuple[float, float, float],
                  palm_rgb: tuple[float, float, float]) -> NDArray[np.uint8]:
-    """(S, S, 3) sRGB uint8 texture of the person (rows top to bottom, v = 1 at the top)."""
+    """(S, S, 3) sRGB uint8 texture of the person (rows top to bottom, v = 1 at the top).
+
+    Every texel is one of a few colours (a slot's, or a garment's pattern colour), so the texture is a
+    palette of those colours in sRGB indexed per texel: the sRGB conversion runs on 14 colours, not on
+    every texel."""
     slots = _texel_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style)
-    palette = np.zeros((len(SLOTS), 3))
+    palette = np.zeros((len(SLOTS) + 3, 3))
     colours = {"skin": body.skin, "palm": palm_rgb, "hair": body.hair_color,
                "stubble": tuple(0.5 * np.asarray(body.hair_color) + 0.5 * np.asarray(body.skin)),
                "brow": tuple(0.6 * np.asarray(body.hair_color)), "sclera": (0.8, 0.78, 0.75),
                "iris": (0.05, 0.03, 0.02), "lips": lips_rgb}
     for name, rgb in colours.items():
         palette[SLOTS.index(name)] = rgb
-    linear = palette[slots]
-    for garment, name in ((body.top, "top"), (body.bottom, "bottom"), (body.shoes, "shoes")):
-        mask = slots == SLOTS.index(name)
-        if not mask.any():
-            continue
-        weight = _pattern(garment.pattern, garment.pattern_scale, slots.shape[0])[mask][:, None]
-        linear[mask] = (1 - weight) * np.asarray(garment.color) + weight * np.asarray(garment.pattern_color)
-    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(np.clip(linear, 0, 1), 1 / 2.4) - 0.055)
-    return np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)
+    index = slots
+    for k, (garment, name) in enumerate(((body.top, "top"), (body.bottom, "bottom"), (body.shoes, "shoes"))):
+        palette[SLOTS.index(name)] = garment.color
+        palette[len(SLOTS) + k] = garment.pattern_color
+        if garment.pattern != "solid":
+            patterned = (slots == SLOTS.index(name)) & _pattern(garment.pattern, garment.pattern_scale, slots.shape[0])
+            index = np.where(patterned, np.uint8(len(SLOTS) + k), index)
+    return _srgb8(palette)[index]

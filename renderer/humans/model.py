@@ -75,6 +75,7 @@ class BodyModel:
         self.model_faces = faces
         self.face_parts = self._face_parts(faces)
         self._statures: dict[tuple[tuple[str, float], ...], float] = {}
+        self._blend_z: tuple[Any, Any] | None = None
 
     def _face_parts(self, faces: NDArray[np.int64]) -> NDArray[np.int64]:
         """Each face's body part: the part whose bones carry most skinning weight over its corners."""
@@ -87,11 +88,20 @@ class BodyModel:
         return np.argmax(per_vertex[faces].sum(axis=1), axis=1).astype(np.int64)
 
     def stature(self, phenotype: tuple[tuple[str, float], ...]) -> float:
-        """Standing height (metres) of the unposed body: its rest mesh's extent in z."""
+        """Standing height (metres) of the unposed body: its rest mesh's extent in z. Only z of the rest
+        vertices is blended (anny's template plus its phenotype blend shapes), a third of the work of
+        the whole rest mesh and none of the skinning (the same numbers: tests/test_people.py)."""
         if phenotype not in self._statures:
+            model = self.model
             with self._torch.no_grad():
-                rest = self.model(phenotype_kwargs={name: float(value) for name, value in phenotype})["rest_vertices"]
-            z = rest[0, :, 2].cpu().numpy()
+                _, values, local, facial = model.get_tensor_inputs(
+                    None, {name: float(value) for name, value in phenotype}, None, None)
+                coefficients = model._get_phenotype_blendshape_coefficients(values, local, facial)
+                if self._blend_z is None:
+                    self._blend_z = (model.template_vertices[:, 2].contiguous(),
+                                     model.blendshapes[:, :, 2].contiguous())
+                template_z, shapes_z = self._blend_z
+                z = (template_z + coefficients[0].to(shapes_z.dtype) @ shapes_z).cpu().numpy()
             self._statures[phenotype] = float(z.max() - z.min())
         return self._statures[phenotype]
 

@@ -25,11 +25,12 @@ from renderer.scene.description import FrameDescription
 from renderer.scene.environment import environment_background
 
 
-def frame_background(frame: FrameDescription) -> NDArray[np.float32]:
-    """(H, W, 3) display-encoded: the visible environment, else the frame's background."""
+def frame_background(frame: FrameDescription, where: NDArray[np.bool_] | None = None) -> NDArray[np.float32]:
+    """(H, W, 3) display-encoded: the visible environment, else the frame's background (an environment
+    looked up only at the ``where`` pixels, when given: those the engine's surfaces leave uncovered)."""
     camera = frame.camera
     if frame.environment.kind != "none" and frame.environment.visible:
-        return environment_background(frame.environment, camera)
+        return environment_background(frame.environment, camera, where)
     return background_image(frame.background, camera.width, camera.height)
 
 
@@ -42,7 +43,8 @@ def composite(image: EngineImage, background: NDArray[np.float32]) -> NDArray[np
 
 def finish_rgb(frame: FrameDescription, image: EngineImage) -> NDArray[np.uint8]:
     """The stages after the engine: background, then sensor effects."""
-    return apply_sensor(composite(image, frame_background(frame)), frame.sensor)
+    uncovered = image.rgba[..., 3] < 1.0  # where the background shows through (at all)
+    return apply_sensor(composite(image, frame_background(frame, uncovered)), frame.sensor)
 
 
 class FrameRenderer:

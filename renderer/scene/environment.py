@@ -141,10 +141,16 @@ def camera_ray_directions(camera: CameraDescription) -> NDArray[np.float64]:
     return rays_world / np.linalg.norm(rays_world, axis=-1, keepdims=True)
 
 
-def environment_background(environment: EnvironmentDescription, camera: CameraDescription) -> NDArray[np.float32]:
-    """(H, W, 3) display-encoded background: the environment seen through each pixel centre."""
-    directions = camera_ray_directions(camera) @ map_rotation(environment)  # world -> map frame
-    return display_from_linear(lookup(environment_map(environment), directions))
+def environment_background(environment: EnvironmentDescription, camera: CameraDescription,
+                           where: NDArray[np.bool_] | None = None) -> NDArray[np.float32]:
+    """(H, W, 3) display-encoded background: the environment seen through each pixel centre; only at
+    the ``where`` pixels when given (0 elsewhere: pixels a surface covers wholly never show it)."""
+    rays = camera_ray_directions(camera)
+    if where is None:
+        return display_from_linear(lookup(environment_map(environment), rays @ map_rotation(environment)))
+    out = np.zeros((camera.height, camera.width, 3), dtype=np.float32)
+    out[where] = display_from_linear(lookup(environment_map(environment), rays[where] @ map_rotation(environment)))
+    return out
 
 
 def _cosine_weighted_mean(radiance: NDArray[np.float64]) -> NDArray[np.float64]:
