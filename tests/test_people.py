@@ -564,8 +564,9 @@ def test_report_shows_demographic_histograms_and_keypoint_statistics(people_data
     assert "People by monk tone" in page and "Visible keypoints per person" in page
 
 
-def test_stature_is_the_rest_mesh_height_anny_itself_gives() -> None:
-    """height_m (from z of the blended rest vertices alone) equals the extent of anny's whole rest mesh."""
+def test_stature_and_mass_are_those_of_the_rest_mesh_anny_itself_gives() -> None:
+    """height_m and mass_kg (from the blended rest vertices alone) equal the extent and the volume x
+    1010 kg/m^3 of anny's whole rest mesh."""
     import torch
 
     from renderer.humans.model import body_model
@@ -577,4 +578,46 @@ def test_stature_is_the_rest_mesh_height_anny_itself_gives() -> None:
         phenotype = tuple(sorted((name, float(rng.uniform())) for name in names))
         with torch.no_grad():
             z = model.model(phenotype_kwargs=dict(phenotype))["rest_vertices"][0, :, 2].numpy()
+            rest = model.model(phenotype_kwargs=dict(phenotype))["rest_vertices"][0].numpy().astype(float)
         assert model.stature(phenotype) == pytest.approx(float(z.max() - z.min()), abs=1e-9)
+        mesh = trimesh.Trimesh(rest, model.model_faces, process=False)  # watertight: trimesh's volume
+        assert mesh.is_watertight and model.mass(phenotype) == pytest.approx(mesh.volume * 1010.0, rel=1e-9)
+
+
+def test_garments_take_fabric_images_from_a_folder(tmp_path: Path) -> None:
+    """people.garment_images: garments tiled with a fabric image (a red/blue check here) instead of
+    their colour: the top's texels are the image's colours, and the frame description names the file."""
+    from PIL import Image
+
+    from renderer.humans.appearance import SLOTS, _texel_slots
+
+    fabric = np.zeros((64, 64, 3), np.uint8)
+    check = ((np.arange(64)[:, None] // 16 + np.arange(64)[None, :] // 16) % 2).astype(bool)
+    fabric[check], fabric[~check] = (220, 20, 20), (20, 20, 220)
+    (tmp_path / "fabrics").mkdir()
+    Image.fromarray(fabric).save(tmp_path / "fabrics" / "check.png")
+    people = {"count": 2, "garment_images": str(tmp_path / "fabrics"), "garment_image_probability": 1.0,
+              "tops": "tshirt"}
+    config = scene_from_dict({**PEOPLE_SCENE, "people": people})
+    catalog = PeopleCatalog(config)
+    bodies = [o.mesh.body for o in sample_frame(config, catalog, seed=0, index=0).objects if o.category == "person"]
+    assert bodies and all(b is not None and b.top.pattern == "image" and b.top.image.endswith("check.png")
+                          for b in bodies)
+    body = bodies[0]
+    assert body is not None
+    texture = np.asarray(build_body(body)[0].visual.material.baseColorTexture).astype(int)
+    top = _texel_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style) == SLOTS.index("top")
+    colours = texture[top]
+    red = np.abs(colours - (220, 20, 20)).max(axis=1) < 40
+    blue = np.abs(colours - (20, 20, 220)).max(axis=1) < 40
+    assert (red | blue).mean() > 0.9 and red.mean() > 0.2 and blue.mean() > 0.2
+    with pytest.raises(Exception, match="garment_image_probability: needs garment_images"):
+        scene_from_dict({**PEOPLE_SCENE, "people": {"count": 1, "garment_image_probability": 0.5}})
+
+
+def test_people_are_byte_identical_across_worker_processes(people_dataset: Path, tmp_path: Path) -> None:
+    """The same scene and seed written by two worker processes gives the same files, byte for byte."""
+    generate(scene_from_dict(PEOPLE_SCENE), tmp_path / "two", frames=4, seed=11, workers=2)
+    for folder in ("rgb", "instance", "body_parts", "body_covering", "surface_uv", "meta"):
+        for path in sorted((people_dataset / folder).iterdir()):
+            assert (tmp_path / "two" / folder / path.name).read_bytes() == path.read_bytes(), f"{folder}/{path.name}"

@@ -270,6 +270,8 @@ def image_folders(config: SceneConfig) -> dict[str, list[Path]]:
         folders["materials.texture_images"] = resolve_image_files(config.base_dir, m.texture_images)
     if "images" in config.background.kind.params:
         folders["background.images"] = resolve_image_files(config.base_dir, config.background.images)
+    if config.people.count.max > 0 and config.people.garment_image_probability > 0:
+        folders["people.garment_images"] = resolve_image_files(config.base_dir, config.people.garment_images)
     if "hdri" in config.environment.kind.params:
         folders["environment.images"] = resolve_image_files(config.base_dir, config.environment.images,
                                                             HDR_SUFFIXES)

@@ -49,6 +49,8 @@ class PeopleConfig:
     shape blend (1: uniform over blends; large: even mixes; small: near one of the three). monk_tones: the
     Monk Skin Tone drawn (1-10), independent of the shape blend. area: the (x, y) extent people stand in,
     metres, centred at the origin; min_gap: the clearance between people (and the objects already there).
+    garment_images: a folder of fabric images (relative to the scene file), each garment tiled with one
+    of them with garment_image_probability instead of its colour and pattern.
     """
 
     count: IntDist = constant(0, integer=True)
@@ -72,6 +74,8 @@ class PeopleConfig:
     bottoms: WordDist = choice_of("shorts", "trousers", "skirt")
     shoes: WordDist = choice_of("shoes", "boots")
     patterns: WordDist = choice_of(*PATTERNS)
+    garment_images: str = ""
+    garment_image_probability: float = 0.0
     balance: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -102,6 +106,10 @@ class PeopleConfig:
         words("bottoms", self.bottoms, BOTTOMS)
         words("shoes", self.shoes, SHOES)
         words("patterns", self.patterns, PATTERNS)
+        if not 0.0 <= self.garment_image_probability <= 1.0:
+            raise ValueError(f"garment_image_probability: {self.garment_image_probability:g} is outside [0, 1]")
+        if self.garment_image_probability > 0 and not self.garment_images:
+            raise ValueError("garment_image_probability: needs garment_images, a folder of fabric images")
         for name in self.balance:
             if name not in BALANCE_ATTRIBUTES:
                 raise ValueError(f"balance: {name!r} is not one of {', '.join(BALANCE_ATTRIBUTES)}")

@@ -226,10 +226,27 @@ def body_texture(body: BodyDescription, lips_rgb: tuple[float, float, float],
     for name, rgb in colours.items():
         palette[SLOTS.index(name)] = rgb
     index = slots
+    fabrics = []
     for k, (garment, name) in enumerate(((body.top, "top"), (body.bottom, "bottom"), (body.shoes, "shoes"))):
         palette[SLOTS.index(name)] = garment.color
         palette[len(SLOTS) + k] = garment.pattern_color
-        if garment.pattern != "solid":
+        if garment.pattern == "image":
+            fabrics.append((slots == SLOTS.index(name), garment))
+        elif garment.pattern != "solid":
             patterned = (slots == SLOTS.index(name)) & _pattern(garment.pattern, garment.pattern_scale, slots.shape[0])
             index = np.where(patterned, np.uint8(len(SLOTS) + k), index)
-    return _srgb8(palette)[index]
+    texture = _srgb8(palette)[index]
+    for covered, garment in fabrics:  # the fabric image tiled over the garment's texels, as it is (sRGB)
+        tile = _fabric(garment.image, int(8 * garment.pattern_scale))
+        rows, cols = np.nonzero(covered)
+        texture[rows, cols] = tile[rows % tile.shape[0], cols % tile.shape[1]]
+    return texture
+
+
+@functools.lru_cache(maxsize=32)
+def _fabric(path: str, size: int) -> NDArray[np.uint8]:
+    """A fabric image as a (size, size, 3) sRGB tile."""
+    from renderer.scene.description import TextureDescription
+    from renderer.scene.textures import texture_rgb
+
+    return texture_rgb(TextureDescription("image", 0, size=size, path=path))

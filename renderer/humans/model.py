@@ -51,6 +51,9 @@ class PosedBody:
     rest_vertices: NDArray[np.float64]
 
 
+BODY_DENSITY = 1010.0  # kg/m^3, the human body's mean density (for the mass estimate)
+
+
 class BodyModel:
     """anny with our conventions: posed meshes (UV-split), keypoints and per-face body parts."""
 
@@ -74,8 +77,7 @@ class BodyModel:
         self.faces = inverse.reshape(faces.shape).astype(np.int64)
         self.model_faces = faces
         self.face_parts = self._face_parts(faces)
-        self._statures: dict[tuple[tuple[str, float], ...], float] = {}
-        self._blend_z: tuple[Any, Any] | None = None
+        self._statures: dict[tuple[tuple[str, float], ...], tuple[float, float]] = {}
 
     def _face_parts(self, faces: NDArray[np.int64]) -> NDArray[np.int64]:
         """Each face's body part: the part whose bones carry most skinning weight over its corners."""
@@ -88,21 +90,27 @@ class BodyModel:
         return np.argmax(per_vertex[faces].sum(axis=1), axis=1).astype(np.int64)
 
     def stature(self, phenotype: tuple[tuple[str, float], ...]) -> float:
-        """Standing height (metres) of the unposed body: its rest mesh's extent in z. Only z of the rest
-        vertices is blended (anny's template plus its phenotype blend shapes), a third of the work of
-        the whole rest mesh and none of the skinning (the same numbers: tests/test_people.py)."""
+        """Standing height (metres) of the unposed body: its rest mesh's extent in z."""
+        return self._rest_facts(phenotype)[0]
+
+    def mass(self, phenotype: tuple[tuple[str, float], ...]) -> float:
+        """Body mass estimate (kg): the unposed mesh's enclosed volume times BODY_DENSITY."""
+        return self._rest_facts(phenotype)[1]
+
+    def _rest_facts(self, phenotype: tuple[tuple[str, float], ...]) -> tuple[float, float]:
+        """(height, mass) of the unposed body. Only the rest vertices are blended (anny's template plus
+        its phenotype blend shapes): none of the skinning (the same numbers: tests/test_people.py)."""
         if phenotype not in self._statures:
             model = self.model
             with self._torch.no_grad():
                 _, values, local, facial = model.get_tensor_inputs(
                     None, {name: float(value) for name, value in phenotype}, None, None)
                 coefficients = model._get_phenotype_blendshape_coefficients(values, local, facial)
-                if self._blend_z is None:
-                    self._blend_z = (model.template_vertices[:, 2].contiguous(),
-                                     model.blendshapes[:, :, 2].contiguous())
-                template_z, shapes_z = self._blend_z
-                z = (template_z + coefficients[0].to(shapes_z.dtype) @ shapes_z).cpu().numpy()
-            self._statures[phenotype] = float(z.max() - z.min())
+                rest = model.get_rest_vertices(coefficients)[0].cpu().numpy().astype(np.float64)
+            z = rest[:, 2]
+            tri = rest[self.model_faces]
+            volume = abs(float(np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum()) / 6.0)
+            self._statures[phenotype] = (float(z.max() - z.min()), volume * BODY_DENSITY)
         return self._statures[phenotype]
 
     def pose(self, phenotype: tuple[tuple[str, float], ...],

@@ -59,9 +59,9 @@ class MaterialDescription:
 @dataclass(frozen=True)
 class PersonAttributes:
     """What a person is, as labels (meta ``person``; balance and report keys): age in years, gender
-    (female / male), Monk Skin Tone (1-10), standing height in metres (unposed), body mass index
-    estimate (kg/m^2, from the weight phenotype), the named pose it was drawn from and its person id
-    (stable over a sequence)."""
+    (female / male), Monk Skin Tone (1-10), standing height in metres (unposed), the named pose it was
+    drawn from and its person id (stable over a sequence); weight: anny's weight phenotype in [0, 1];
+    mass_kg: an estimate, the unposed body's volume times 1010 kg/m^3 (whole-body density)."""
 
     age_years: float
     gender: Literal["female", "male"]
@@ -70,6 +70,8 @@ class PersonAttributes:
     pose: str
     person_id: int
     age_group: str = ""  # child (< 13), teen (13-17), adult (18-64), elderly (65+)
+    weight: float = 0.0
+    mass_kg: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class ClothingDescription:
     """One garment painted on the body's texture: which body regions it covers and how it looks.
 
     kind: a garment of renderer.humans.appearance.GARMENTS (none: bare). color: linear RGB. pattern:
-    solid, stripes, checker or dots, in ``pattern_color`` with ``pattern_scale`` (texture pixels).
+    solid, stripes, checker or dots, in ``pattern_color`` with ``pattern_scale`` (texture pixels); or
+    image: the fabric image file ``image`` tiled over the garment, one tile per 8 x pattern_scale texels.
     """
 
     kind: str
@@ -85,6 +88,7 @@ class ClothingDescription:
     pattern: str = "solid"
     pattern_color: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pattern_scale: float = 16.0
+    image: str = ""
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,10 @@ def _draw(draft: FrameDraft) -> None:
     taken: list[tuple[NDArray[np.float64], float]] = [
         (np.asarray(o.object_to_world)[:2, 3], 0.15) for o in draft.objects if o.category not in ("table", "tray")]
     next_id = sum(o.labelled for o in draft.objects) + 1
+    fabrics = [str(path) for path in draft.catalog.image_choices("people.garment_images")] \
+        if config.garment_image_probability > 0 else []
     for person in range(count):
-        body = sample_body(config, rng, person + 1)
+        body = sample_body(config, rng, person + 1, fabrics)
         yaw = np.deg2rad(float(config.yaw_deg.sample(rng)))
         radius = _footprint_radius(body)
         spot = _free_spot(config, rng, taken, radius)
@@ -65,7 +67,8 @@ def _draw(draft: FrameDraft) -> None:
 RANDOMIZER = Randomizer("people", ("people",), rank=15, draw=_draw)
 
 
-def sample_body(config: PeopleConfig, rng: np.random.Generator, person_id: int) -> BodyDescription:
+def sample_body(config: PeopleConfig, rng: np.random.Generator, person_id: int,
+                fabrics: list[str] | None = None) -> BodyDescription:
     """One person: phenotype, skin, pose, clothing and hair, drawn in a fixed order from ``rng`` (first
     the balanced cell, where ``balance`` names attributes)."""
     cell = balanced_cell(config, rng)
@@ -84,13 +87,14 @@ def sample_body(config: PeopleConfig, rng: np.random.Generator, person_id: int) 
     grey = min(max((years - 40.0) / 40.0, 0.0), 0.9)
     weights = np.array([0.3, 0.3, 0.2, 0.08, 0.12, 0.0]) * (1 - grey) + np.array([0, 0, 0, 0, 0, 1.0]) * grey
     hair_color = HAIR_COLOURS[int(rng.choice(len(HAIR_COLOURS), p=weights / weights.sum()))]
-    top = _garment(rng, str(config.tops.sample(rng)), config)
-    bottom = _garment(rng, str(config.bottoms.sample(rng)), config)
+    top = _garment(rng, str(config.tops.sample(rng)), config, fabrics=fabrics)
+    bottom = _garment(rng, str(config.bottoms.sample(rng)), config, fabrics=fabrics)
     shoes = _garment(rng, str(config.shoes.sample(rng)), config, dark=True)
-    height = _stature(phenotype)
+    height, mass = _stature(phenotype)
     attributes = PersonAttributes(age_years=round(years, 3), gender=gender, monk_tone=tone,  # type: ignore[arg-type]
                                   height_m=height, pose=first if blend < 0.5 else second, person_id=person_id,
-                                  age_group=age_group(years))
+                                  age_group=age_group(years), weight=round(dict(phenotype)["weight"], 4),
+                                  mass_kg=mass)
     return BodyDescription(phenotype=phenotype, joints=tuple(joints.items()), skin=skin, hair_style=hair_style,
                            hair_color=hair_color, top=top, bottom=bottom, shoes=shoes, attributes=attributes)
 
@@ -109,13 +113,18 @@ def balanced_cell(config: PeopleConfig, rng: np.random.Generator) -> dict[str, s
     return cell
 
 
-def _garment(rng: np.random.Generator, kind: str, config: PeopleConfig, dark: bool = False) -> ClothingDescription:
+def _garment(rng: np.random.Generator, kind: str, config: PeopleConfig, dark: bool = False,
+             fabrics: list[str] | None = None) -> ClothingDescription:
     hue, sat = float(rng.uniform()), float(rng.uniform(0.1, 0.8))
     value = float(rng.uniform(0.08, 0.35) if dark else rng.uniform(0.15, 0.9))
     pattern = str(config.patterns.sample(rng))
     colour = colorsys.hsv_to_rgb(hue, sat, value)
     other = colorsys.hsv_to_rgb(float(rng.uniform()), float(rng.uniform(0.0, 0.6)), float(rng.uniform(0.1, 1.0)))
     scale = float(rng.integers(3, 11))  # texels; whole numbers, so each pattern image is made once
+    if fabrics and float(rng.uniform()) < config.garment_image_probability:  # (no draw without fabrics)
+        image = fabrics[int(rng.integers(len(fabrics)))]
+        return ClothingDescription(kind=kind, color=_linear(colour), pattern="image", pattern_color=_linear(other),
+                                   pattern_scale=scale, image=image)
     return ClothingDescription(kind=kind, color=_linear(colour), pattern="solid" if dark else pattern,
                                pattern_color=_linear(other), pattern_scale=scale)
 
@@ -126,11 +135,12 @@ def _linear(srgb: tuple[float, float, float]) -> tuple[float, float, float]:
     return (float(lin[0]), float(lin[1]), float(lin[2]))
 
 
-def _stature(phenotype: tuple[tuple[str, float], ...]) -> float:
-    """Standing height in metres of the unposed body (the rest mesh's extent in z)."""
+def _stature(phenotype: tuple[tuple[str, float], ...]) -> tuple[float, float]:
+    """Standing height in metres of the unposed body (the rest mesh's extent in z) and its mass estimate."""
     from renderer.humans.model import body_model
 
-    return round(body_model().stature(phenotype), 4)
+    model = body_model()
+    return round(model.stature(phenotype), 4), round(model.mass(phenotype), 2)
 
 
 def _footprint_radius(body: BodyDescription) -> float:
