@@ -621,3 +621,28 @@ def test_people_are_byte_identical_across_worker_processes(people_dataset: Path,
     for folder in ("rgb", "instance", "body_parts", "body_covering", "surface_uv", "meta"):
         for path in sorted((people_dataset / folder).iterdir()):
             assert (tmp_path / "two" / folder / path.name).read_bytes() == path.read_bytes(), f"{folder}/{path.name}"
+
+
+def test_bodies_shade_smoothly_across_their_uv_seams() -> None:
+    """The two copies of a vertex split at a UV seam get the same smooth normal (as pyrender receives
+    it), pointing the way the faces around it do: no crease along the seams."""
+    import pyrender
+
+    from renderer.humans.model import body_model
+
+    config = scene_from_dict({**PEOPLE_SCENE, "people": {"count": 1}})
+    body = next(o for o in sample_frame(config, PeopleCatalog(config), seed=0, index=0).objects
+                if o.category == "person").mesh.body
+    assert body is not None
+    mesh = build_body(body)[0]
+    normals = pyrender.Mesh.from_trimesh(mesh).primitives[0].normals.astype(float)
+    vertex_of = body_model().vertex_of
+    order = np.argsort(vertex_of, kind="stable")
+    same = np.nonzero(vertex_of[order][1:] == vertex_of[order][:-1])[0]
+    a, b = order[same], order[same + 1]
+    assert len(a) > 500
+    assert np.degrees(np.arccos(np.clip(np.sum(normals[a] * normals[b], axis=1), -1, 1))).max() < 0.1
+    # Outward like the faces: each vertex normal within 90 degrees of the mean of its faces' normals.
+    face_mean = np.zeros_like(normals)
+    np.add.at(face_mean, mesh.faces.ravel(), np.repeat(mesh.face_normals, 3, axis=0))
+    assert np.mean(np.sum(face_mean * normals, axis=1) > 0) > 0.999

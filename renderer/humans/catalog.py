@@ -84,9 +84,24 @@ def build_body(body: BodyDescription) -> tuple[trimesh.Trimesh, Landmarks, Posed
     material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(texture), metallicFactor=0.0,
                                                    roughnessFactor=0.65)
     mesh = trimesh.Trimesh(posed.vertices, posed.faces, process=False,
+                           vertex_normals=welded_normals(posed.vertices, posed.faces, body_model().vertex_of),
                            visual=trimesh.visual.TextureVisuals(uv=posed.uv, material=material))
     landmarks = Landmarks(KEYPOINTS, posed.keypoints, SKELETON, radii=posed.keypoint_radii)
     return mesh, landmarks, posed
+
+
+def welded_normals(vertices: NDArray[np.float64], faces: NDArray[np.int64],
+                   vertex_of: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Smooth vertex normals as if the UV seams were not split: each face's area-weighted normal summed
+    per body vertex (``vertex_of``: the body vertex of each split one), so both sides of a seam shade
+    alike (split apart, they differed by 26 degrees at the median: a crease along every seam)."""
+    tri = vertices[faces]
+    weighted = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # |n| = 2 x area
+    summed = np.zeros((int(vertex_of.max()) + 1, 3))
+    for corner in range(3):
+        np.add.at(summed, vertex_of[faces[:, corner]], weighted)
+    normals = summed[vertex_of]
+    return np.asarray(normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12))
 
 
 def _lips(skin: tuple[float, float, float]) -> tuple[float, float, float]:
