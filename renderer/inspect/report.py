@@ -185,15 +185,9 @@ def _plots(stats: DatasetStatistics) -> dict[str, str]:
     plots[f"Depth ({stats.depth_frames} frames sampled)"] = figure_uri(fig)
 
     fig, ax = plt.subplots(figsize=(6, 3.2))
-    cats = list(stats.landmarks)
-    bottom = np.zeros(len(cats))
-    for key, color in (("visible", "tab:green"), ("occluded", "tab:orange"), ("outside", "tab:gray")):
-        rates = np.array([getattr(stats.landmarks[c], key) / max(stats.landmarks[c].total, 1) for c in cats])
-        ax.bar(cats, rates, bottom=bottom, label=key, color=color)
-        bottom += rates
+    _visibility_bars(ax, stats.landmarks)
     ax.set_ylabel("share of landmarks")
     ax.tick_params(axis="x", rotation=45)
-    ax.legend(fontsize=8)
     plots["Landmark visibility"] = figure_uri(fig)
     if stats.people.count:
         people = stats.people
@@ -207,22 +201,27 @@ def _plots(stats: DatasetStatistics) -> dict[str, str]:
             ax.legend(fontsize=8)
             plots[f"People by {name.replace('_', ' ')}"] = figure_uri(fig)
         fig, ax = plt.subplots(figsize=(6, 3.2))
-        names = list(people.keypoints)
-        bottom = np.zeros(len(names))
-        for key, color in (("visible", "tab:green"), ("occluded", "tab:orange"), ("outside", "tab:gray")):
-            rates = np.array([getattr(people.keypoints[n], key) / max(people.keypoints[n].total, 1) for n in names])
-            ax.bar(names, rates, bottom=bottom, label=key, color=color)
-            bottom += rates
+        _visibility_bars(ax, people.keypoints)
         ax.set_ylabel("share of people seen")
         ax.tick_params(axis="x", rotation=90, labelsize=7)
-        ax.legend(fontsize=8)
         plots["Keypoint visibility (people seen)"] = figure_uri(fig)
         fig, ax = plt.subplots(figsize=(6, 3.2))
-        ax.hist(people.visible_keypoints, bins=list(np.arange(0, len(names) + 2) - 0.5), rwidth=0.85)
+        ax.hist(people.visible_keypoints, bins=list(np.arange(0, len(people.keypoints) + 2) - 0.5), rwidth=0.85)
         ax.set_xlabel("visible keypoints of a person seen")
         ax.set_ylabel("people")
         plots["Visible keypoints per person"] = figure_uri(fig)
     return plots
+
+
+def _visibility_bars(ax: Any, rates: dict[str, LandmarkRates]) -> None:
+    """Stacked bars per name: the visible, occluded and outside shares of its landmarks."""
+    names = list(rates)
+    bottom = np.zeros(len(names))
+    for key, color in (("visible", "tab:green"), ("occluded", "tab:orange"), ("outside", "tab:gray")):
+        share = np.array([getattr(rates[n], key) / max(rates[n].total, 1) for n in names])
+        ax.bar(names, share, bottom=bottom, label=key, color=color)
+        bottom += share
+    ax.legend(fontsize=8)
 
 
 def _value_order(value: str) -> tuple[int, Any]:
