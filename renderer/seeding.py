@@ -52,3 +52,15 @@ def randomizer_rng(seed: int, index: int, randomizer: str, attempt: int = 0) -> 
     k = stream_key(randomizer)
     key = (index, k) if attempt == 0 else (index, k, attempt)
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+IDENTITY_STREAMS = NAMED_STREAMS + zlib.crc32(b"identity")  # above every frame index a dataset can have
+
+
+def identity_rng(seed: int, identity: int) -> np.random.Generator:
+    """The stream of identity k of a scene's pool (people.identities): ``SeedSequence(seed, spawn_key=
+    (IDENTITY_STREAMS, k))``, the same in every frame, so an identity's parameters are the same bytes
+    wherever it appears."""
+    if seed < 0 or identity < 0:
+        raise ValueError(f"seed ({seed}) and identity ({identity}) must be >= 0")
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(IDENTITY_STREAMS, identity)))

@@ -9,7 +9,10 @@ Both return the same sample for frame i (docs/pytorch.md): a dict of tensors
   (x0, y0, x1, y1) pixel edges (torchvision's convention: x1 = x + w of our [x, y, w, h]);
   ``masks`` bool (N, H, W); ``keypoints`` float32 (N, L, 3) as (u, v, v_flag) with our pixel-centre
   (u, v) and v_flag 2 visible, 1 in frame but occluded, 0 outside (rows past an object's own
-  landmarks are zero); ``poses`` float64 (N, 4, 4) object_to_camera;
+  landmarks are zero); ``poses`` float64 (N, 4, 4) object_to_camera; ``face_keypoints`` float32
+  (N, 68, 3) people's face landmarks as keypoints (zero rows for objects without face labels; (N, 0, 3)
+  when no object has them), ``face_boxes`` float32 (N, 4) their (x0, y0, x1, y1), ``head_rotations``
+  float64 (N, 3, 3) head frame to camera (NaN without face labels; docs/faces.md);
 - ``K`` float64 (3, 3), ``world_to_camera`` float64 (4, 4) (OpenCV frame), ``index`` int.
 
 ``fields`` keeps a subset (and skips the work for the rest); ``transform(sample) -> sample`` runs last.
@@ -28,7 +31,7 @@ from numpy.typing import NDArray
 from renderer.channels import CHANNELS, RenderedFrame
 from renderer.humans.catalog import scene_catalog
 from renderer.scene.camera import camera_model
-from renderer.scene.records import ObjectLabels, as_stored
+from renderer.scene.records import LandmarkLabels, ObjectLabels, as_stored
 
 try:
     import torch
@@ -40,8 +43,10 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 # The fields that carry a channel (each channel's ``sample_key``), read from that channel; then the
 # per-object and camera fields, read from meta files. ``masks`` are made from the instance channel.
 CHANNEL_OF_FIELD = {channel.sample_key: name for name, channel in CHANNELS.items() if channel.sample_key is not None}
-FIELDS = (*CHANNEL_OF_FIELD, "instance_ids", "labels", "boxes", "masks", "keypoints", "poses", "K", "world_to_camera")
-PER_OBJECT = ("instance_ids", "labels", "boxes", "masks", "keypoints", "poses")
+FIELDS = (*CHANNEL_OF_FIELD, "instance_ids", "labels", "boxes", "masks", "keypoints", "poses", "face_keypoints",
+          "face_boxes", "head_rotations", "K", "world_to_camera")
+PER_OBJECT = ("instance_ids", "labels", "boxes", "masks", "keypoints", "poses", "face_keypoints", "face_boxes",
+              "head_rotations")
 FIELD_CHANNEL = {**CHANNEL_OF_FIELD, "masks": "instance"}  # the channel (dataset.json's outputs) a field needs
 
 Sample = dict[str, Any]
@@ -80,6 +85,15 @@ def make_sample(index: int, fields: Sequence[str], *, channel: Callable[[str], N
     if "poses" in fields:
         sample["poses"] = torch.from_numpy(np.array([o.object_to_camera for o in visible], dtype=np.float64)
                                            .reshape(-1, 4, 4))
+    if "face_keypoints" in fields:
+        sample["face_keypoints"] = torch.from_numpy(_face_keypoints(visible))
+    if "face_boxes" in fields:
+        faces = [o.face.box if o.face is not None else (0, 0, 0, 0) for o in visible]
+        sample["face_boxes"] = torch.tensor([[x, y, x + w, y + h] for x, y, w, h in faces],
+                                            dtype=torch.float32).reshape(-1, 4)
+    if "head_rotations" in fields:
+        rotations = [o.face.head_rotation if o.face is not None else np.full((3, 3), np.nan) for o in visible]
+        sample["head_rotations"] = torch.from_numpy(np.array(rotations, dtype=np.float64).reshape(-1, 3, 3))
     if "K" in fields:
         sample["K"] = torch.from_numpy(np.array(K, dtype=np.float64))
     if "world_to_camera" in fields:
@@ -87,11 +101,18 @@ def make_sample(index: int, fields: Sequence[str], *, channel: Callable[[str], N
     return sample
 
 
-def _keypoints(objects: Sequence[ObjectLabels]) -> NDArray[np.float32]:
-    count = max((len(o.landmarks.names) for o in objects), default=0)
+def _face_keypoints(objects: Sequence[ObjectLabels]) -> NDArray[np.float32]:
+    return _keypoints(objects, lambda o: o.face.landmarks if o.face is not None else None)
+
+
+def _keypoints(objects: Sequence[ObjectLabels],
+               which: Callable[[ObjectLabels], LandmarkLabels | None] = lambda o: o.landmarks) -> NDArray[np.float32]:
+    sets = [which(o) for o in objects]
+    count = max((len(lm.names) for lm in sets if lm is not None), default=0)
     out = np.zeros((len(objects), count, 3), dtype=np.float32)
-    for n, obj in enumerate(objects):
-        lm = obj.landmarks
+    for n, lm in enumerate(sets):
+        if lm is None:
+            continue
         k = len(lm.names)
         out[n, :k, :2] = np.where(lm.in_frame[:, None], lm.uv, 0.0)
         out[n, :k, 2] = np.where(lm.visible, 2, np.where(lm.in_frame, 1, 0))

@@ -67,9 +67,9 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# The body model (anny) builds its data once, ~1 min and ~0.9 GB under ~/.cache/anny ($ANNY_CACHE_DIR):
+# The body model (anny, with its facial actions) builds its data once, ~1.5 min and ~1.3 GB under ~/.cache/anny ($ANNY_CACHE_DIR):
 # done here so that no render waits for it. Later loads take well under a second.
-anny_stamp="${ANNY_CACHE_DIR:-$HOME/.cache/anny}/.renderer-built-anny-0.6.2"
+anny_stamp="${ANNY_CACHE_DIR:-$HOME/.cache/anny}/.renderer-built-anny-0.6.2-faces"
 if [ ! -f "$anny_stamp" ]; then
   echo "setup: building the body model's cache (once, about a minute)" >&2
   .venv/bin/python -c "from renderer.humans.model import body_model; body_model()" >/dev/null 2>&1 \

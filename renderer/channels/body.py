@@ -25,7 +25,7 @@ def class_panel(labels: NDArray[np.uint8], count: int) -> Image:
     return instance_colors(count)[labels]
 
 
-def _overlay(frame: PanelSource, name: str, count: int) -> Image | None:
+def class_overlay(frame: PanelSource, name: str, count: int) -> Image | None:
     labels = frame.array(name)
     if not labels.any():
         return None  # no person in view
@@ -53,7 +53,7 @@ def _channel(name: str, group: str, classes: tuple[str, ...], which: int, rank: 
             "dataset.json names them), 0 = no person",
         panel=lambda labels: class_panel(labels, len(classes)), rank=rank, motion=True, sample_key=name,
         to_sample=lambda labels: labels.astype(np.int64),
-        preview=lambda frame: _overlay(frame, name, len(classes)), title=title)
+        preview=lambda frame: class_overlay(frame, name, len(classes)), title=title)
 
 
 CHANNELS = (

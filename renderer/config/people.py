@@ -15,7 +15,8 @@ from renderer.config.distributions import words as choice_of
 
 MAX_PEOPLE = 100  # per frame
 POSE_NAMES = ("standing", "walking", "sitting", "arms_raised", "crouching", "lying", "waving", "t_pose")
-HAIR_STYLES = ("bald", "buzz", "short", "bob", "long")
+HAIR_STYLES = ("bald", "buzz", "short", "curly", "tied", "bob", "long")
+FACIAL_HAIR = ("none", "stubble", "moustache", "goatee", "beard")
 TOPS = ("none", "tshirt", "longsleeve", "tanktop")
 BOTTOMS = ("none", "shorts", "trousers", "skirt")
 SHOES = ("none", "shoes", "boots")
@@ -29,6 +30,69 @@ AGE_GROUPS = {"child": (1.0, 13.0), "teen": (13.0, 18.0), "adult": (18.0, 65.0),
 # What ``balance`` can make uniform: each person draws a cell of the product of these attributes' values
 # (those the configured distributions can give) uniformly, then the rest of the person given the cell.
 BALANCE_ATTRIBUTES = ("monk_tone", "age_group", "gender")
+# Named expressions (renderer.humans.expressions gives each its facial-action recipe; random: a few
+# actions at random weights).
+EXPRESSION_NAMES = ("neutral", "smile", "laugh", "surprise", "anger", "sadness", "disgust", "fear", "eyes_closed",
+                    "wink", "mouth_open", "pucker", "random")
+MAX_IDENTITIES = 1_000_000
+
+
+@dataclass(frozen=True)
+class FaceConfig:
+    """Faces (``people.face:``): head pose, gaze and expression of every person, and the face labels.
+
+    head_yaw_deg, head_pitch_deg, head_roll_deg: the head's turn (renderer.humans.head's convention:
+    yaw > 0 to the person's right, pitch > 0 down, roll > 0 the top to image right) made by the neck and
+    head bones on top of the drawn body pose, in degrees; gaze_yaw_deg, gaze_pitch_deg: the eyes' turn
+    in the head. expressions: the named expressions drawn; expression_intensity scales the named recipe;
+    expression_jitter: the standard deviation of noise added to each of its weights. labels: write each
+    person's face labels (68 landmarks, head pose, gaze, expression; docs/faces.md).
+    glasses_probability, hat_probability, face_mask_probability: how often a person wears each, a mesh
+    fitted to their head (labelled objects of categories glasses, hat, face_mask). facial_hair: drawn
+    for adult men (18+), none for everyone else.
+    """
+
+    head_yaw_deg: FloatDist = constant(0.0)
+    head_pitch_deg: FloatDist = constant(0.0)
+    head_roll_deg: FloatDist = constant(0.0)
+    gaze_yaw_deg: FloatDist = constant(0.0)
+    gaze_pitch_deg: FloatDist = constant(0.0)
+    expressions: WordDist = choice_of("neutral")
+    expression_intensity: FloatDist = uniform(0.6, 1.0)
+    expression_jitter: float = 0.0
+    labels: bool = False
+    facial_hair: WordDist = constant("none")
+    glasses_probability: float = 0.0
+    hat_probability: float = 0.0
+    face_mask_probability: float = 0.0
+
+    def __post_init__(self) -> None:
+        within("head_yaw_deg", self.head_yaw_deg, -90.0, 90.0)
+        within("head_pitch_deg", self.head_pitch_deg, -60.0, 60.0)
+        within("head_roll_deg", self.head_roll_deg, -45.0, 45.0)
+        within("gaze_yaw_deg", self.gaze_yaw_deg, -45.0, 45.0)
+        within("gaze_pitch_deg", self.gaze_pitch_deg, -35.0, 35.0)
+        words("expressions", self.expressions, EXPRESSION_NAMES)
+        words("facial_hair", self.facial_hair, FACIAL_HAIR)
+        within("expression_intensity", self.expression_intensity, 0.0, 1.0)
+        if not 0.0 <= self.expression_jitter <= 1.0:
+            raise ValueError(f"expression_jitter: {self.expression_jitter:g} is outside [0, 1]")
+        for name, p in self.accessories.items():
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name}_probability: {p:g} is outside [0, 1]")
+
+    @property
+    def accessories(self) -> dict[str, float]:
+        """{accessory (its object category): the probability a person wears it}."""
+        return {"glasses": self.glasses_probability, "hat": self.hat_probability,
+                "face_mask": self.face_mask_probability}
+
+    @property
+    def moves_face(self) -> bool:
+        """Whether any face draw is made (else bodies are as people: drew them, stream untouched)."""
+        dists = (self.head_yaw_deg, self.head_pitch_deg, self.head_roll_deg, self.gaze_yaw_deg, self.gaze_pitch_deg)
+        return any(not (d.kind == "constant" and float(d.params[0]) == 0.0) for d in dists) \
+            or tuple(self.expressions.params) != ("neutral",) or tuple(self.facial_hair.params) != ("none",)
 
 
 def age_group(years: float) -> str:
@@ -50,7 +114,11 @@ class PeopleConfig:
     Monk Skin Tone drawn (1-10), independent of the shape blend. area: the (x, y) extent people stand in,
     metres, centred at the origin; min_gap: the clearance between people (and the objects already there).
     garment_images: a folder of fabric images (relative to the scene file), each garment tiled with one
-    of them with garment_image_probability instead of its colour and pattern.
+    of them with garment_image_probability instead of its colour and pattern. identities: 0 draws every
+    person afresh; N > 0 draws each person's identity (shape phenotype, age, gender, Monk tone, skin
+    albedo) from a pool of N, the same bytes wherever it appears, while hair, clothes, pose, face and
+    everything else are drawn per frame (renderer.humans.identity). face: head pose, gaze, expression
+    and face labels (FaceConfig).
     """
 
     count: IntDist = constant(0, integer=True)
@@ -77,9 +145,13 @@ class PeopleConfig:
     garment_images: str = ""
     garment_image_probability: float = 0.0
     balance: tuple[str, ...] = ()
+    identities: int = 0
+    face: FaceConfig = FaceConfig()
 
     def __post_init__(self) -> None:
         within("count", self.count, 0, MAX_PEOPLE)
+        if not 0 <= self.identities <= MAX_IDENTITIES:
+            raise ValueError(f"identities: {self.identities} is outside [0, {MAX_IDENTITIES}]")
         if self.preset not in PRESETS:
             raise ValueError(f"preset: {self.preset!r} is not one of {', '.join(PRESETS)}")
         if self.age_years is not None:

@@ -85,9 +85,17 @@ class IntrinsicsConfig:
             raise ValueError(f"cx and cy must lie in [-{MAX_PIXELS:g}, {MAX_PIXELS:g}]")
 
 
+CAMERA_AIMS = ("target", "face")
+
+
 @dataclass(frozen=True)
 class CameraConfig:
-    """Camera on a sphere around a look-at target, rolled about its optical axis."""
+    """Camera on a sphere around a look-at target, rolled about its optical axis.
+
+    aim: target (the point ``target``) or face: a person's head (one of the frame's people, drawn
+    uniformly), the point between their eyes; then distance is from that point and azimuth_deg counts
+    from the person's front (0: facing them), elevation_deg from their eye level (docs/faces.md).
+    """
 
     fov_deg: FloatDist = uniform(45.0, 60.0)
     intrinsics: IntrinsicsConfig | None = None
@@ -99,8 +107,11 @@ class CameraConfig:
     target_jitter: float = 0.05
     near: float = 0.05
     far: float = 20.0
+    aim: str = "target"
 
     def __post_init__(self) -> None:
+        if self.aim not in CAMERA_AIMS:
+            raise ValueError(f"aim: {self.aim!r} is not one of {', '.join(CAMERA_AIMS)}")
         within("fov_deg", self.fov_deg, 0.0, 180.0, open_low=True, open_high=True)
         within("distance", self.distance, 0.0, MAX_LENGTH, open_low=True)
         within("elevation_deg", self.elevation_deg, -90.0, 90.0)

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.config.people import HAIR_STYLES as HAIR_STYLE_NAMES
 from renderer.humans.parts import BODY_PARTS
-from renderer.scene.body import COVERINGS, pack_face_classes
+from renderer.scene.body import COVERINGS, FACE_CLASSES, pack_face_classes
 from renderer.scene.description import BodyDescription
 
 TEXTURE_SIZE = 512
-SLOTS = ("skin", "palm", "top", "bottom", "shoes", "hair", "stubble", "brow", "sclera", "iris", "lips")
+SLOTS = ("skin", "palm", "top", "bottom", "shoes", "hair", "stubble", "brow", "sclera", "iris", "lips",
+         "beard", "beard_stubble", "mouth", "lashes")
 
 # Garment -> {body part: (t from, t to)} it covers; t runs 0 -> 1 along the limb from its proximal joint.
 _ARMS = ("left_upper_arm", "right_upper_arm")
@@ -40,9 +42,12 @@ GARMENTS: dict[str, dict[str, tuple[float, float]]] = {
     "shoes": {p: (0.0, 1.0) for p in _FEET},
     "boots": {**{p: (0.0, 1.0) for p in _FEET}, **{p: (0.72, 1.0) for p in _SHINS}},
 }
-# Hair styles: (minimum height above the eyes at the front, at the back; lowest point at the back), metres.
-HAIR_STYLES = {"bald": None, "buzz": (0.045, -0.03, -0.03), "short": (0.04, -0.04, -0.045),
-               "bob": (0.035, -0.09, -0.10), "long": (0.035, -0.16, -0.20)}
+# Hair styles: the hair line's height above the eyes (metres) at the forehead, over the ears and at the
+# nape (below: neck), as a function of the distance behind the eyes; None: bald.
+HAIR_STYLES = {"bald": None, "buzz": (0.065, 0.012, -0.045), "short": (0.058, 0.010, -0.055),
+               "curly": (0.052, -0.005, -0.07), "tied": (0.06, 0.008, -0.05), "bob": (0.05, -0.03, -0.10),
+               "long": (0.05, -0.04, -0.17)}
+assert set(HAIR_STYLES) == set(HAIR_STYLE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -95,13 +100,17 @@ def face_layout() -> FaceLayout:
     weights = model.model.vertex_bone_weights.cpu().numpy()
     eye_bones = [model.bone_labels.index("eye.L"), model.bone_labels.index("eye.R")]
     eye_weight = (weights * np.isin(indices, eye_bones)).sum(axis=1)
-    return FaceLayout(part=part, along=along, head=centroid - eyes, normal=normal,
-                      eye=eye_weight[faces].mean(axis=1) > 0.5, texel_face=_texel_faces(model))
+    eye = eye_weight[faces].mean(axis=1) > 0.5
+    # Drawn last, so that they win texels their UV islands share with others: the eyes, then the irises.
+    priority = eye.astype(int) + (eye & (normal[:, 1] < -0.93))
+    return FaceLayout(part=part, along=along, head=centroid - eyes, normal=normal, eye=eye,
+                      texel_face=_texel_faces(model, np.argsort(priority, kind="stable")))
 
 
-def _texel_faces(model: object) -> NDArray[np.int64]:
-    """Rasterise every face's UV triangle into the atlas by face index; texels off the atlas take their
-    nearest painted texel's face, so bilinear lookups at seams never fetch an unpainted colour."""
+def _texel_faces(model: object, order: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Rasterise every face's UV triangle into the atlas by face index, in ``order`` (later ones win
+    shared texels); texels off the atlas take their nearest painted texel's face, so bilinear lookups at
+    seams never fetch an unpainted colour."""
     import cv2
     import scipy.ndimage
 
@@ -111,7 +120,7 @@ def _texel_faces(model: object) -> NDArray[np.int64]:
     ids = np.full((size, size), -1, dtype=np.int32)
     corners = np.stack([uv[faces][..., 0] * size, (1.0 - uv[faces][..., 1]) * size], axis=-1)
     points = np.round(corners * 4).astype(np.int32)  # 2 bits of sub-pixel precision
-    for k in range(len(faces)):
+    for k in order:
         cv2.fillConvexPoly(ids, points[k], int(k), lineType=cv2.LINE_8, shift=2)
     empty = ids < 0
     nearest = scipy.ndimage.distance_transform_edt(empty, return_distances=False, return_indices=True)
@@ -120,38 +129,64 @@ def _texel_faces(model: object) -> NDArray[np.int64]:
 
 def face_slots(body: BodyDescription) -> NDArray[np.int64]:
     """(F,) SLOTS index of every face for this person's garments and hair."""
-    return _face_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style)
+    return _face_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style, body.facial_hair)
 
 
 # The covering label (renderer.scene.body.COVERINGS) of each painted slot.
 COVERING_OF_SLOT = {"skin": "skin", "palm": "skin", "top": "top", "bottom": "bottom", "shoes": "shoes",
                     "hair": "hair", "stubble": "hair", "brow": "eyebrows", "sclera": "eyes", "iris": "eyes",
-                    "lips": "lips"}
+                    "lips": "lips", "beard": "hair", "beard_stubble": "hair", "mouth": "skin", "lashes": "hair"}
 
 
 def face_classes(body: BodyDescription) -> NDArray[np.uint32]:
-    """(F,) packed body part and covering of every face (renderer.scene.body), read-only."""
-    return garment_face_classes(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style)
+    """(F,) packed body part, covering and face class of every face (renderer.scene.body), read-only."""
+    return garment_face_classes(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style, body.facial_hair)
 
 
 @functools.lru_cache(maxsize=128)
-def garment_face_classes(top: str, bottom: str, shoes: str, hair_style: str) -> NDArray[np.uint32]:
+def garment_face_classes(top: str, bottom: str, shoes: str, hair_style: str,
+                         facial_hair: str = "none") -> NDArray[np.uint32]:
     covering = np.array([COVERINGS.index(COVERING_OF_SLOT[name]) for name in SLOTS])
-    classes = pack_face_classes(face_layout().part, covering[_face_slots(top, bottom, shoes, hair_style)])
+    slots = _face_slots(top, bottom, shoes, hair_style, facial_hair)
+    classes = pack_face_classes(face_layout().part, covering[slots], face_segmentation_classes(slots))
     classes.setflags(write=False)
     return classes
 
 
+# The face_segmentation class (renderer.scene.body.FACE_CLASSES) of each anatomical region where the
+# skin is bare, and of each painted slot that covers it whatever the region.
+CLASS_OF_REGION = {"other": "body_skin", "skin": "skin", "nose": "nose", "right_eye": "right_eye",
+                   "left_eye": "left_eye", "right_brow": "right_brow", "left_brow": "left_brow",
+                   "right_ear": "right_ear", "left_ear": "left_ear", "mouth_interior": "mouth_interior",
+                   "upper_lip": "top_lip", "lower_lip": "bottom_lip", "neck": "neck"}
+CLASS_OF_SLOT = {"top": "clothing", "bottom": "clothing", "shoes": "clothing", "hair": "hair", "stubble": "hair",
+                 "beard": "beard", "beard_stubble": "beard"}
+
+
+def face_segmentation_classes(slots: NDArray[np.int64]) -> NDArray[np.int64]:
+    """(F,) FACE_CLASSES index per face: its painted covering where that hides the skin (clothes,
+    hair), else its anatomical region (renderer.humans.face_regions)."""
+    from renderer.humans.face_regions import FACE_REGIONS, face_regions
+
+    region_class = np.array([FACE_CLASSES.index(CLASS_OF_REGION[name]) for name in FACE_REGIONS])
+    out = region_class[face_regions()]
+    for slot, name in CLASS_OF_SLOT.items():
+        out[slots == SLOTS.index(slot)] = FACE_CLASSES.index(name)
+    return np.asarray(out, dtype=np.int64)
+
+
 @functools.lru_cache(maxsize=128)
-def _texel_slots(top: str, bottom: str, shoes: str, hair_style: str) -> NDArray[np.uint8]:
+def _texel_slots(top: str, bottom: str, shoes: str, hair_style: str, facial_hair: str = "none") -> NDArray[np.uint8]:
     """(S, S) SLOTS index per texel, uint8 (256 kB each; read-only), per garment and hair combination."""
-    slots = _face_slots(top, bottom, shoes, hair_style).astype(np.uint8)[face_layout().texel_face]
+    slots = _face_slots(top, bottom, shoes, hair_style, facial_hair).astype(np.uint8)[face_layout().texel_face]
     slots.setflags(write=False)
     return slots
 
 
 @functools.lru_cache(maxsize=512)
-def _face_slots(top: str, bottom: str, shoes: str, hair_style: str) -> NDArray[np.int64]:
+def _face_slots(top: str, bottom: str, shoes: str, hair_style: str, facial_hair: str = "none") -> NDArray[np.int64]:
+    from renderer.humans.face_regions import region_faces
+
     layout = face_layout()
     slots = np.zeros(len(layout.part), dtype=np.int64)
     part_name = np.array(BODY_PARTS)[layout.part]
@@ -164,28 +199,61 @@ def _face_slots(top: str, bottom: str, shoes: str, hair_style: str) -> NDArray[n
         for part, (lo, hi) in GARMENTS[kind].items():
             covered = (layout.part == BODY_PARTS.index(part)) & (layout.along >= lo) & (layout.along <= hi)
             slots[covered] = SLOTS.index(slot)
-    head = layout.part == BODY_PARTS.index("head")
-    neck = layout.part == BODY_PARTS.index("neck")
-    x, y, z = layout.head.T
-    face_front = (y < -0.045) & (np.abs(x) < 0.065)
+    x, y, z = layout.head.T  # from the eyes: x the person's left, y back, z up
+    scalp = region_faces("skin")
     style = HAIR_STYLES[hair_style]
     if style is not None:
-        front, back, lowest = style
-        # The hair line rises from the back of the head to the forehead; the face itself stays bare.
-        line = np.interp(y, [-0.09, 0.0, 0.09], [front, (front + back) / 2, back])
-        hair = (head | (neck & (y > 0.0) & (z > lowest))) & (z > line) & ~(face_front & (z < front))
-        hair &= ~layout.eye
+        front, over_ears, nape = style
+        # The hair line: high over the forehead, down to just above the ears at the temples (below them
+        # for bob and long), down to the nape at the back; the face itself stays bare.
+        line = np.interp(y, [0.0, 0.035, 0.06, 0.10, 0.15], [front, front - 0.012, over_ears, over_ears, nape])
+        hair = scalp & (z > line)
+        if nape < -0.09:  # bob and long hair fall over the back of the neck
+            hair |= region_faces("neck") & (y > 0.09) & (z > line)
         slots[hair] = SLOTS.index("stubble" if hair_style == "buzz" else "hair")
-    brow = head & (z > 0.012) & (z < 0.026) & (np.abs(x) > 0.012) & (np.abs(x) < 0.052) & (y < -0.04) \
-        & (layout.normal[:, 1] < -0.4)
-    slots[brow] = SLOTS.index("brow")
-    lips = head & (z > -0.075) & (z < -0.055) & (np.abs(x) < 0.024) & (y < -0.075) & (layout.normal[:, 1] < -0.5)
-    slots[lips] = SLOTS.index("lips")
-    eye_front = layout.eye & (layout.normal[:, 1] < -0.93)
-    slots[layout.eye] = SLOTS.index("sclera")
-    slots[eye_front] = SLOTS.index("iris")
+    slots[_facial_hair(facial_hair, scalp, layout)] = SLOTS.index(
+        "beard_stubble" if facial_hair == "stubble" else "beard")
+    slots[region_faces("left_brow", "right_brow")] = SLOTS.index("brow")
+    slots[region_faces("upper_lip", "lower_lip")] = SLOTS.index("lips")
+    slots[region_faces("mouth_interior")] = SLOTS.index("mouth")
+    eyes = region_faces("left_eye", "right_eye")
+    slots[eyes] = SLOTS.index("sclera")
+    slots[layout.eye & (layout.normal[:, 1] < -0.93)] = SLOTS.index("iris")
+    # Lashes: the lid faces that border the eyeball, a dark rim around the eye opening.
+    slots[scalp & _borders(eyes & layout.eye) & (np.abs(z) < 0.014)] = SLOTS.index("lashes")
     slots.setflags(write=False)
     return slots
+
+
+def _facial_hair(kind: str, skin: NDArray[np.bool_], layout: FaceLayout) -> NDArray[np.bool_]:
+    """The faces a kind of facial hair covers: below the nose on the front and sides of the face and the
+    chin (stubble and beard; the beard also under the chin), over the upper lip (moustache), around the
+    mouth and on the chin (goatee)."""
+    from renderer.humans.face_regions import region_faces
+
+    x, y, z = layout.head.T
+    none = np.zeros(len(x), dtype=bool)
+    if kind == "none":
+        return none
+    lower_face = skin & (z < -0.045) & (y < 0.065)
+    moustache = skin & (z > -0.066) & (z < -0.05) & (np.abs(x) < 0.03) & (y < 0.0)
+    chin = skin & (z < -0.08) & (np.abs(x) < 0.026) & (y < 0.0)
+    if kind == "moustache":
+        return moustache
+    if kind == "goatee":
+        return moustache | chin | (skin & (z < -0.06) & (np.abs(x) < 0.032) & (y < -0.01) & (z > -0.09))
+    under_chin = region_faces("neck") & (y < 0.04) & (z > -0.13)
+    return lower_face | moustache | chin | (under_chin if kind == "beard" else none)
+
+
+def _borders(region: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Faces sharing an edge with a face of the region (not in it), or with a vertex of it."""
+    from renderer.humans.model import body_model
+
+    faces = body_model().model_faces
+    touched = np.zeros(int(faces.max()) + 1, dtype=bool)
+    touched[faces[region].ravel()] = True
+    return touched[faces].any(axis=1) & ~region
 
 
 @functools.lru_cache(maxsize=64)
@@ -217,12 +285,14 @@ def body_texture(body: BodyDescription, lips_rgb: tuple[float, float, float],
     Every texel is one of a few colours (a slot's, or a garment's pattern colour), so the texture is a
     palette of those colours in sRGB indexed per texel: the sRGB conversion runs on 14 colours, not on
     every texel."""
-    slots = _texel_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style)
+    slots = _texel_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style, body.facial_hair)
     palette = np.zeros((len(SLOTS) + 3, 3))
     colours = {"skin": body.skin, "palm": palm_rgb, "hair": body.hair_color,
                "stubble": tuple(0.5 * np.asarray(body.hair_color) + 0.5 * np.asarray(body.skin)),
                "brow": tuple(0.6 * np.asarray(body.hair_color)), "sclera": (0.8, 0.78, 0.75),
-               "iris": (0.05, 0.03, 0.02), "lips": lips_rgb}
+               "iris": body.eye_color, "lips": lips_rgb, "beard": tuple(0.8 * np.asarray(body.hair_color)),
+               "beard_stubble": tuple(0.45 * np.asarray(body.hair_color) + 0.55 * np.asarray(body.skin)),
+               "mouth": (0.25, 0.04, 0.05), "lashes": tuple(0.35 * np.asarray(body.hair_color))}
     for name, rgb in colours.items():
         palette[SLOTS.index(name)] = rgb
     index = slots
@@ -235,6 +305,10 @@ def body_texture(body: BodyDescription, lips_rgb: tuple[float, float, float],
         elif garment.pattern != "solid":
             patterned = (slots == SLOTS.index(name)) & _pattern(garment.pattern, garment.pattern_scale, slots.shape[0])
             index = np.where(patterned, np.uint8(len(SLOTS) + k), index)
+    if body.hair_style == "curly":  # curls: the hair broken into small darker ringlets
+        curls = (slots == SLOTS.index("hair")) & _pattern("dots", 3.0, slots.shape[0])
+        palette = np.concatenate([palette, [0.55 * np.asarray(body.hair_color)]])
+        index = np.where(curls, np.uint8(len(palette) - 1), index)
     texture = _srgb8(palette)[index]
     for covered, garment in fabrics:  # the fabric image tiled over the garment's texels, as it is (sRGB)
         tile = _fabric(garment.image, int(8 * garment.pattern_scale))

@@ -12,13 +12,16 @@ import trimesh
 from numpy.typing import NDArray
 from PIL import Image
 
-from renderer.assets.catalog import AssetCatalog, Landmarks, release_freed_memory
+from renderer.assets.catalog import AssetCatalog, FaceGeometry, Landmarks, release_freed_memory
 from renderer.caching import LruCache
 from renderer.config.schema import SceneConfig
 from renderer.humans.appearance import body_texture, face_classes
+from renderer.humans.face_landmarks import FACE_LANDMARK_RADIUS, face_anchors, face_landmark_points
+from renderer.humans.head import gaze_directions, head_frame
 from renderer.humans.keypoints import KEYPOINTS, SKELETON
 from renderer.humans.model import PosedBody, body_model
 from renderer.humans.skin import palm_albedo
+from renderer.humans.worn import worn_mesh
 from renderer.scene.description import BodyDescription, MeshSource
 
 # Posed bodies kept: a frame's people are built once for all its passes, and a sequence's neighbours
@@ -32,6 +35,8 @@ class PeopleCatalog(AssetCatalog):
 
     def __init__(self, config: SceneConfig, skip: frozenset[str] = frozenset()) -> None:
         super().__init__(config, skip)
+        self._face_labels = config.people.face.labels
+        self._worn: LruCache[MeshSource, trimesh.Trimesh] = LruCache(max(KEPT_BODIES, 3 * config.people.count.max))
         self._built = 0
         self._bodies: LruCache[BodyDescription, tuple[trimesh.Trimesh, Landmarks, PosedBody]] = LruCache(
             max(KEPT_BODIES, 3 * config.people.count.max))
@@ -51,6 +56,8 @@ class PeopleCatalog(AssetCatalog):
     def mesh(self, source: MeshSource) -> trimesh.Trimesh:
         if source.kind == "body" and source.body is not None:
             return self._body(source.body)[0]
+        if source.kind == "accessory" and (body := source.body) is not None:  # worn over the skin
+            return self._worn.get_or_make(source, lambda: worn_mesh(source.path, self._body(body)[2]))
         return super().mesh(source)
 
     def landmarks(self, source: MeshSource) -> Landmarks:
@@ -64,10 +71,24 @@ class PeopleCatalog(AssetCatalog):
             return face_classes(source.body)
         return super().face_classes(source)
 
+    def face(self, source: MeshSource) -> FaceGeometry | None:
+        if source.kind != "body" or source.body is None or not self._face_labels:
+            return super().face(source)
+        return face_geometry(source.body, self._body(source.body)[2])
+
     def posed_body(self, source: MeshSource) -> PosedBody:
         """The posed body of a body source (its per-face parts, keypoint radii, rest vertices)."""
         assert source.body is not None
         return self._body(source.body)[2]
+
+
+def posed_body_of(catalog: AssetCatalog, source: MeshSource) -> PosedBody:
+    """The posed body of a body source: the PeopleCatalog's (built once for sampling and rendering), or
+    built now for any other catalog."""
+    if isinstance(catalog, PeopleCatalog):
+        return catalog.posed_body(source)
+    assert source.body is not None
+    return body_model().pose(source.body.phenotype, source.body.joints, source.body.expression)
 
 
 def scene_catalog(config: SceneConfig, skip: frozenset[str] = frozenset()) -> AssetCatalog:
@@ -79,7 +100,7 @@ def scene_catalog(config: SceneConfig, skip: frozenset[str] = frozenset()) -> As
 
 def build_body(body: BodyDescription) -> tuple[trimesh.Trimesh, Landmarks, PosedBody]:
     """The posed, textured mesh of a body, its keypoints (with their depth radii) and the posed body."""
-    posed = body_model().pose(body.phenotype, body.joints)
+    posed = body_model().pose(body.phenotype, body.joints, body.expression)
     texture = body_texture(body, lips_rgb=_lips(body.skin), palm_rgb=palm_albedo(body.attributes.monk_tone))
     material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(texture), metallicFactor=0.0,
                                                    roughnessFactor=0.65)
@@ -88,6 +109,17 @@ def build_body(body: BodyDescription) -> tuple[trimesh.Trimesh, Landmarks, Posed
                            visual=trimesh.visual.TextureVisuals(uv=posed.uv, material=material))
     landmarks = Landmarks(KEYPOINTS, posed.keypoints, SKELETON, radii=posed.keypoint_radii)
     return mesh, landmarks, posed
+
+
+def face_geometry(body: BodyDescription, posed: PosedBody) -> FaceGeometry:
+    """The face of a posed body: its 68 landmarks, head frame, eyes and expression."""
+    model = body_model()
+    points = face_landmark_points(posed.model_vertices, model.model_faces)
+    names = face_anchors().names
+    landmarks = Landmarks(names, points, radii=np.full(len(names), FACE_LANDMARK_RADIUS))
+    return FaceGeometry(landmarks=landmarks, head_frame=head_frame(posed.head_bone, posed.eye_bones),
+                        eye_centres=posed.eye_bones[:, :3, 3].copy(), gaze=gaze_directions(posed.eye_bones),
+                        expression=body.attributes.expression, expression_weights=body.expression)
 
 
 def welded_normals(vertices: NDArray[np.float64], faces: NDArray[np.int64],

@@ -39,7 +39,10 @@ class PosedBody:
     keypoint_radii: (len(KEYPOINTS),) metres: the depth a keypoint may sit behind its own visible surface
     and still be seen, KEYPOINT_DEPTH_SCALE times its distance to the nearest vertex plus KEYPOINT_DEPTH_SLACK
     (the skin over a joint is rarely thinnest straight towards the camera).
-    face_parts: (F,) index into BODY_PARTS; root_height: z of the root above the floor.
+    face_parts: (F,) index into BODY_PARTS; rest_vertices: the unposed body's (same split).
+    model_vertices: (13 718, 3) the posed vertices unsplit, in anny's order (what face landmark anchors
+    index). head_bone, eye_bones: (4, 4) and (2, 4, 4) poses of anny's head and eye.L / eye.R bones in the
+    body mesh frame (bone axes: y along the bone, z out of the front; renderer.humans.head reads them).
     """
 
     vertices: NDArray[np.float64]
@@ -49,6 +52,9 @@ class PosedBody:
     keypoint_radii: NDArray[np.float64]
     face_parts: NDArray[np.int64]
     rest_vertices: NDArray[np.float64]
+    model_vertices: NDArray[np.float64]
+    head_bone: NDArray[np.float64]
+    eye_bones: NDArray[np.float64]
 
 
 BODY_DENSITY = 1010.0  # kg/m^3, the human body's mean density (for the mass estimate)
@@ -62,9 +68,11 @@ class BodyModel:
         import torch
 
         self._torch = torch
-        self.model = anny.Anny(phenotypes="all")
+        # The 52 ARKit-named facial actions (anny's CC0 Face Units) are blend shapes on the same topology.
+        self.model = anny.Anny(phenotypes="all", facial_actions="all")
         self.regressor = anny.KeypointsRegressor.coco(self.model, labels=list(KEYPOINTS))
         self.phenotype_labels = tuple(self.model.phenotype_labels)
+        self.facial_action_labels = tuple(self.model.facial_action_labels)
         self.bone_labels = tuple(self.model.bone_labels)
         faces = self.model.faces.cpu().numpy().astype(np.int64)
         uv_index = self.model.face_texture_coordinate_indices.cpu().numpy().astype(np.int64)
@@ -76,6 +84,8 @@ class BodyModel:
         self.uv = uv[unique[:, 1]]
         self.faces = inverse.reshape(faces.shape).astype(np.int64)
         self.model_faces = faces
+        self.split_of = np.zeros(int(faces.max()) + 1, dtype=np.int64)  # one split vertex of each model vertex
+        self.split_of[self.vertex_of] = np.arange(len(self.vertex_of))
         self.face_parts = self._face_parts(faces)
         self._statures: dict[tuple[tuple[str, float], ...], tuple[float, float]] = {}
 
@@ -114,11 +124,17 @@ class BodyModel:
         return self._statures[phenotype]
 
     def pose(self, phenotype: tuple[tuple[str, float], ...],
-             joints: tuple[tuple[str, tuple[float, float, float]], ...]) -> PosedBody:
+             joints: tuple[tuple[str, tuple[float, float, float]], ...],
+             expression: tuple[tuple[str, float], ...] = ()) -> PosedBody:
+        """The body of these phenotype values in this pose, its face showing ``expression`` (facial action
+        weights, renderer.humans.expressions)."""
         torch = self._torch
         unknown = [name for name, _ in phenotype if name not in self.phenotype_labels]
         if unknown:
             raise ValueError(f"body: unknown phenotype {unknown[0]!r}")
+        unknown = [name for name, _ in expression if name not in self.facial_action_labels]
+        if unknown:
+            raise ValueError(f"body: unknown facial action {unknown[0]!r}")
         transforms: dict[str, Any] = {}
         for bone, angles in joints:
             if bone not in self.bone_labels:
@@ -128,7 +144,8 @@ class BodyModel:
             transforms[bone] = torch.as_tensor(matrix, dtype=self.model.dtype)[None]
         with torch.no_grad():
             out = self.model(pose_parameters=transforms or None,
-                             phenotype_kwargs={name: float(value) for name, value in phenotype})
+                             phenotype_kwargs={name: float(value) for name, value in phenotype},
+                             facial_actions={name: float(value) for name, value in expression} or None)
             keypoints = self.regressor(out)[0].cpu().numpy().astype(np.float64)
         vertices = out["vertices"][0].cpu().numpy().astype(np.float64)
         rest = out["rest_vertices"][0].cpu().numpy().astype(np.float64)
@@ -136,8 +153,12 @@ class BodyModel:
         vertices = vertices + shift
         keypoints = keypoints + shift
         radii = KEYPOINT_DEPTH_SCALE * _nearest_distance(keypoints, vertices) + KEYPOINT_DEPTH_SLACK
+        bones = out["bone_poses"][0].cpu().numpy().astype(np.float64)
+        bones[:, :3, 3] += shift
+        head, left, right = (self.bone_labels.index(name) for name in ("head", "eye.L", "eye.R"))
         return PosedBody(vertices=vertices[self.vertex_of], faces=self.faces, uv=self.uv, keypoints=keypoints,
-                         keypoint_radii=radii, face_parts=self.face_parts, rest_vertices=rest[self.vertex_of])
+                         keypoint_radii=radii, face_parts=self.face_parts, rest_vertices=rest[self.vertex_of],
+                         model_vertices=vertices, head_bone=bones[head], eye_bones=bones[[left, right]])
 
 
 def _nearest_distance(points: NDArray[np.float64], vertices: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -28,7 +28,7 @@ from renderer.io.format import (
 )
 from renderer.io.shards import MemberSpan, index_shard, member_name, read_span, shard_paths
 from renderer.scene.description import FrameDescription, MeshSource, PersonAttributes
-from renderer.scene.records import LandmarkLabels, ObjectLabels
+from renderer.scene.records import FaceLabels, LandmarkLabels, ObjectLabels
 
 T = TypeVar("T")
 
@@ -362,7 +362,6 @@ def _what(exc: BaseException) -> str:
 
 def _object_labels(data: dict[str, Any]) -> ObjectLabels:
     lm = data["landmarks"]
-    n = len(lm["names"])
     return ObjectLabels(
         instance_id=data["instance_id"], category=data["category"], category_id=data["category_id"],
         object_to_world=np.array(data["object_to_world"], dtype=float),
@@ -374,15 +373,33 @@ def _object_labels(data: dict[str, Any]) -> ObjectLabels:
         ignore=bool(data.get("ignore", False)),
         asset_bounds=np.array(data["asset_bounds"], dtype=float).reshape(2, 3) if "asset_bounds" in data else None,
         person=PersonAttributes(**data["person"]) if "person" in data else None,
-        landmarks=LandmarkLabels(
-            names=tuple(lm["names"]),
-            xyz_world=np.array(lm["xyz_world"], dtype=float).reshape(n, 3),
-            xyz_camera=np.array(lm["xyz_camera"], dtype=float).reshape(n, 3),
-            uv=np.array(lm["uv"], dtype=float).reshape(n, 2),
-            in_frame=np.array(lm["in_frame"], dtype=bool).reshape(n),
-            visible=np.array(lm["visible"], dtype=bool).reshape(n),
-        ),
+        landmarks=_landmarks(lm),
+        face=_face(data["face"]) if "face" in data else None,
     )
+
+
+def _landmarks(lm: dict[str, Any]) -> LandmarkLabels:
+    n = len(lm["names"])
+    return LandmarkLabels(
+        names=tuple(lm["names"]),
+        xyz_world=np.array(lm["xyz_world"], dtype=float).reshape(n, 3),
+        xyz_camera=np.array(lm["xyz_camera"], dtype=float).reshape(n, 3),
+        uv=np.array(lm["uv"], dtype=float).reshape(n, 2),
+        in_frame=np.array(lm["in_frame"], dtype=bool).reshape(n),
+        visible=np.array(lm["visible"], dtype=bool).reshape(n),
+    )
+
+
+def _face(data: dict[str, Any]) -> FaceLabels:
+    euler, gaze = data["head_euler_deg"], data["gaze_deg"]
+    return FaceLabels(
+        landmarks=_landmarks(data["landmarks"]), box=tuple(int(v) for v in data["box"]),  # type: ignore[arg-type]
+        head_rotation=np.array(data["head_rotation"], dtype=float).reshape(3, 3),
+        head_euler_deg=(float(euler["yaw"]), float(euler["pitch"]), float(euler["roll"])),
+        head_position=np.array(data["head_position"], dtype=float).reshape(3),
+        gaze_camera=np.array(data["gaze_camera"], dtype=float).reshape(2, 3),
+        gaze_deg=(float(gaze["yaw"]), float(gaze["pitch"])), expression=str(data["expression"]),
+        expression_weights=tuple((str(k), float(v)) for k, v in data["expression_weights"].items()))
 
 
 @dataclass(frozen=True)

@@ -53,11 +53,11 @@ from renderer.io.shards import (
     shard_paths,
     write_tar,
 )
-from renderer.scene.body import BODY_PARTS, COVERINGS
+from renderer.scene.body import BODY_PARTS, COVERINGS, FACE_CLASSES
 from renderer.scene.buffers import RenderBuffers
 from renderer.scene.camera import camera_model
 from renderer.scene.description import INSTANCE_IDS, FrameDescription
-from renderer.scene.records import OCCLUSION_TOLERANCE, ObjectLabels, as_stored
+from renderer.scene.records import OCCLUSION_TOLERANCE, FaceLabels, LandmarkLabels, ObjectLabels, as_stored
 
 CONVENTIONS = {
     "camera_frame": "OpenCV: x right, y down, z forward",
@@ -90,7 +90,8 @@ def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog, layout
         "skipped_assets": sorted(catalog.skipped),
         "skeletons": _skeletons(config, catalog),
         # The names of the class channels' values, 1-based (0 = no person): docs/people.md.
-        "classes": {"body_parts": list(BODY_PARTS), "body_covering": list(COVERINGS)},
+        "classes": {"body_parts": list(BODY_PARTS), "body_covering": list(COVERINGS),
+                    "face_segmentation": list(FACE_CLASSES)},
         "inputs": input_hashes(config, catalog),
         "outputs": [c for c in CHANNEL_NAMES if c in config.outputs],
         "layout": layout,
@@ -435,6 +436,22 @@ def _listed(array: NDArray[Any]) -> Any:
     return np.asarray(array).tolist()
 
 
+def _landmarks_meta(landmarks: LandmarkLabels) -> dict[str, Any]:
+    return {"names": list(landmarks.names), "xyz_world": _listed(landmarks.xyz_world),
+            "xyz_camera": _listed(landmarks.xyz_camera), "uv": _listed(landmarks.uv),
+            "in_frame": np.asarray(landmarks.in_frame).tolist(), "visible": np.asarray(landmarks.visible).tolist()}
+
+
+def _face_meta(face: FaceLabels) -> dict[str, Any]:
+    yaw, pitch, roll = face.head_euler_deg
+    return {"landmarks": _landmarks_meta(face.landmarks), "box": list(face.box),
+            "head_rotation": _listed(face.head_rotation),
+            "head_euler_deg": {"yaw": yaw, "pitch": pitch, "roll": roll},
+            "head_position": _listed(face.head_position), "gaze_camera": _listed(face.gaze_camera),
+            "gaze_deg": {"yaw": face.gaze_deg[0], "pitch": face.gaze_deg[1]},
+            "expression": face.expression, "expression_weights": dict(face.expression_weights)}
+
+
 def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str, Any]:
     """Everything about a frame that is not an image: its description, camera and per-object labels."""
     cam = frame.camera
@@ -458,14 +475,8 @@ def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str,
                 "box3d_camera": _listed(lab.box3d_camera),
                 **({"asset_bounds": _listed(lab.asset_bounds)} if lab.asset_bounds is not None else {}),
                 **({"person": dataclasses.asdict(lab.person)} if lab.person is not None else {}),
-                "landmarks": {
-                    "names": list(lab.landmarks.names),
-                    "xyz_world": _listed(lab.landmarks.xyz_world),
-                    "xyz_camera": _listed(lab.landmarks.xyz_camera),
-                    "uv": _listed(lab.landmarks.uv),
-                    "in_frame": np.asarray(lab.landmarks.in_frame).tolist(),
-                    "visible": np.asarray(lab.landmarks.visible).tolist(),
-                },
+                "landmarks": _landmarks_meta(lab.landmarks),
+                **({"face": _face_meta(lab.face)} if lab.face is not None else {}),
             }
             for lab in map(as_stored, labels)
         ],

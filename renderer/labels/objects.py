@@ -10,12 +10,12 @@ import numpy as np
 import scipy.ndimage
 from numpy.typing import NDArray
 
-from renderer.assets.catalog import AssetCatalog
+from renderer.assets.catalog import AssetCatalog, FaceGeometry
 from renderer.scene.buffers import LabelBuffers, RenderBuffers
 from renderer.scene.camera import CameraModel, camera_model
 from renderer.scene.description import FrameDescription, ObjectDescription
 from renderer.scene.geometry import transform_points
-from renderer.scene.records import OCCLUSION_TOLERANCE, LandmarkLabels, ObjectLabels
+from renderer.scene.records import OCCLUSION_TOLERANCE, FaceLabels, LandmarkLabels, ObjectLabels
 
 
 def visible_boxes(instance: NDArray[np.integer], count: int) -> list[tuple[int, int, int, int]]:
@@ -127,4 +127,38 @@ def _object_labels(obj: ObjectDescription, catalog: AssetCatalog, world_to_camer
                                   world_to_camera, camera, buffers.depth, buffers.normals, landmarks.radii),
         asset_bounds=np.array(mesh.bounds, dtype=np.float64),
         person=obj.mesh.body.attributes if obj.mesh.body is not None else None,
+        face=_face_labels(face, obj, object_to_world, world_to_camera, camera, buffers)
+        if (face := catalog.face(obj.mesh)) is not None else None,
     )
+
+
+def _face_labels(face: FaceGeometry, obj: ObjectDescription, object_to_world: NDArray[np.float64],
+                 world_to_camera: NDArray[np.float64], camera: CameraModel,
+                 buffers: RenderBuffers | LabelBuffers) -> FaceLabels:
+    """Face labels of a person: the 68 landmarks tested like every landmark, and the head frame and gaze
+    carried into the camera frame."""
+    from renderer.humans.head import euler_from_rotation, gaze_angles
+
+    lm = face.landmarks
+    landmarks = landmark_labels(lm.names, lm.points, obj.scale, object_to_world, world_to_camera, camera,
+                                buffers.depth, buffers.normals, lm.radii)
+    object_to_camera = world_to_camera @ object_to_world
+    head = object_to_camera @ face.head_frame
+    rotation = head[:3, :3]
+    gaze = face.gaze @ object_to_camera[:3, :3].T
+    mean_gaze = rotation.T @ (gaze[0] + gaze[1])
+    height, width = buffers.depth.shape
+    return FaceLabels(landmarks=landmarks, box=landmark_box(landmarks.uv, landmarks.in_frame, width, height),
+                      head_rotation=rotation, head_euler_deg=euler_from_rotation(rotation),
+                      head_position=head[:3, 3].copy(), gaze_camera=gaze, gaze_deg=gaze_angles(mean_gaze),
+                      expression=face.expression, expression_weights=face.expression_weights)
+
+
+def landmark_box(uv: NDArray[np.float64], in_frame: NDArray[np.bool_], width: int,
+                 height: int) -> tuple[int, int, int, int]:
+    """[x, y, w, h] whole pixels covering the pixels of the in-frame points (their nearest pixel centres)."""
+    if not np.any(in_frame):
+        return (0, 0, 0, 0)
+    cols = np.clip(np.floor(uv[in_frame, 0] + 0.5).astype(int), 0, width - 1)
+    rows = np.clip(np.floor(uv[in_frame, 1] + 0.5).astype(int), 0, height - 1)
+    return (int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))

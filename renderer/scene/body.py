@@ -2,8 +2,9 @@
 here so that the humans layer that assigns them and the channels that write them agree.
 
 A mesh may give a uint32 class per face (MeshLookup ``face_classes``); for a body it packs
-``part + 1`` in bits 0-7 and ``covering + 1`` in bits 8-15 (0 = none), so that one integer target of
-the label pass's second pass carries both labels (renderer.render.gl.label_pass).
+``part + 1`` in bits 0-7, ``covering + 1`` in bits 8-15 and ``face class + 1`` in bits 16-23 (0 = none),
+so that one integer target of the label pass's second pass carries all three labels
+(renderer.render.gl.label_pass).
 """
 
 from __future__ import annotations
@@ -26,17 +27,29 @@ KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_sho
              "right_knee", "left_ankle", "right_ankle", "left_big_toe", "left_small_toe", "left_heel",
              "right_big_toe", "right_small_toe", "right_heel")
 
+# The face_segmentation classes: Microsoft FaceSynthetics' 19 (Wood et al. 2021), same ids, so their
+# parsers and ours read each other's masks; then body_skin, bare skin below the neck (arms, hands, legs),
+# which their head-and-shoulders renders never show. Left and right are the person's own.
+FACE_CLASSES = ("background", "skin", "nose", "right_eye", "left_eye", "right_brow", "left_brow", "right_ear",
+                "left_ear", "mouth_interior", "top_lip", "bottom_lip", "neck", "hair", "beard", "clothing",
+                "glasses", "headwear", "facewear", "body_skin")
+
 PART_BITS = 8
 
 
-def pack_face_classes(parts: NDArray[np.integer], coverings: NDArray[np.integer]) -> NDArray[np.uint32]:
-    """(F,) uint32 per-face classes of a body from its 0-based part and covering indices."""
+def pack_face_classes(parts: NDArray[np.integer], coverings: NDArray[np.integer],
+                      face: NDArray[np.integer] | None = None) -> NDArray[np.uint32]:
+    """(F,) uint32 per-face classes of a body from its 0-based part, covering and FACE_CLASSES indices."""
     part = np.asarray(parts, np.uint32) + 1
     covering = np.asarray(coverings, np.uint32) + 1
-    return (part | (covering << PART_BITS)).astype(np.uint32)
+    packed = part | (covering << PART_BITS)
+    if face is not None:
+        packed |= (np.asarray(face, np.uint32) + 1) << (2 * PART_BITS)
+    return packed.astype(np.uint32)
 
 
-def unpack_face_classes(classes: NDArray[np.uint32]) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
-    """(body part, covering) per pixel or face, each 1-based (0 = not a body)."""
+def unpack_face_classes(classes: NDArray[np.uint32]) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]:
+    """(body part, covering, face class) per pixel or face, each 1-based (0 = not a body)."""
     classes = np.asarray(classes, dtype=np.uint32)
-    return ((classes & 0xFF).astype(np.uint8), ((classes >> PART_BITS) & 0xFF).astype(np.uint8))
+    return ((classes & 0xFF).astype(np.uint8), ((classes >> PART_BITS) & 0xFF).astype(np.uint8),
+            ((classes >> (2 * PART_BITS)) & 0xFF).astype(np.uint8))

@@ -72,6 +72,9 @@ class PersonAttributes:
     age_group: str = ""  # child (< 13), teen (13-17), adult (18-64), elderly (65+)
     weight: float = 0.0
     mass_kg: float = 0.0
+    identity: str = ""  # hex digest of the identity's shape and skin parameters (renderer.humans.identity)
+    identity_index: int = -1  # which of people.identities (-1: drawn afresh, no pool)
+    expression: str = "neutral"  # the named expression drawn (renderer.humans.expressions)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,8 @@ class BodyDescription:
     phenotype: (anny phenotype label, value in [0, 1]) pairs. joints: (bone, (x, y, z) degrees) pairs,
     the bone's rotation in anny's ``local-ref`` frame (axes of the rest pose: x the body's left, y its
     back, z up), composed as R = Rz @ Ry @ Rx; bones not listed stay at rest. skin: linear RGB albedo of
-    the skin (renderer.humans.skin); hair: style and linear RGB colour. The mesh's own frame has z up,
+    the skin (renderer.humans.skin); hair: style and linear RGB colour; expression: the face's blend of
+anny's 52 ARKit-named facial actions (renderer.humans.expressions). The mesh's own frame has z up,
     the body's front along -y and the lowest vertex of the posed body at z = 0 (it stands on the plane).
     """
 
@@ -111,14 +115,18 @@ class BodyDescription:
     bottom: ClothingDescription
     shoes: ClothingDescription
     attributes: PersonAttributes
+    expression: tuple[tuple[str, float], ...] = ()  # (anny facial action, weight in [0, 1]) pairs
+    facial_hair: str = "none"  # renderer.humans.appearance.FACIAL_HAIR
+    eye_color: tuple[float, float, float] = (0.05, 0.03, 0.02)  # the irises' linear RGB
 
 
 @dataclass(frozen=True)
 class MeshSource:
-    """Where an asset's geometry comes from: a mesh file, a procedural box with extents (metres), or a
-    body built from its parameters (kind body: renderer.humans)."""
+    """Where an asset's geometry comes from: a mesh file, a procedural box with extents (metres), a
+    body built from its parameters (kind body: renderer.humans), or a worn accessory (kind accessory:
+    ``path`` names it, ``extents`` are its sizes; renderer.assets.accessories)."""
 
-    kind: Literal["file", "box", "tray", "body"]
+    kind: Literal["file", "box", "tray", "body", "accessory"]
     path: str = ""
     extents: tuple[float, float, float] = (0.0, 0.0, 0.0)
     wall: float = 0.0  # tray: wall and floor thickness (extents: outer x, y and height)

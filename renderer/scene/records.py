@@ -39,6 +39,31 @@ class LandmarkLabels:
 
 
 @dataclass(frozen=True)
+class FaceLabels:
+    """A person's face in one frame (people.face.labels; docs/faces.md).
+
+    landmarks: the 68 iBUG 300-W points (visible 0 where the face's own cheek, nose or hair, or anything
+    else, hides them). box: [x, y, w, h] whole pixels covering the 68 points' pixels, clipped to the
+    image ([0, 0, 0, 0] when none is in frame). head_rotation: (3, 3) the head frame in the camera frame
+    (identity: looking straight into the camera); head_euler_deg: its (yaw, pitch, roll) with
+    R = Ry(yaw) Rx(pitch) Rz(roll); head_position: the head frame's origin (between the eyeball
+    centres) in the camera frame, metres. gaze_camera: (2, 3) unit gaze of the left and right eye in
+    the camera frame; gaze_deg: (yaw, pitch) of their mean in the head frame. expression: its name and
+    the facial-action weights it was built with.
+    """
+
+    landmarks: LandmarkLabels
+    box: tuple[int, int, int, int]
+    head_rotation: NDArray[np.float64]
+    head_euler_deg: tuple[float, float, float]
+    head_position: NDArray[np.float64]
+    gaze_camera: NDArray[np.float64]
+    gaze_deg: tuple[float, float]
+    expression: str
+    expression_weights: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
 class ObjectLabels:
     """Per-object labels of one frame.
 
@@ -66,6 +91,7 @@ class ObjectLabels:
     ignore: bool = False  # seen less than constraints.min_visible_fraction: crowd / ignore in exports
     asset_bounds: NDArray[np.float64] | None = None
     person: PersonAttributes | None = None  # a person's demographic labels (renderer.humans); else None
+    face: FaceLabels | None = None  # a person's face labels where the scene asks for them
 
 
 # Derived labels are stored at the precision they carry, not 17 digits: poses to 1e-9 (rotation entries;
@@ -77,8 +103,20 @@ POSE_DECIMALS, POINT_DECIMALS, PIXEL_DECIMALS = 9, 7, 4
 def as_stored(labels: ObjectLabels) -> ObjectLabels:
     """The labels at the precision a dataset stores them (what a reader gets back, bit for bit)."""
     lm = labels.landmarks
+    face = labels.face
+    if face is not None:
+        flm = face.landmarks
+        face = dataclasses.replace(
+            face, landmarks=dataclasses.replace(flm, xyz_world=np.round(flm.xyz_world, POINT_DECIMALS),
+                                                xyz_camera=np.round(flm.xyz_camera, POINT_DECIMALS),
+                                                uv=np.round(flm.uv, PIXEL_DECIMALS)),
+            head_rotation=np.round(face.head_rotation, POSE_DECIMALS),
+            head_euler_deg=tuple(round(a, 6) for a in face.head_euler_deg),  # type: ignore[arg-type]
+            head_position=np.round(face.head_position, POINT_DECIMALS),
+            gaze_camera=np.round(face.gaze_camera, POSE_DECIMALS),
+            gaze_deg=tuple(round(a, 6) for a in face.gaze_deg))  # type: ignore[arg-type]
     return dataclasses.replace(
-        labels, object_to_world=np.round(labels.object_to_world, POSE_DECIMALS),
+        labels, face=face, object_to_world=np.round(labels.object_to_world, POSE_DECIMALS),
         object_to_camera=np.round(labels.object_to_camera, POSE_DECIMALS),
         box3d_camera=np.round(labels.box3d_camera, POINT_DECIMALS),
         landmarks=dataclasses.replace(lm, xyz_world=np.round(lm.xyz_world, POINT_DECIMALS),

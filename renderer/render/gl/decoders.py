@@ -18,7 +18,8 @@ FORWARD_VALID, BACKWARD_VALID = 2, 4
 TARGET_OF = {"object_coords": "object_coords", "flow_forward": "flow_forward",
              "flow_backward": "flow_backward", "flow_forward_valid": "flags", "flow_backward_valid": "flags",
              "scene_flow_forward": "scene_flow_forward", "scene_flow_backward": "scene_flow_backward",
-             "surface_uv": "surface_uv", "body_parts": "face_class", "body_covering": "face_class"}
+             "surface_uv": "surface_uv", "body_parts": "face_class", "body_covering": "face_class",
+             "face_segmentation": "face_class"}
 # The targets that read the neighbouring frames' label passes (the others need no sequence).
 NEIGHBOUR_TARGETS = frozenset({"flow_forward", "flow_backward", "flags", "scene_flow_forward", "scene_flow_backward"})
 

@@ -13,22 +13,44 @@ from renderer.scene.geometry import intrinsics_from_fov, look_at_world_to_camera
 
 
 def _draw(draft: FrameDraft) -> None:
-    draft.camera = camera_description(draft.config, draft.stream("camera"))
+    rng = draft.stream("camera")
+    aimed = _face_aim(draft, rng) if draft.config.camera.aim == "face" else None
+    draft.camera = camera_description(draft.config, rng, aimed)
 
 
 RANDOMIZER = Randomizer("camera", ("camera",), rank=30, draw=_draw)
 
 
-def camera_description(config: SceneConfig, rng: np.random.Generator) -> CameraDescription:
+def _face_aim(draft: FrameDraft, rng: np.random.Generator) -> tuple[NDArray[np.float64], float] | None:
+    """(the head point of one of the frame's people in the world, that person's front as an azimuth in
+    degrees), or None when the frame has no person (the camera then aims at ``target``)."""
+    people = [o for o in draft.objects if o.mesh.kind == "body" and o.mesh.body is not None]
+    if not people:
+        return None
+    person = people[int(rng.integers(len(people)))] if len(people) > 1 else people[0]
+    from renderer.humans.catalog import posed_body_of
+    from renderer.humans.head import head_frame
+
+    posed = posed_body_of(draft.catalog, person.mesh)
+    object_to_world = np.asarray(person.object_to_world)
+    head = object_to_world @ head_frame(posed.head_bone, posed.eye_bones)
+    front = object_to_world[:3, :3] @ np.array([0.0, -1.0, 0.0])  # the body's front (before the head turns)
+    return head[:3, 3], float(np.rad2deg(np.arctan2(front[1], front[0])))
+
+
+def camera_description(config: SceneConfig, rng: np.random.Generator,
+                       aimed: tuple[NDArray[np.float64], float] | None = None) -> CameraDescription:
+    """The frame's camera; ``aimed``: (target point, azimuth offset in degrees) for aim: face."""
     cam = config.camera
     width, height = config.image.width, config.image.height
     fov = float(cam.fov_deg.sample(rng))
     distance = float(cam.distance.sample(rng))
-    direction = unit_direction(float(cam.elevation_deg.sample(rng)), float(cam.azimuth_deg.sample(rng)))
+    offset = aimed[1] if aimed is not None else 0.0
+    direction = unit_direction(float(cam.elevation_deg.sample(rng)), float(cam.azimuth_deg.sample(rng)) + offset)
     roll = np.deg2rad(float(cam.roll_deg.sample(rng)))
-    target = np.array(cam.target, dtype=float)
+    target = np.array(cam.target, dtype=float) if aimed is None else np.array(aimed[0], dtype=float)
     if cam.target_jitter > 0:
-        target[:2] += rng.normal(0.0, cam.target_jitter, size=2)
+        target[:2 if aimed is None else 3] += rng.normal(0.0, cam.target_jitter, size=2 if aimed is None else 3)
     eye = target + distance * direction
     world_to_camera = look_at_world_to_camera(eye, target)
     if roll:

@@ -5,12 +5,18 @@ category ``person`` whose mesh source is its body (renderer.humans builds it).""
 from __future__ import annotations
 
 import colorsys
+import dataclasses
 
 import numpy as np
 from numpy.typing import NDArray
 
 from renderer.assets.catalog import PERSON_CATEGORY
-from renderer.config.people import PeopleConfig, age_group
+from renderer.config.people import FaceConfig, PeopleConfig, age_group
+from renderer.humans.catalog import posed_body_of
+from renderer.humans.expressions import sample_expression
+from renderer.humans.head import eye_joints, head_frame, head_joints
+from renderer.humans.identity import eye_colour, identity_digest
+from renderer.humans.parts import BODY_PARTS
 from renderer.humans.phenotype import sample_phenotype
 from renderer.humans.poses import NAMED_POSES, sample_pose
 from renderer.humans.skin import skin_albedo
@@ -25,6 +31,7 @@ from renderer.scene.description import (
     as_matrix,
 )
 from renderer.scene.geometry import rotation_z
+from renderer.seeding import identity_rng
 
 # Natural hair colours, linear RGB (black, dark brown, brown, auburn, blond, grey); grey more often with age.
 HAIR_COLOURS = ((0.012, 0.010, 0.009), (0.035, 0.020, 0.012), (0.10, 0.055, 0.03), (0.20, 0.07, 0.03),
@@ -46,8 +53,11 @@ def _draw(draft: FrameDraft) -> None:
     next_id = sum(o.labelled for o in draft.objects) + 1
     fabrics = [str(path) for path in draft.catalog.image_choices("people.garment_images")] \
         if config.garment_image_probability > 0 else []
+    faces = draft.stream("faces")
     for person in range(count):
-        body = sample_body(config, rng, person + 1, fabrics)
+        body = sample_body(config, rng, person + 1, fabrics, seed=draft.seed)
+        if config.face.moves_face:
+            body = with_face(body, config.face, faces)
         yaw = np.deg2rad(float(config.yaw_deg.sample(rng)))
         radius = _footprint_radius(body)
         spot = _free_spot(config, rng, taken, radius)
@@ -57,29 +67,39 @@ def _draw(draft: FrameDraft) -> None:
         pose = np.eye(4)
         pose[:3, :3] = rotation_z(yaw)
         pose[:2, 3] = spot
-        draft.objects.append(ObjectDescription(
+        person_object = ObjectDescription(
             instance_id=next_id, asset_id=f"person_{person + 1:03d}", category=PERSON_CATEGORY,
             category_id=category_id, mesh=MeshSource("body", body=body), scale=1.0, object_to_world=as_matrix(pose),
-            material=PERSON_MATERIAL))
+            material=PERSON_MATERIAL)
+        draft.objects.append(person_object)
         next_id += 1
+        if any(p > 0 for p in config.face.accessories.values()):
+            for worn in worn_accessories(draft, person_object, config.face, draft.stream("accessories"), next_id):
+                draft.objects.append(worn)
+                next_id += 1
 
 
-RANDOMIZER = Randomizer("people", ("people",), rank=15, draw=_draw)
+RANDOMIZER = Randomizer("people", ("people", "faces", "accessories"), rank=15, draw=_draw)
 
 
 def sample_body(config: PeopleConfig, rng: np.random.Generator, person_id: int,
-                fabrics: list[str] | None = None) -> BodyDescription:
+                fabrics: list[str] | None = None, seed: int = 0) -> BodyDescription:
     """One person: phenotype, skin, pose, clothing and hair, drawn in a fixed order from ``rng`` (first
-    the balanced cell, where ``balance`` names attributes)."""
-    cell = balanced_cell(config, rng)
+    the balanced cell, where ``balance`` names attributes). With ``people.identities`` the identity
+    (cell, phenotype, tone, skin) comes from its own stream (renderer.seeding.identity_rng(seed, k))."""
+    identity_index, who = -1, rng
+    if config.identities > 0:
+        identity_index = int(rng.integers(config.identities))
+        who = identity_rng(seed, identity_index)
+    cell = balanced_cell(config, who)
     years = None
     if "age_group" in cell:
         low, high = config.age_range(str(cell["age_group"]))
-        years = float(rng.uniform(low, high)) if high > low else low
+        years = float(who.uniform(low, high)) if high > low else low
     gender = str(cell["gender"]) if "gender" in cell else None
-    phenotype, years, gender = sample_phenotype(config, rng, years=years, gender=gender)
-    tone = int(cell["monk_tone"]) if "monk_tone" in cell else int(config.monk_tones.sample(rng))
-    skin = skin_albedo(tone, rng)
+    phenotype, years, gender = sample_phenotype(config, who, years=years, gender=gender)
+    tone = int(cell["monk_tone"]) if "monk_tone" in cell else int(config.monk_tones.sample(who))
+    skin = skin_albedo(tone, who)
     first, second = str(config.poses.sample(rng)), str(config.poses.sample(rng))
     blend = float(config.pose_blend.sample(rng))
     joints = sample_pose(rng, first, second, blend, config.pose_jitter_deg)
@@ -91,12 +111,85 @@ def sample_body(config: PeopleConfig, rng: np.random.Generator, person_id: int,
     bottom = _garment(rng, str(config.bottoms.sample(rng)), config, fabrics=fabrics)
     shoes = _garment(rng, str(config.shoes.sample(rng)), config, dark=True)
     height, mass = _stature(phenotype)
+    identity = identity_digest(phenotype, tone, skin)
     attributes = PersonAttributes(age_years=round(years, 3), gender=gender, monk_tone=tone,  # type: ignore[arg-type]
                                   height_m=height, pose=first if blend < 0.5 else second, person_id=person_id,
                                   age_group=age_group(years), weight=round(dict(phenotype)["weight"], 4),
-                                  mass_kg=mass)
+                                  mass_kg=mass, identity=identity, identity_index=identity_index)
     return BodyDescription(phenotype=phenotype, joints=tuple(joints.items()), skin=skin, hair_style=hair_style,
-                           hair_color=hair_color, top=top, bottom=bottom, shoes=shoes, attributes=attributes)
+                           hair_color=hair_color, top=top, bottom=bottom, shoes=shoes, attributes=attributes,
+                           eye_color=eye_colour(identity, tone))
+
+
+def worn_accessories(draft: FrameDraft, person: ObjectDescription, face: FaceConfig, rng: np.random.Generator,
+                     first_id: int) -> list[ObjectDescription]:
+    """The accessories a person wears (each with its probability), fitted to their posed head: glasses
+    on the eyes' distance, the nose's depth and the temples' width (renderer.assets.accessories); a hat
+    and a face mask as shells over the person's own skin (renderer.humans.worn)."""
+    posed = posed_body_of(draft.catalog, person.mesh)
+    head = head_frame(posed.head_bone, posed.eye_bones)
+    on_head = np.unique(posed.faces[posed.face_parts == BODY_PARTS.index("head")])
+    local = (posed.vertices[on_head] - head[:3, 3]) @ head[:3, :3]  # (x left, y down, z back)
+    x, y, z = local.T
+    worn: list[ObjectDescription] = []
+    for name, probability in face.accessories.items():
+        if probability <= 0 or float(rng.uniform()) >= probability:
+            continue
+        if name == "glasses":
+            eye_half = float(np.linalg.norm(posed.eye_bones[0][:3, 3] - posed.eye_bones[1][:3, 3]) / 2)
+            bridge = (np.abs(x) < 0.01) & (np.abs(y) < 0.012)
+            depth = float(-z[bridge].min()) + 0.006 if bridge.any() else 0.03
+            temple = (np.abs(y) < 0.015) & (z > 0.0) & (z < 0.05)
+            extents = (eye_half, depth, float(np.abs(x[temple]).max()) + 0.003 if temple.any() else 0.075)
+            colour, metallic, roughness = _frame_colour(rng)
+            source = MeshSource("accessory", path=name, extents=tuple(round(e, 6) for e in extents))  # type: ignore[arg-type]
+            to_world = np.asarray(person.object_to_world) @ head
+        else:  # a shell over the person's own skin (renderer.humans.worn), in the person's frame
+            rgb = colorsys.hsv_to_rgb(float(rng.uniform()), float(rng.uniform(0.0, 0.7)), float(rng.uniform(0.15, 0.9)))
+            colour, metallic, roughness = (*_linear(rgb), 1.0), 0.0, 0.85
+            source = MeshSource("accessory", path=name, body=person.mesh.body)
+            to_world = np.asarray(person.object_to_world)
+        worn.append(ObjectDescription(
+            instance_id=first_id + len(worn), asset_id=f"{person.asset_id}_{name}", category=name,
+            category_id=draft.catalog.categories[name], mesh=source, scale=1.0, object_to_world=as_matrix(to_world),
+            material=MaterialDescription(base_color=colour, metallic=metallic, roughness=roughness)))
+    return worn
+
+
+def _frame_colour(rng: np.random.Generator) -> tuple[tuple[float, float, float, float], float, float]:
+    """Glasses frames: black, tortoiseshell brown, metal (silver or gold) or a colour."""
+    kind = int(rng.integers(4))
+    if kind == 0:
+        return (0.02, 0.02, 0.02, 1.0), 0.0, 0.3
+    if kind == 1:
+        return (0.12, 0.05, 0.02, 1.0), 0.0, 0.35
+    if kind == 2:
+        return ((0.8, 0.8, 0.82, 1.0) if rng.uniform() < 0.5 else (0.9, 0.7, 0.35, 1.0)), 1.0, 0.25
+    rgb = _linear(colorsys.hsv_to_rgb(float(rng.uniform()), 0.7, 0.6))
+    return (*rgb, 1.0), 0.0, 0.35
+
+
+def with_face(body: BodyDescription, face: FaceConfig, rng: np.random.Generator) -> BodyDescription:
+    """The body with its head turned, its eyes' gaze and its expression drawn (from the frame's ``faces``
+    stream, so that people's other draws stay as they were). The head and eye bones' rotations replace
+    the drawn pose's own for those bones."""
+    yaw, pitch, roll = (float(d.sample(rng)) for d in (face.head_yaw_deg, face.head_pitch_deg, face.head_roll_deg))
+    gaze_yaw, gaze_pitch = float(face.gaze_yaw_deg.sample(rng)), float(face.gaze_pitch_deg.sample(rng))
+    name = str(face.expressions.sample(rng))
+    intensity = float(face.expression_intensity.sample(rng))
+    from renderer.humans.model import body_model
+
+    weights = sample_expression(rng, name, intensity, face.expression_jitter, body_model().facial_action_labels)
+    facial_hair = str(face.facial_hair.sample(rng))
+    if body.attributes.gender != "male" or body.attributes.age_years < 18:
+        facial_hair = "none"
+    joints = dict(body.joints)
+    joints.update(head_joints(yaw, pitch, roll))
+    joints.update(eye_joints(gaze_yaw, gaze_pitch))
+    rounded = {bone: tuple(round(a, 6) for a in angles) for bone, angles in joints.items()}
+    return dataclasses.replace(body, joints=tuple(rounded.items()), expression=weights,  # type: ignore[arg-type]
+                               facial_hair=facial_hair,
+                               attributes=dataclasses.replace(body.attributes, expression=name))
 
 
 def balanced_cell(config: PeopleConfig, rng: np.random.Generator) -> dict[str, str | int]:

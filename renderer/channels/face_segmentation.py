@@ -1,0 +1,46 @@
+"""face_segmentation: uint8 (H, W), the face-parsing class seen at each pixel centre, in FaceSynthetics'
+ids (renderer.scene.body.FACE_CLASSES: 0 background, 1 skin, 2 nose, 3/4 right/left eye, 5/6 brows,
+7/8 ears, 9 mouth interior, 10/11 top/bottom lip, 12 neck, 13 hair, 14 beard, 15 clothing, 16 glasses,
+17 headwear, 18 facewear) and 19 body_skin (bare skin below the neck). 8-bit PNG.
+
+A person's classes come from the label pass's second pass (the triangle seen at the pixel centre, under
+the instance map's depth test: renderer.humans.face_regions and the painted slots say which class each
+triangle is); accessories are objects of the categories in ACCESSORY_CLASSES, their instance's pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from renderer.channels.base import Channel
+from renderer.channels.body import class_overlay, class_panel
+from renderer.channels.codecs import png_array, png_bytes
+from renderer.channels.motion_common import motion_of
+from renderer.scene.body import FACE_CLASSES, unpack_face_classes
+from renderer.scene.buffers import RenderBuffers
+from renderer.scene.description import FrameDescription
+
+# Object categories that are worn (renderer.humans.accessories) and their face class.
+ACCESSORY_CLASSES = {"glasses": "glasses", "hat": "headwear", "face_mask": "facewear"}
+
+
+def _extract(frame: FrameDescription, buffers: RenderBuffers) -> NDArray[np.uint8]:
+    face = unpack_face_classes(motion_of(buffers).face_class)[2]
+    out = np.where(face > 0, face - 1, 0).astype(np.uint8)
+    instance = buffers.instance
+    for obj in frame.labelled_objects:
+        name = ACCESSORY_CLASSES.get(obj.category)
+        if name is not None:
+            out[instance == obj.instance_id] = FACE_CLASSES.index(name)
+    return out
+
+
+CHANNEL = Channel(
+    name="face_segmentation", suffix=".png", dtype=np.dtype(np.uint8), ndim=2, extract=_extract,
+    encode=png_bytes, decode=png_array,
+    doc="uint8 PNG, FACE_CLASSES index (FaceSynthetics' ids 0-18, 19 body_skin; dataset.json names them), "
+        "0 = background",
+    panel=lambda labels: class_panel(labels, len(FACE_CLASSES)), rank=93, motion=True,
+    sample_key="face_segmentation", to_sample=lambda labels: labels.astype(np.int64),
+    preview=lambda frame: class_overlay(frame, "face_segmentation", len(FACE_CLASSES)), title="face parsing")
