@@ -12,7 +12,7 @@ Both return the same sample for frame i (docs/pytorch.md): a dict of tensors
   landmarks are zero); ``poses`` float64 (N, 4, 4) object_to_camera; ``face_keypoints`` float32
   (N, 68, 3) people's face landmarks as keypoints (zero rows for objects without face labels; (N, 0, 3)
   when no object has them), ``face_boxes`` float32 (N, 4) their (x0, y0, x1, y1), ``head_rotations``
-  float64 (N, 3, 3) head frame to camera (NaN without face labels; docs/faces.md);
+  float64 (N, 3, 3) head frame to camera (all zero without face labels; docs/faces.md);
 - ``K`` float64 (3, 3), ``world_to_camera`` float64 (4, 4) (OpenCV frame), ``index`` int.
 
 ``fields`` keeps a subset (and skips the work for the rest); ``transform(sample) -> sample`` runs last.
@@ -92,7 +92,7 @@ def make_sample(index: int, fields: Sequence[str], *, channel: Callable[[str], N
         sample["face_boxes"] = torch.tensor([[x, y, x + w, y + h] for x, y, w, h in faces],
                                             dtype=torch.float32).reshape(-1, 4)
     if "head_rotations" in fields:
-        rotations = [o.face.head_rotation if o.face is not None else np.full((3, 3), np.nan) for o in visible]
+        rotations = [o.face.head_rotation if o.face is not None else np.zeros((3, 3)) for o in visible]
         sample["head_rotations"] = torch.from_numpy(np.array(rotations, dtype=np.float64).reshape(-1, 3, 3))
     if "K" in fields:
         sample["K"] = torch.from_numpy(np.array(K, dtype=np.float64))

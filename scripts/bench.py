@@ -314,6 +314,24 @@ def people_rows(scene: Path, frames: int, seed: int) -> None:
           f"{people_fps / base_fps:.2f}; people.yaml {sum(sizes.values()) / 1000:.1f} kB/frame")
 
 
+def face_rows(scene: Path, frames: int, path_frames: int, seed: int) -> None:
+    """Faces: scenes/faces.yaml (512 x 512) against ``scene`` in this run, in the raster engine and in the
+    path engine (16 samples, denoised), and faces.yaml's bytes per frame."""
+    faces_scene = ROOT / "scenes" / "faces.yaml"
+    sizes: dict[str, float] = {}
+    faces_fps = full_pipeline(faces_scene, frames, seed, sizes=sizes)
+    base_fps = full_pipeline(scene, frames, seed)
+    print(f"faces.yaml (raster) {faces_fps:.2f} frames/s, {scene.name} {base_fps:.2f} frames/s: ratio "
+          f"{faces_fps / base_fps:.2f}; faces.yaml {sum(sizes.values()) / 1000:.1f} kB/frame "
+          + ", ".join(f"{k} {v / 1000:.1f}" for k, v in sizes.items()))
+    if path_frames > 0:
+        path = ["render.engine=path", "render.samples=16", "render.denoise=true"]
+        faces_path = full_pipeline(faces_scene, path_frames, seed, overrides=path)
+        base_path = full_pipeline(scene, path_frames, seed, overrides=path)
+        print(f"faces.yaml (path, 16 spp, denoised) {faces_path:.3f} frames/s, {scene.name} {base_path:.3f} "
+              f"frames/s: ratio {faces_path / base_path:.2f}")
+
+
 def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
@@ -331,9 +349,14 @@ def main() -> None:
                              "has bpy; else no Cycles rows)")
     parser.add_argument("--people-frames", type=int, default=10, help="frames of the people rows (0: none)")
     parser.add_argument("--people-only", action="store_true", help="only the people rows")
+    parser.add_argument("--faces-frames", type=int, default=10, help="frames of the faces rows (0: none)")
+    parser.add_argument("--faces-only", action="store_true", help="only the faces rows")
     args = parser.parse_args()
     if args.people_only:
         people_rows(args.scene, args.people_frames, args.seed)
+        return
+    if args.faces_only:
+        face_rows(args.scene, args.faces_frames, args.path_frames, args.seed)
         return
 
     bare, full, full3, shards, naive, one, two, still_seq, motion_seq = [], [], [], [], [], [], [], [], []
@@ -385,6 +408,8 @@ def main() -> None:
     print(f"  total, shards layout {sizes['shards'] / 1000:7.1f} kB (tar headers included)")
     if args.people_frames > 0:
         people_rows(args.scene, args.people_frames, args.seed)
+    if args.faces_frames > 0:
+        face_rows(args.scene, args.faces_frames, args.path_frames, args.seed)
     if args.path_frames > 0:
         labels: list[float] = []
         frames_file = Path(tempfile.mkdtemp(prefix="bench-cycles-")) / "frames.json"

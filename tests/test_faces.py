@@ -84,6 +84,7 @@ def test_face_landmarks_project_and_are_seen_as_ray_casting_of_the_anny_mesh_say
             clear = inside & (np.abs(gap - 0.004) > 0.0015)  # not within 1.5 mm of the threshold
             agree += int(np.sum(np.array(lm["visible"])[clear] == reference[clear]))
             checked += int(clear.sum())
+    print(f"face landmark visibility: {agree} of {checked} agree with ray casting")
     assert checked > 150
     assert agree / checked >= 0.97, (agree, checked)
 
@@ -125,6 +126,7 @@ def test_head_pose_agrees_with_solvepnp_on_the_projected_landmarks(faces_dataset
             yaw, pitch, roll = (face["head_euler_deg"][k] for k in ("yaw", "pitch", "roll"))
             assert np.allclose(rotation_from_euler(yaw, pitch, roll), label, atol=1e-5)
             assert np.allclose(euler_from_rotation(label), (yaw, pitch, roll), atol=1e-4)
+    print(f"head pose vs solvePnP: median {np.median(errors):.3f}, max {max(errors):.3f} degrees")
     assert len(errors) == FRAMES
     assert np.median(errors) < 1.0 and max(errors) < 3.0, errors
 
@@ -152,6 +154,7 @@ def test_gaze_follows_the_eyeballs_of_the_mesh(faces_dataset: Path) -> None:
                 axis = to_camera[:3, :3] @ axis / np.linalg.norm(axis)
                 label = np.array(obj["face"]["gaze_camera"][eye])
                 angles.append(np.rad2deg(np.arccos(np.clip(axis @ label, -1, 1))))
+    print(f"gaze vs eyeball axis: median {np.median(angles):.3f}, max {max(angles):.3f} degrees")
     assert max(angles) < 4.0, angles
 
 
@@ -186,6 +189,7 @@ def test_face_segmentation_is_the_class_of_the_ray_cast_triangle(faces_dataset: 
         agree += int(np.sum(labels[person] == expected[person]))
         checked += int(person.sum())
         seen.update(np.unique(labels[person]).tolist())
+    print(f"face segmentation: {agree} of {checked} pixels agree with ray casting, classes {sorted(seen)}")
     assert checked > 20_000
     assert agree / checked > 0.995, agree / checked
     assert len(seen) >= 8  # skin, eyes, brows, lips, nose, hair, neck, clothing at least
@@ -287,4 +291,40 @@ def test_torch_dataset_gives_face_keypoints_boxes_and_head_rotations(faces_datas
             assert np.allclose(sample["face_keypoints"][n, inside, :2].numpy(), np.array(lm["uv"])[inside], atol=1e-3)
             assert np.allclose(sample["head_rotations"][n].numpy(), obj["face"]["head_rotation"])
         else:
-            assert not sample["face_keypoints"][n].any() and np.isnan(sample["head_rotations"][n].numpy()).all()
+            assert not sample["face_keypoints"][n].any() and not sample["head_rotations"][n].any()
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("people.face.head_yaw_deg=[-120, 0]", "people.face.head_yaw_deg"),
+    ("people.face.expressions={choice: [grin]}", "people.face.expressions"),
+    ("people.face.glasses_probability=1.5", "glasses_probability"),
+    ("people.face.facial_hair=braids", "people.face.facial_hair"),
+    ("people.identities=-1", "people.identities"),
+    ("camera.aim=eyes", "camera.aim"),
+])
+def test_bad_face_settings_are_one_clear_error(setting: str, message: str) -> None:
+    from renderer.config.schema import ConfigError
+
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        load_scene(ROOT / "scenes" / "faces.yaml", [setting])
+
+
+def test_dense_face_vertices_are_the_posed_mesh_the_landmarks_sit_on(faces_dataset: Path) -> None:
+    from renderer.humans.catalog import dense_face
+    from renderer.scene.description import FrameDescription
+
+    meta = read_meta(faces_dataset, 0)
+    frame = FrameDescription.from_dict(meta["description"])
+    person = next(o for o in frame.objects if o.mesh.body is not None)
+    labels = next(o for o in meta["objects"] if o["instance_id"] == person.instance_id)
+    indices, points = dense_face(person.mesh.body)
+    mesh, _ = body_reference(meta["description"]["objects"][[o["instance_id"] for o in meta["description"]["objects"]]
+                                                              .index(person.instance_id)]["mesh"]["body"])
+    assert 4000 < len(indices) < 9000
+    assert np.allclose(points, mesh.vertices[indices], atol=1e-6)  # anny's own posed vertices
+    anchors = json.loads(ANCHORS.read_text())
+    corners = mesh.faces[np.asarray(anchors["faces"])]
+    assert np.isin(corners, indices).all()  # every landmark lies on the dense face
+    to_camera = np.array(labels["object_to_camera"])
+    cam = points @ to_camera[:3, :3].T + to_camera[:3, 3]
+    assert (cam[:, 2] > 0).all()

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from renderer.scene.records import ObjectLabels
+    from renderer.scene.records import LandmarkLabels, ObjectLabels
 
 Image = NDArray[np.uint8]
 
@@ -51,17 +51,25 @@ def boxes_and_landmarks(rgb: Image, objects: Sequence[ObjectLabels]) -> Image:
         color = tuple(int(c) for c in colors[obj.instance_id])
         cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), color, 1)
     for obj in objects:
-        lm = obj.landmarks
-        for (u, v), in_frame, visible in zip(lm.uv, lm.in_frame, lm.visible, strict=True):
-            if not in_frame:
-                continue
-            centre = (int(round(u)), int(round(v)))
-            if visible:
-                cv2.circle(out, centre, 3, (20, 20, 20), -1, cv2.LINE_AA)
-                cv2.circle(out, centre, 2, (255, 255, 0), -1, cv2.LINE_AA)
-            else:
-                cv2.circle(out, centre, 3, (255, 0, 255), 1, cv2.LINE_AA)
+        _draw_points(out, obj.landmarks, 3)
+        if obj.face is not None:  # a face's box (white) and its 68 landmarks, smaller
+            x, y, w, h = obj.face.box
+            if w:
+                cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), (255, 255, 255), 1)
+            _draw_points(out, obj.face.landmarks, 2)
     return out
+
+
+def _draw_points(out: Image, lm: LandmarkLabels, radius: int) -> None:
+    for (u, v), in_frame, visible in zip(lm.uv, lm.in_frame, lm.visible, strict=True):
+        if not in_frame:
+            continue
+        centre = (int(round(u)), int(round(v)))
+        if visible:
+            cv2.circle(out, centre, radius, (20, 20, 20), -1, cv2.LINE_AA)
+            cv2.circle(out, centre, radius - 1, (255, 255, 0), -1, cv2.LINE_AA)
+        else:
+            cv2.circle(out, centre, radius, (255, 0, 255), 1, cv2.LINE_AA)
 
 
 def tinted_instances(rgb: Image, instance: NDArray[np.uint16], objects: Sequence[ObjectLabels]) -> Image:

@@ -122,6 +122,23 @@ def face_geometry(body: BodyDescription, posed: PosedBody) -> FaceGeometry:
                         expression=body.attributes.expression, expression_weights=body.expression)
 
 
+def dense_face(body: BodyDescription) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The dense face of a person, for dense alignment: (indices into anny's 13 718 vertices, (V, 3) their
+    posed positions in the body mesh frame) of every vertex of the head's and neck's regions
+    (renderer.humans.face_regions: all but other; the jaw line's landmarks lie on the neck). The same
+    vertices for every person, so vertex k is the same point of every face; ``object_to_camera`` of the
+    person's labels carries them into the camera. Rebuilt exactly from the frame description, so a dataset
+    stores no bytes for it."""
+    from renderer.humans.face_regions import FACE_REGIONS, face_regions
+
+    model = body_model()
+    regions = face_regions()
+    on_head = regions != FACE_REGIONS.index("other")
+    indices = np.unique(model.model_faces[on_head])
+    posed = model.pose(body.phenotype, body.joints, body.expression)
+    return indices, posed.model_vertices[indices]
+
+
 def welded_normals(vertices: NDArray[np.float64], faces: NDArray[np.int64],
                    vertex_of: NDArray[np.int64]) -> NDArray[np.float64]:
     """Smooth vertex normals as if the UV seams were not split: each face's area-weighted normal summed
