@@ -343,6 +343,26 @@ class SensorConfig:
 
 
 @dataclass(frozen=True)
+class FogConfig:
+    """Fog or haze from exact depth (``fog:``, renderer.render.conditions): with ``probability`` a frame
+    is fogged, its meteorological visibility (metres: where contrast falls to 2 %, beta = 3.912 / V) and
+    the airlight's grey level (linear) and tint drawn. The RGB image only: labels are untouched."""
+
+    probability: float = 0.0
+    visibility_m: FloatDist = uniform(20.0, 300.0)
+    airlight: FloatDist = uniform(0.5, 0.9)
+    tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"probability: {self.probability:g} is outside [0, 1]")
+        within("visibility_m", self.visibility_m, 0.01, 1e6)
+        within("airlight", self.airlight, 0.0, 1.0)
+        if not all(0.0 <= c <= 1.0 for c in self.tint):
+            raise ValueError("tint: each channel must lie in [0, 1]")
+
+
+@dataclass(frozen=True)
 class ConstraintsConfig:
     """What every frame must meet (renderer.labels.constraints); a frame that fails is redrawn from fresh
     streams of its own, up to max_attempts. Objects seen less than min_visible_fraction are marked
@@ -564,6 +584,7 @@ class SceneConfig:
     lights: LightsConfig = LightsConfig()
     background: BackgroundConfig = BackgroundConfig()
     sensor: SensorConfig = SensorConfig()
+    fog: FogConfig = FogConfig()
     environment: EnvironmentConfig = EnvironmentConfig()
     render: RenderConfig = RenderConfig()
     constraints: ConstraintsConfig = ConstraintsConfig()

@@ -195,7 +195,7 @@ def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRender
         labels = frame_labels(frame, label_buffers, catalog, constraints.min_visible_fraction)
         unmet = unmet_constraint(constraints, frame, label_buffers, labels)
         if unmet is None:
-            rgb = renderer.render_rgb(frame, catalog)
+            rgb = renderer.render_rgb(frame, catalog, label_buffers.depth)
             if finish_motion is not None:
                 label_buffers = dataclasses.replace(label_buffers, motion=finish_motion())
             return frame, RenderBuffers.of(rgb, label_buffers), labels

@@ -2,7 +2,7 @@
 label pass beside them.
 
     image  = engine.render(frame)                          # any engine (renderer.render.engines)
-    rgb    = sensor(composite(image, background(frame)))   # pure numpy, the same for every engine
+    rgb    = sensor(fog(composite(image, background(frame)), depth))   # numpy, the same for every engine
     labels = label_pass.render(frame)                      # GL, independent of the engine
 
 so a frame's label buffers are the same bits whichever engine made its RGB.
@@ -16,11 +16,13 @@ from numpy.typing import NDArray
 from renderer.assets.catalog import AssetCatalog
 from renderer.config.schema import RenderConfig
 from renderer.render.backgrounds import background_image
+from renderer.render.conditions import apply_fog
 from renderer.render.engines import Engine, make_engine
 from renderer.render.gl.gl_context import GLContext
 from renderer.render.gl.label_pass import LabelPass
 from renderer.render.sensor import apply_sensor
 from renderer.scene.buffers import EngineImage, RenderBuffers
+from renderer.scene.camera import camera_model
 from renderer.scene.description import FrameDescription
 from renderer.scene.environment import environment_background
 
@@ -34,17 +36,32 @@ def frame_background(frame: FrameDescription, where: NDArray[np.bool_] | None = 
     return background_image(frame.background, camera.width, camera.height)
 
 
-def composite(image: EngineImage, background: NDArray[np.float32]) -> NDArray[np.uint8]:
+def composite_colour(image: EngineImage, background: NDArray[np.float32]) -> NDArray[np.float32]:
     """The engine's premultiplied colour over the background: colour + (1 - alpha) * background."""
     rgba = image.rgba
-    out = rgba[..., :3] + (np.float32(1.0) - rgba[..., 3:4]) * background
-    return np.clip(np.rint(out * np.float32(255.0)), 0, 255).astype(np.uint8)
+    return np.asarray(rgba[..., :3] + (np.float32(1.0) - rgba[..., 3:4]) * background, dtype=np.float32)
 
 
-def finish_rgb(frame: FrameDescription, image: EngineImage) -> NDArray[np.uint8]:
-    """The stages after the engine: background, then sensor effects."""
+def composite(image: EngineImage, background: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """composite_colour in 8 bits."""
+    return _eight_bits(composite_colour(image, background))
+
+
+def _eight_bits(colour: NDArray[np.float32]) -> NDArray[np.uint8]:
+    return np.clip(np.rint(colour * np.float32(255.0)), 0, 255).astype(np.uint8)
+
+
+def finish_rgb(frame: FrameDescription, image: EngineImage,
+               depth: NDArray[np.float32] | None = None) -> NDArray[np.uint8]:
+    """The stages after the engine: background, conditions (fog: needs the label pass's ``depth``), then
+    sensor effects."""
     uncovered = image.rgba[..., 3] < 1.0  # where the background shows through (at all)
-    return apply_sensor(composite(image, frame_background(frame, uncovered)), frame.sensor)
+    colour = composite_colour(image, frame_background(frame, uncovered))
+    if frame.fog is not None:
+        if depth is None:
+            raise ValueError("fog needs the frame's depth (render the label pass first)")
+        colour = apply_fog(colour, depth, camera_model(frame.camera), frame.fog)
+    return apply_sensor(_eight_bits(colour), frame.sensor)
 
 
 class FrameRenderer:
@@ -62,11 +79,16 @@ class FrameRenderer:
             raise
 
     def render(self, frame: FrameDescription, catalog: AssetCatalog) -> RenderBuffers:
-        return RenderBuffers.of(self.render_rgb(frame, catalog), self.labels.render(frame, catalog))
+        labels = self.labels.render(frame, catalog)
+        return RenderBuffers.of(self.render_rgb(frame, catalog, labels.depth), labels)
 
-    def render_rgb(self, frame: FrameDescription, catalog: AssetCatalog) -> NDArray[np.uint8]:
-        """The engine's image through the background and sensor stages."""
-        return finish_rgb(frame, self.engine.render(frame, catalog))
+    def render_rgb(self, frame: FrameDescription, catalog: AssetCatalog,
+                   depth: NDArray[np.float32] | None = None) -> NDArray[np.uint8]:
+        """The engine's image through the background, conditions and sensor stages (``depth``: the label
+        pass's, which fog needs; rendered here when it is needed and not given)."""
+        if frame.fog is not None and depth is None:
+            depth = self.labels.render(frame, catalog).depth
+        return finish_rgb(frame, self.engine.render(frame, catalog), depth)
 
     def close(self) -> None:
         self.engine.close()

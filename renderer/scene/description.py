@@ -233,6 +233,18 @@ class SensorDescription:
 
 
 @dataclass(frozen=True)
+class FogDescription:
+    """Homogeneous fog or haze over the image (renderer.render.conditions): Koschmieder's law, a pixel's
+    radiance L becomes L t + airlight (1 - t) with transmittance t = exp(-beta d), d the distance along
+    the pixel centre's ray to the surface (infinite where none: airlight alone). beta per metre
+    (= 3.912 / visibility_m, the distance at which contrast falls to 2 %); airlight: linear RGB."""
+
+    beta: float
+    airlight: tuple[float, float, float]
+    visibility_m: float
+
+
+@dataclass(frozen=True)
 class CameraDescription:
     """Pinhole camera. K: 3x3 intrinsics (pixel centres at integer (u, v)); world_to_camera: 4x4 into
     the OpenCV camera frame; near/far: clipping planes in metres along z."""
@@ -275,6 +287,7 @@ class FrameDescription:
     environment: EnvironmentDescription = EnvironmentDescription()
     attempt: int = 0  # which draw of this frame met the scene's constraints (0: the first)
     sequence: SequenceTime | None = None  # None: a still
+    fog: FogDescription | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
 
     def check_instance_ids(self) -> FrameDescription:
         """The frame itself; ValueError where its ids break INSTANCE_IDS (a whole frame drawn or read

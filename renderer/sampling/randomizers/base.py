@@ -14,6 +14,7 @@ from renderer.scene.description import (
     BackgroundDescription,
     CameraDescription,
     EnvironmentDescription,
+    FogDescription,
     LightDescription,
     Matrix,
     ObjectDescription,
@@ -44,6 +45,7 @@ class FrameDraft:
     background: BackgroundDescription | None = None
     sensor: SensorDescription | None = None
     environment: EnvironmentDescription | None = None
+    fog: FogDescription | None = None
 
     def stream(self, name: str) -> np.random.Generator:
         """The frame's stream of that name (renderer.seeding): independent of every other stream."""
