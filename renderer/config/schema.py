@@ -362,6 +362,59 @@ class FogConfig:
             raise ValueError("tint: each channel must lie in [0, 1]")
 
 
+DEPTH_SENSOR_KINDS = ("structured_light", "tof")
+# Per kind, the defaults of (sigma_0, sigma_2): structured light after Nguyen et al. 2012 (Kinect v1,
+# sigma ~ 1.2 mm + 1.9 mm/m^2 z^2), time of flight flatter (Kinect v2-like).
+DEPTH_SENSOR_NOISE = {"structured_light": (0.0012, 0.0019), "tof": (0.0015, 0.0006)}
+
+
+@dataclass(frozen=True)
+class DepthSensorConfig:
+    """A depth camera's noise model for the depth_sensor channel (``depth_sensor:``, docs/conditions.md).
+    sigma_0, sigma_2: null takes the kind's defaults (DEPTH_SENSOR_NOISE)."""
+
+    kind: str = "structured_light"
+    sigma_0: float | None = None
+    sigma_2: float | None = None
+    baseline_m: float = 0.075
+    disparity_step_px: float = 0.125
+    depth_step_m: float = 0.001
+    edge_jitter_px: float = 0.7
+    flying_probability: float = 0.5
+    dark_threshold: float = 0.01
+    dark_dropout: float = 0.8
+    shiny_dropout: float = 0.5
+    max_incidence_deg: float = 78.0
+    min_range_m: float = 0.3
+    max_range_m: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in DEPTH_SENSOR_KINDS:
+            raise ValueError(f"kind: {self.kind!r} is not one of {', '.join(DEPTH_SENSOR_KINDS)}")
+        for name in ("sigma_0", "sigma_2"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name}: {value:g} is outside [0, 1]")
+        if not (0 < self.baseline_m <= 10 and 0 < self.disparity_step_px <= 10 and 0 < self.depth_step_m <= 1):
+            raise ValueError("baseline_m, disparity_step_px and depth_step_m must be positive (and sane)")
+        if not 0 <= self.edge_jitter_px <= 10:
+            raise ValueError(f"edge_jitter_px: {self.edge_jitter_px:g} is outside [0, 10]")
+        for name in ("flying_probability", "dark_threshold", "dark_dropout", "shiny_dropout"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name}: {getattr(self, name):g} is outside [0, 1]")
+        if not 0 < self.max_incidence_deg <= 90:
+            raise ValueError(f"max_incidence_deg: {self.max_incidence_deg:g} is outside (0, 90]")
+        if not 0 <= self.min_range_m < self.max_range_m <= MAX_FAR:
+            raise ValueError(f"min_range_m and max_range_m must satisfy 0 <= min < max <= {MAX_FAR:g}")
+
+    @property
+    def noise(self) -> tuple[float, float]:
+        """(sigma_0, sigma_2), the kind's defaults where not given."""
+        default = DEPTH_SENSOR_NOISE[self.kind]
+        return (default[0] if self.sigma_0 is None else self.sigma_0,
+                default[1] if self.sigma_2 is None else self.sigma_2)
+
+
 @dataclass(frozen=True)
 class ConstraintsConfig:
     """What every frame must meet (renderer.labels.constraints); a frame that fails is redrawn from fresh
@@ -585,6 +638,7 @@ class SceneConfig:
     background: BackgroundConfig = BackgroundConfig()
     sensor: SensorConfig = SensorConfig()
     fog: FogConfig = FogConfig()
+    depth_sensor: DepthSensorConfig = DepthSensorConfig()
     environment: EnvironmentConfig = EnvironmentConfig()
     render: RenderConfig = RenderConfig()
     constraints: ConstraintsConfig = ConstraintsConfig()

@@ -245,6 +245,32 @@ class FogDescription:
 
 
 @dataclass(frozen=True)
+class DepthSensorDescription:
+    """A depth camera's model (renderer.channels.depth_sensor), written as the depth_sensor channel beside
+    exact depth. kind: structured_light (disparity quantised: baseline_m, disparity_step_px) or tof
+    (depth quantised to depth_step_m; flying pixels at depth edges). Axial noise sigma(z) = sigma_0 +
+    sigma_2 z^2 (metres); edge_jitter_px: lateral noise at depth edges; returns go missing on dark
+    (linear luminance below dark_threshold, with dark_dropout), shiny (metallic > 0.5, shiny_dropout)
+    and grazing (incidence above max_incidence_deg) surfaces and outside [min_range_m, max_range_m]."""
+
+    kind: str
+    sigma_0: float
+    sigma_2: float
+    baseline_m: float
+    disparity_step_px: float
+    depth_step_m: float
+    edge_jitter_px: float
+    flying_probability: float
+    dark_threshold: float
+    dark_dropout: float
+    shiny_dropout: float
+    max_incidence_deg: float
+    min_range_m: float
+    max_range_m: float
+    noise_seed: int
+
+
+@dataclass(frozen=True)
 class CameraDescription:
     """Pinhole camera. K: 3x3 intrinsics (pixel centres at integer (u, v)); world_to_camera: 4x4 into
     the OpenCV camera frame; near/far: clipping planes in metres along z."""
@@ -288,6 +314,7 @@ class FrameDescription:
     attempt: int = 0  # which draw of this frame met the scene's constraints (0: the first)
     sequence: SequenceTime | None = None  # None: a still
     fog: FogDescription | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
+    depth_sensor: DepthSensorDescription | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
 
     def check_instance_ids(self) -> FrameDescription:
         """The frame itself; ValueError where its ids break INSTANCE_IDS (a whole frame drawn or read

@@ -13,6 +13,7 @@ from renderer.config.schema import SceneConfig
 from renderer.scene.description import (
     BackgroundDescription,
     CameraDescription,
+    DepthSensorDescription,
     EnvironmentDescription,
     FogDescription,
     LightDescription,
@@ -46,6 +47,7 @@ class FrameDraft:
     sensor: SensorDescription | None = None
     environment: EnvironmentDescription | None = None
     fog: FogDescription | None = None
+    depth_sensor: DepthSensorDescription | None = None
 
     def stream(self, name: str) -> np.random.Generator:
         """The frame's stream of that name (renderer.seeding): independent of every other stream."""
