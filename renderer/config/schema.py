@@ -323,7 +323,9 @@ class BackgroundConfig:
 
 @dataclass(frozen=True)
 class SensorConfig:
-    """Camera effects on the RGB image only (labels untouched), in the order listed."""
+    """Camera effects on the RGB image only (labels untouched), in SensorDescription's order. iso: 0 = no
+    photon noise; else the shot noise of full_well_e x 100 / iso electrons at full scale plus read_noise_e
+    electrons of read noise, in linear radiance, before every other effect (docs/conditions.md)."""
 
     exposure_ev: FloatDist = constant(0.0)
     brightness: FloatDist = constant(0.0)
@@ -332,8 +334,16 @@ class SensorConfig:
     blur_sigma: FloatDist = constant(0.0)
     noise_std: FloatDist = constant(0.0)
     jpeg_quality: IntDist = constant(0, integer=True)
+    iso: FloatDist = constant(0.0)
+    full_well_e: float = 15000.0
+    read_noise_e: float = 2.5
 
     def __post_init__(self) -> None:
+        within("iso", self.iso, 0.0, 409600.0)
+        if not 1.0 <= self.full_well_e <= 1e7:
+            raise ValueError(f"full_well_e: {self.full_well_e:g} is outside [1, 1e7] electrons")
+        if not 0.0 <= self.read_noise_e <= 1e4:
+            raise ValueError(f"read_noise_e: {self.read_noise_e:g} is outside [0, 1e4] electrons")
         for name in ("brightness", "contrast", "saturation"):
             within(name, getattr(self, name), -1.0, 1.0)
         within("blur_sigma", self.blur_sigma, 0.0, 50.0)

@@ -12,11 +12,27 @@ from renderer.scene.description import SensorDescription
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
+def photon_noise(image: NDArray[np.float32], sensor: SensorDescription) -> NDArray[np.float32]:
+    """Shot and read noise on a display-encoded image in [0, 1]: decoded to linear radiance (the engines'
+    1 / 2.2 transfer), each pixel's expected electrons (linear x full-scale electrons) drawn as Poisson,
+    Gaussian read noise added, scaled back and encoded again, so the variance in linear units is
+    mean / N + (read / N)^2 with N the full-scale electrons: the photon transfer curve."""
+    rng = np.random.default_rng(sensor.photon_seed)
+    electrons_full = sensor.full_scale_electrons
+    linear = np.power(np.clip(image.astype(np.float64), 0.0, 1.0), 2.2)
+    electrons = rng.poisson(linear * electrons_full).astype(np.float64)
+    electrons += rng.normal(0.0, sensor.read_noise_e, electrons.shape)
+    noisy = np.clip(electrons / electrons_full, 0.0, 1.0)
+    return np.power(noisy, 1 / 2.2).astype(np.float32)
+
+
 def apply_sensor(rgb: NDArray[np.uint8], sensor: SensorDescription) -> NDArray[np.uint8]:
     """The image as the simulated sensor records it (see SensorDescription for the order)."""
     if sensor.is_identity:
         return rgb
     image: NDArray[np.float32] = rgb.astype(np.float32) / 255.0
+    if sensor.iso > 0:
+        image = photon_noise(image, sensor)
     if sensor.exposure_ev:
         image = image * np.float32(2.0**sensor.exposure_ev)
     if sensor.brightness:

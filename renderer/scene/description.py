@@ -213,9 +213,11 @@ class EnvironmentDescription:
 
 @dataclass(frozen=True)
 class SensorDescription:
-    """Camera effects applied to the RGB image only, in this order (renderer.render.sensor): exposure (stops),
-    brightness (+x of full scale), contrast and saturation (factor 1 + x), Gaussian blur (sigma, px),
-    Gaussian noise (std in 8-bit levels, from noise_seed), JPEG round trip (quality 1-100, 0 = off)."""
+    """Camera effects applied to the RGB image only, in this order (renderer.render.sensor): photon noise
+    (iso > 0: shot noise of the electrons a full-scale pixel collects, full_well_e x 100 / iso, and
+    Gaussian read noise of read_noise_e electrons, in linear radiance, from photon_seed), exposure
+    (stops), brightness (+x of full scale), contrast and saturation (factor 1 + x), Gaussian blur (sigma,
+    px), Gaussian noise (std in 8-bit levels, from noise_seed), JPEG round trip (quality 1-100, 0 = off)."""
 
     exposure_ev: float = 0.0
     brightness: float = 0.0
@@ -225,11 +227,20 @@ class SensorDescription:
     noise_std: float = 0.0
     noise_seed: int = 0
     jpeg_quality: int = 0
+    iso: float = 0.0
+    full_well_e: float = 15000.0
+    read_noise_e: float = 2.5
+    photon_seed: int = 0
 
     @property
     def is_identity(self) -> bool:
         return (self.exposure_ev == self.brightness == self.contrast == self.saturation == self.blur_sigma
-                == self.noise_std == 0.0 and self.jpeg_quality == 0)
+                == self.noise_std == 0.0 and self.jpeg_quality == 0 and self.iso == 0)
+
+    @property
+    def full_scale_electrons(self) -> float:
+        """Electrons a pixel at full scale (linear 1) collects at this ISO (ISO 100: the full well)."""
+        return self.full_well_e * 100.0 / self.iso
 
 
 @dataclass(frozen=True)
