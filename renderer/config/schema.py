@@ -518,7 +518,7 @@ class RenderConfig:
             raise ValueError(f"variant: {self.variant!r} is not one of {', '.join(variants)}")
 
 
-CAMERA_MOTIONS = ("static", "orbit", "dolly", "spline")
+CAMERA_MOTIONS = ("static", "orbit", "dolly", "spline", "stereo")
 OBJECT_MOTIONS = ("static", "kinematic", "physics")
 LIGHT_MOTIONS = ("static", "orbit")
 PEOPLE_MOTIONS = ("static", "animate")
@@ -535,7 +535,9 @@ class CameraMotionConfig:
     ``dolly_speed`` m/s (positive = towards the target); spline: a smooth path through ``keyframes``
     poses drawn as a still camera is, evenly spread over the sequence. Any kind adds hand-held
     ``shake_deg`` (amplitude of a smooth random rotation), a roll of ``roll_speed_deg`` deg/s and a zoom:
-    the vertical field of view changing by ``zoom_speed_deg`` deg/s (kept within [1, 170] degrees)."""
+    the vertical field of view changing by ``zoom_speed_deg`` deg/s (kept within [1, 170] degrees).
+    stereo: a rectified rig, frame k of the sequence the first camera moved ``baseline`` metres k times
+    along its own x axis (right); with length 2, a left/right pair (docs/conditions.md)."""
 
     kind: WordDist = constant("static")
     orbit_speed_deg: FloatDist = uniform(-30.0, 30.0)
@@ -544,9 +546,11 @@ class CameraMotionConfig:
     shake_deg: FloatDist = constant(0.0)
     roll_speed_deg: FloatDist = constant(0.0)
     zoom_speed_deg: FloatDist = constant(0.0)
+    baseline: FloatDist = constant(0.12)
 
     def __post_init__(self) -> None:
         words("kind", self.kind, CAMERA_MOTIONS)
+        within("baseline", self.baseline, 0.0, MAX_LENGTH, open_low=True)
         within("zoom_speed_deg", self.zoom_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
         within("orbit_speed_deg", self.orbit_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
         within("dolly_speed", self.dolly_speed, -MAX_SPEED, MAX_SPEED)

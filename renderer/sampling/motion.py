@@ -174,6 +174,12 @@ def _camera_poses(config: SceneConfig, base: FrameDescription, rng: np.random.Ge
         duration = max(float(times[-1]), 1e-9)
         for k, t in enumerate(times):
             poses[k] = look_at_world_to_camera(_catmull_rom(np.array(keys), t / duration), target)
+    elif kind == "stereo":  # a rectified rig: the same orientation, shifted along the camera's own x
+        baseline = float(motion.baseline.sample(rng))
+        for k in range(len(times)):
+            moved = camera_to_world.copy()
+            moved[:3, 3] += camera_to_world[:3, 0] * baseline * k
+            poses[k] = rigid_inverse(moved)
     else:  # static
         poses[:] = start
     roll_speed = np.deg2rad(float(motion.roll_speed_deg.sample(rng)))
