@@ -372,6 +372,47 @@ class FogConfig:
             raise ValueError("tint: each channel must lie in [0, 1]")
 
 
+PRECIPITATION_KINDS = ("rain", "snow")
+
+
+@dataclass(frozen=True)
+class PrecipitationConfig:
+    """Rain or snow (``precipitation:``, docs/conditions.md): with ``probability`` a frame gets one of
+    ``kinds``, ``count`` particles in the view volume between near_m and far_m, its fall during
+    ``exposure_s``, tilted by ``wind_deg``; rain also wets every surface (darker, glossier)."""
+
+    probability: float = 0.0
+    kinds: WordDist = constant("rain")
+    count: IntDist = int_uniform(500, 3000)
+    near_m: float = 0.3
+    far_m: float = 15.0
+    rain_radius_m: float = 0.0008
+    snow_radius_m: FloatDist = uniform(0.002, 0.006)
+    rain_speed: FloatDist = uniform(6.0, 9.0)
+    snow_speed: FloatDist = uniform(0.5, 1.5)
+    exposure_s: FloatDist = uniform(1 / 120, 1 / 30)
+    wind_deg: FloatDist = uniform(-20.0, 20.0)
+    opacity: FloatDist = uniform(0.2, 0.5)
+    wetness: FloatDist = uniform(0.3, 1.0)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"probability: {self.probability:g} is outside [0, 1]")
+        words("kinds", self.kinds, PRECIPITATION_KINDS)
+        within("count", self.count, 0, 200_000)
+        if not 0.0 < self.near_m < self.far_m <= MAX_LENGTH:
+            raise ValueError(f"near_m and far_m must satisfy 0 < near_m < far_m <= {MAX_LENGTH:g}")
+        if not 0.0 < self.rain_radius_m <= 0.05:
+            raise ValueError(f"rain_radius_m: {self.rain_radius_m:g} is outside (0, 0.05]")
+        within("snow_radius_m", self.snow_radius_m, 0.0, 0.05, open_low=True)
+        within("rain_speed", self.rain_speed, 0.0, 100.0)
+        within("snow_speed", self.snow_speed, 0.0, 100.0)
+        within("exposure_s", self.exposure_s, 0.0, 1.0)
+        within("wind_deg", self.wind_deg, -80.0, 80.0)
+        within("opacity", self.opacity, 0.0, 1.0)
+        within("wetness", self.wetness, 0.0, 1.0)
+
+
 DEPTH_SENSOR_KINDS = ("structured_light", "tof")
 # Per kind, the defaults of (sigma_0, sigma_2): structured light after Nguyen et al. 2012 (Kinect v1,
 # sigma ~ 1.2 mm + 1.9 mm/m^2 z^2), time of flight flatter (Kinect v2-like).
@@ -652,6 +693,7 @@ class SceneConfig:
     background: BackgroundConfig = BackgroundConfig()
     sensor: SensorConfig = SensorConfig()
     fog: FogConfig = FogConfig()
+    precipitation: PrecipitationConfig = PrecipitationConfig()
     depth_sensor: DepthSensorConfig = DepthSensorConfig()
     environment: EnvironmentConfig = EnvironmentConfig()
     render: RenderConfig = RenderConfig()

@@ -1,5 +1,6 @@
-"""Weather and atmosphere on the RGB image, from exact depth: pure numpy functions of the frame's colour,
-its label pass's depth and its description, so they are the same for every engine (labels untouched).
+"""Weather and atmosphere on the RGB image, from exact depth (fog, then rain or snow): pure numpy functions
+of the frame's colour, its label pass's depth and its description, so they are the same for every engine
+(labels untouched).
 
 Fog (Koschmieder): in linear radiance, L' = L t + A (1 - t), t = exp(-beta d), d the distance from the
 camera centre along the pixel centre's ray to the surface (d = z |ray|, ray scaled to z = 1: exact for
@@ -14,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.scene.camera import CameraModel
-from renderer.scene.description import FogDescription
+from renderer.scene.description import FogDescription, PrecipitationDescription
 
 DISPLAY_GAMMA = 2.2
 
@@ -34,3 +35,72 @@ def apply_fog(colour: NDArray[np.float32], depth: NDArray[np.float32], camera: C
     airlight = np.asarray(fog.airlight, dtype=np.float32)
     fogged = linear * t + airlight * (np.float32(1.0) - t)
     return np.asarray(np.power(fogged, np.float32(1.0 / DISPLAY_GAMMA)), dtype=np.float32)
+
+
+def particle_layer(precipitation: PrecipitationDescription, camera: CameraModel,
+                   depth: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """(H, W) coverage in [0, 1] and (H, W) camera z of the nearest particle at each pixel (0: none) of
+    the rain or snow in front of the scene: particles uniform in the view volume between near_m and
+    far_m; a raindrop is its fall during the exposure (a streak, one pixel wide, tilted by the wind), a
+    flake a disc of its radius; a particle pixel counts only where the particle is nearer than the
+    surface the pixel sees (or none is seen)."""
+    import cv2
+
+    rng = np.random.default_rng(precipitation.seed)
+    height, width = depth.shape
+    n = precipitation.count
+    # Uniform in the frustum's volume: z with density ~ z^2 between near and far, (u, v) uniform.
+    near, far = precipitation.near_m, precipitation.far_m
+    z = np.cbrt(rng.uniform(near ** 3, far ** 3, n))
+    uv = np.stack([rng.uniform(-0.5, width - 0.5, n), rng.uniform(-0.5, height - 0.5, n)], axis=1)
+    points = camera.unproject(uv, z)
+    fall = precipitation.fall_speed * precipitation.exposure_s
+    wind = np.deg2rad(precipitation.wind_deg)
+    # Down in the image is +y in the camera frame for a level camera; the streak's 3D extent, camera frame.
+    step = fall * np.array([np.sin(wind), np.cos(wind), 0.0])
+    ends = camera.project(points + step)
+    coverage = np.zeros((height, width), np.float32)
+    nearest = np.zeros((height, width), np.float32)
+    focal = camera_focal(camera)
+    order = np.argsort(-z)  # far to near: nearer particles overwrite
+    for k in order:
+        start = uv[k]
+        end = ends[k] if precipitation.kind == "rain" else uv[k]
+        if not np.all(np.isfinite(end)):
+            continue
+        size = focal * precipitation.radius_m / z[k]
+        pad = int(np.ceil(size)) + 2
+        c0, r0 = int(np.floor(min(start[0], end[0]))) - pad, int(np.floor(min(start[1], end[1]))) - pad
+        c1, r1 = int(np.ceil(max(start[0], end[0]))) + pad + 1, int(np.ceil(max(start[1], end[1]))) + pad + 1
+        if c1 <= 0 or r1 <= 0 or c0 >= width or r0 >= height:
+            continue
+        patch = np.zeros((r1 - r0, c1 - c0), np.uint8)
+        a = (int(round((start[0] - c0) * 4)), int(round((start[1] - r0) * 4)))
+        if precipitation.kind == "rain":
+            b = (int(round((end[0] - c0) * 4)), int(round((end[1] - r0) * 4)))
+            cv2.line(patch, a, b, 255, max(1, int(round(2 * size))), cv2.LINE_AA, shift=2)
+        else:
+            cv2.circle(patch, a, max(1, int(round(size * 4))), 255, -1, cv2.LINE_AA, shift=2)
+        rs, cs = slice(max(r0, 0), min(r1, height)), slice(max(c0, 0), min(c1, width))
+        local = patch[rs.start - r0:rs.stop - r0, cs.start - c0:cs.stop - c0]
+        scene = depth[rs, cs]
+        in_front = (local > 0) & ((scene == 0) | (scene > z[k]))
+        nearest[rs, cs][in_front] = z[k]
+        cover = coverage[rs, cs]
+        cover[in_front] = np.maximum(cover[in_front], local[in_front] / np.float32(255.0))
+    return coverage, nearest
+
+
+def camera_focal(camera: CameraModel) -> float:
+    """The camera's focal length in pixels (fx of the pinhole it draws)."""
+    return float(camera.pinhole_K()[0, 0])
+
+
+def apply_precipitation(colour: NDArray[np.float32], depth: NDArray[np.float32], camera: CameraModel,
+                        precipitation: PrecipitationDescription) -> NDArray[np.float32]:
+    """(H, W, 3) display-encoded colour with the rain or snow over it (blended in linear radiance)."""
+    coverage, _ = particle_layer(precipitation, camera, depth)
+    alpha = (coverage * np.float32(precipitation.opacity))[..., None]
+    linear = np.power(np.clip(colour, 0.0, 1.0), np.float32(DISPLAY_GAMMA))
+    out = linear * (np.float32(1.0) - alpha) + np.float32(precipitation.brightness) * alpha
+    return np.asarray(np.power(out, np.float32(1.0 / DISPLAY_GAMMA)), dtype=np.float32)

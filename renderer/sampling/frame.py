@@ -33,4 +33,5 @@ def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index
         index=index, seed=seed, camera=draft.camera, objects=tuple(draft.objects), lights=tuple(draft.lights),
         ambient=draft.ambient, background=draft.background or BackgroundDescription("solid", ((0.0, 0.0, 0.0),)),
         sensor=draft.sensor or SensorDescription(), environment=draft.environment or EnvironmentDescription(),
-        attempt=attempt, fog=draft.fog, depth_sensor=draft.depth_sensor).check_instance_ids()
+        attempt=attempt, fog=draft.fog, depth_sensor=draft.depth_sensor,
+        precipitation=draft.precipitation).check_instance_ids()

@@ -256,6 +256,27 @@ class FogDescription:
 
 
 @dataclass(frozen=True)
+class PrecipitationDescription:
+    """Rain or snow falling between the camera and the scene (renderer.render.conditions): ``count``
+    particles placed uniformly in the camera's view volume from near_m to far_m (from ``seed``), each a
+    streak (rain: the fall during the exposure, fall_speed x exposure_s, tilted by wind_deg) or a flake
+    (snow: radius_m), drawn over the image only where it is nearer than the surface its pixel sees, with
+    ``opacity``, in linear grey ``brightness``."""
+
+    kind: str
+    count: int
+    near_m: float
+    far_m: float
+    radius_m: float
+    fall_speed: float
+    exposure_s: float
+    wind_deg: float
+    opacity: float
+    brightness: float
+    seed: int
+
+
+@dataclass(frozen=True)
 class DepthSensorDescription:
     """A depth camera's model (renderer.channels.depth_sensor), written as the depth_sensor channel beside
     exact depth. kind: structured_light (disparity quantised: baseline_m, disparity_step_px) or tof
@@ -326,6 +347,8 @@ class FrameDescription:
     sequence: SequenceTime | None = None  # None: a still
     fog: FogDescription | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
     depth_sensor: DepthSensorDescription | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
+    precipitation: PrecipitationDescription | None = dataclasses.field(default=None,
+                                                                       metadata={"omit_if_none": True})
 
     def check_instance_ids(self) -> FrameDescription:
         """The frame itself; ValueError where its ids break INSTANCE_IDS (a whole frame drawn or read

@@ -19,6 +19,7 @@ from renderer.scene.description import (
     LightDescription,
     Matrix,
     ObjectDescription,
+    PrecipitationDescription,
     SensorDescription,
     as_matrix,
 )
@@ -48,6 +49,7 @@ class FrameDraft:
     environment: EnvironmentDescription | None = None
     fog: FogDescription | None = None
     depth_sensor: DepthSensorDescription | None = None
+    precipitation: PrecipitationDescription | None = None
 
     def stream(self, name: str) -> np.random.Generator:
         """The frame's stream of that name (renderer.seeding): independent of every other stream."""
