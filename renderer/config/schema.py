@@ -372,6 +372,37 @@ class FogConfig:
             raise ValueError("tint: each channel must lie in [0, 1]")
 
 
+@dataclass(frozen=True)
+class NightConfig:
+    """Night (``night:``, docs/conditions.md): with ``probability`` a frame's daylight (its lights, the
+    ambient term, the environment and the background) is dimmed by ``dim`` and ``lamps`` artificial
+    lights are added: warm point or spot lamps of ``lamp_temperature_k`` above the scene."""
+
+    probability: float = 0.0
+    dim: FloatDist = Distribution("loguniform", (0.01, 0.1))
+    lamps: IntDist = int_uniform(1, 3)
+    lamp_type: WordDist = Distribution("choice", ("point", "spot"))
+    lamp_intensity: FloatDist = uniform(0.4, 1.5)
+    lamp_temperature_k: FloatDist = uniform(2200.0, 4000.0)
+    lamp_elevation_deg: FloatDist = uniform(45.0, 85.0)
+    lamp_distance: FloatDist = uniform(1.0, 3.0)
+    lamp_spot_angle_deg: FloatDist = uniform(25.0, 50.0)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"probability: {self.probability:g} is outside [0, 1]")
+        within("dim", self.dim, 0.0, 1.0)
+        within("lamps", self.lamps, 0, MAX_NIGHT_LAMPS)
+        words("lamp_type", self.lamp_type, ("point", "spot"))
+        within("lamp_intensity", self.lamp_intensity, 0.0, 1e4)
+        within("lamp_temperature_k", self.lamp_temperature_k, 1000.0, 40000.0)
+        within("lamp_elevation_deg", self.lamp_elevation_deg, -90.0, 90.0)
+        within("lamp_distance", self.lamp_distance, 0.0, MAX_LENGTH, open_low=True)
+        within("lamp_spot_angle_deg", self.lamp_spot_angle_deg, 1.0, 89.0)
+
+
+MAX_NIGHT_LAMPS = 4  # pyrender's shader holds at most 4 lights of each type
+
 PRECIPITATION_KINDS = ("rain", "snow")
 
 
@@ -694,6 +725,7 @@ class SceneConfig:
     sensor: SensorConfig = SensorConfig()
     fog: FogConfig = FogConfig()
     precipitation: PrecipitationConfig = PrecipitationConfig()
+    night: NightConfig = NightConfig()
     depth_sensor: DepthSensorConfig = DepthSensorConfig()
     environment: EnvironmentConfig = EnvironmentConfig()
     render: RenderConfig = RenderConfig()
