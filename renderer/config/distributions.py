@@ -16,7 +16,11 @@ draw is allowed (a field of view in (0, 180) needs a clipped normal) before anyt
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import dataclasses
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -78,6 +82,12 @@ class Distribution:
         kind, p = self.kind, self.params
         if kind == "constant":
             return p[0]
+        tails = _TAILS.get()
+        if tails is not None:
+            value = self._tail_sample(rng, tails.tail)
+            if value is not _NO_TAIL:
+                tails.record(self, value)
+                return value
         if kind == "uniform":
             if self.integer:
                 return int(rng.integers(p[0], p[1] + 1))
@@ -96,6 +106,29 @@ class Distribution:
         index = int(rng.choice(len(p), p=self.weights)) if self.weights is not None else int(rng.integers(len(p)))
         return p[index]
 
+    def _tail_sample(self, rng: np.random.Generator, tail: float) -> Any:
+        """A draw from the outer ``tail`` of the distribution (half at each end; renderer.config.
+        distributions.extreme_draws), or _NO_TAIL where it has no ends (words, unweighted choices)."""
+        kind, p = self.kind, self.params
+        low_end = bool(rng.integers(2) == 0)
+        if kind in ("randint",) or (kind == "uniform" and self.integer):
+            return int(p[0] if low_end else p[1])
+        if kind in ("uniform", "loguniform"):
+            a, b = (np.log(p[0]), np.log(p[1])) if kind == "loguniform" else (p[0], p[1])
+            offset = float(rng.uniform(0.0, tail / 2)) * (b - a)
+            x = a + offset if low_end else b - offset
+            return float(np.exp(x)) if kind == "loguniform" else float(x)
+        if kind == "normal":
+            import scipy.special
+
+            z = float(scipy.special.ndtri(rng.uniform(1e-12, tail / 2)))  # below the lower tail quantile
+            value = p[0] + (z if low_end else -z) * p[1]
+            return float(np.clip(value, *self.clip)) if self.clip is not None else value
+        if kind == "choice" and self.weights is not None and len(set(self.weights)) > 1:
+            rare = [v for v, w in zip(p, self.weights, strict=True) if w == min(self.weights)]
+            return rare[int(rng.integers(len(rare)))]
+        return _NO_TAIL
+
     # -- plain data ---------------------------------------------------------------------------------
     def to_plain(self) -> Any:
         """The YAML form (parse_distribution of it gives this distribution back)."""
@@ -109,6 +142,37 @@ class Distribution:
         if self.weights is not None:
             plain["weights"] = list(self.weights)
         return plain
+
+
+_NO_TAIL = object()
+
+
+@dataclass
+class _Tails:
+    tail: float
+    where: str = ""
+    draws: list[tuple[str, Any, Any]] = dataclasses.field(default_factory=list)
+
+    def record(self, distribution: Distribution, value: Any) -> None:
+        self.draws.append((self.where, distribution.to_plain(), value))
+
+
+_TAILS: contextvars.ContextVar[_Tails | None] = contextvars.ContextVar("renderer_tails", default=None)
+
+
+@contextlib.contextmanager
+def extreme_draws(tail: float) -> Iterator[_Tails]:
+    """Within it, every draw of a Distribution with ends comes from its outer ``tail`` (half at each end:
+    uniform and loguniform ranges, randint and integer ranges at their bounds, a normal beyond its
+    two-sided quantile, a weighted choice among its rarest values); words and even choices are drawn as
+    ever. Each such draw is recorded (set ``where`` to say which randomizer drew it): the edge-case mode
+    of renderer.sampling.frame."""
+    tails = _Tails(tail)
+    token = _TAILS.set(tails)
+    try:
+        yield tails
+    finally:
+        _TAILS.reset(token)
 
 
 def constant(value: Any, integer: bool = False) -> Distribution:

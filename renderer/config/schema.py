@@ -373,6 +373,22 @@ class FogConfig:
 
 
 @dataclass(frozen=True)
+class EdgeCaseConfig:
+    """The edge-case mode (``edge_cases:``, docs/conditions.md): a ``rate`` of the frames draw every
+    distribution with ends from its outer ``tail`` (half at each end), and record which draws those were
+    in the frame description (``extreme_draws``). The other frames are as without the mode."""
+
+    rate: float = 0.0
+    tail: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"rate: {self.rate:g} is outside [0, 1]")
+        if not 0.0 < self.tail <= 1.0:
+            raise ValueError(f"tail: {self.tail:g} is outside (0, 1]")
+
+
+@dataclass(frozen=True)
 class NightConfig:
     """Night (``night:``, docs/conditions.md): with ``probability`` a frame's daylight (its lights, the
     ambient term, the environment and the background) is dimmed by ``dim`` and ``lamps`` artificial
@@ -726,6 +742,7 @@ class SceneConfig:
     fog: FogConfig = FogConfig()
     precipitation: PrecipitationConfig = PrecipitationConfig()
     night: NightConfig = NightConfig()
+    edge_cases: EdgeCaseConfig = EdgeCaseConfig()
     depth_sensor: DepthSensorConfig = DepthSensorConfig()
     environment: EnvironmentConfig = EnvironmentConfig()
     render: RenderConfig = RenderConfig()

@@ -8,12 +8,16 @@ each draw from streams of their own: changing one leaves the others' draws untou
 
 from __future__ import annotations
 
+import json
+
 from renderer.assets.catalog import AssetCatalog
+from renderer.config.distributions import extreme_draws
 from renderer.config.schema import SceneConfig
 from renderer.sampling.randomizers import RANDOMIZERS, FrameDraft
 from renderer.scene.description import (
     BackgroundDescription,
     EnvironmentDescription,
+    ExtremeDraw,
     FrameDescription,
     SensorDescription,
 )
@@ -25,8 +29,17 @@ def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index
     after failing the scene's constraints, renderer.labels.constraints): every randomizer, in rank order,
     on one draft."""
     draft = FrameDraft(config, catalog, seed, index, attempt)
-    for randomizer in RANDOMIZERS.values():
-        randomizer.draw(draft)
+    extreme: tuple[ExtremeDraw, ...] = ()
+    edge = config.edge_cases
+    if edge.rate > 0 and float(draft.stream("edge_cases").uniform()) < edge.rate:
+        with extreme_draws(edge.tail) as tails:
+            for randomizer in RANDOMIZERS.values():
+                tails.where = randomizer.name
+                randomizer.draw(draft)
+        extreme = tuple(ExtremeDraw(where, json.dumps(plain), value) for where, plain, value in tails.draws)
+    else:
+        for randomizer in RANDOMIZERS.values():
+            randomizer.draw(draft)
     if draft.camera is None:
         raise ValueError("no randomizer drew the camera")
     return FrameDescription(
@@ -34,4 +47,4 @@ def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index
         ambient=draft.ambient, background=draft.background or BackgroundDescription("solid", ((0.0, 0.0, 0.0),)),
         sensor=draft.sensor or SensorDescription(), environment=draft.environment or EnvironmentDescription(),
         attempt=attempt, fog=draft.fog, depth_sensor=draft.depth_sensor,
-        precipitation=draft.precipitation).check_instance_ids()
+        precipitation=draft.precipitation, extreme_draws=extreme).check_instance_ids()

@@ -256,6 +256,16 @@ class FogDescription:
 
 
 @dataclass(frozen=True)
+class ExtremeDraw:
+    """One draw an edge-case frame took from a distribution's tail: which randomizer drew it, the
+    distribution (its scene-file form, JSON text) and the value."""
+
+    randomizer: str
+    distribution: str
+    value: Any
+
+
+@dataclass(frozen=True)
 class PrecipitationDescription:
     """Rain or snow falling between the camera and the scene (renderer.render.conditions): ``count``
     particles placed uniformly in the camera's view volume from near_m to far_m (from ``seed``), each a
@@ -349,6 +359,8 @@ class FrameDescription:
     depth_sensor: DepthSensorDescription | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
     precipitation: PrecipitationDescription | None = dataclasses.field(default=None,
                                                                        metadata={"omit_if_none": True})
+    # An edge-case frame's draws from the tails (config edge_cases); empty (and not written) otherwise.
+    extreme_draws: tuple[ExtremeDraw, ...] = dataclasses.field(default=(), metadata={"omit_if_none": True})
 
     def check_instance_ids(self) -> FrameDescription:
         """The frame itself; ValueError where its ids break INSTANCE_IDS (a whole frame drawn or read
@@ -374,7 +386,7 @@ class FrameDescription:
 def _to_plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not (f.metadata.get("omit_if_none") and getattr(value, f.name) is None)}
+                if not (f.metadata.get("omit_if_none") and getattr(value, f.name) in (None, ()))}
     if isinstance(value, tuple | list):
         return [_to_plain(v) for v in value]
     return value
