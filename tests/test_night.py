@@ -29,7 +29,8 @@ def test_night_dims_the_day_and_adds_lamps_and_leaves_labels(tmp_path: Path) -> 
         d, n = day["description"], night["description"]
         assert n["ambient"] == d["ambient"] * 0.05
         sun = len(d["lights"])
-        assert [light["intensity"] for light in n["lights"][:sun]] == [0.05 * light["intensity"] for light in d["lights"]]
+        scaled = [0.05 * light["intensity"] for light in d["lights"]]
+        assert [light["intensity"] for light in n["lights"][:sun]] == scaled
         lamps = n["lights"][sun:]
         assert 1 <= len(lamps) <= 3 and all(light["kind"] == "point" for light in lamps)
         assert sum(light["kind"] == "point" for light in n["lights"]) <= 4
