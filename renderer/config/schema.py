@@ -373,6 +373,25 @@ class FogConfig:
 
 
 @dataclass(frozen=True)
+class GlareConfig:
+    """Sun glare (``glare:``, docs/conditions.md): with ``probability``, frames under a sky with a sun get a
+    veiling halo of ``strength`` (linear radiance at the sun's image) and ``halo_fraction`` of the image
+    diagonal, and ``ghosts`` lens ghosts."""
+
+    probability: float = 0.0
+    strength: FloatDist = uniform(0.5, 2.0)
+    halo_fraction: FloatDist = uniform(0.02, 0.08)
+    ghosts: IntDist = int_uniform(2, 6)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"probability: {self.probability:g} is outside [0, 1]")
+        within("strength", self.strength, 0.0, 100.0)
+        within("halo_fraction", self.halo_fraction, 0.0, 1.0, open_low=True)
+        within("ghosts", self.ghosts, 0, 32)
+
+
+@dataclass(frozen=True)
 class EdgeCaseConfig:
     """The edge-case mode (``edge_cases:``, docs/conditions.md): a ``rate`` of the frames draw every
     distribution with ends from its outer ``tail`` (half at each end), and record which draws those were
@@ -742,6 +761,7 @@ class SceneConfig:
     fog: FogConfig = FogConfig()
     precipitation: PrecipitationConfig = PrecipitationConfig()
     night: NightConfig = NightConfig()
+    glare: GlareConfig = GlareConfig()
     edge_cases: EdgeCaseConfig = EdgeCaseConfig()
     depth_sensor: DepthSensorConfig = DepthSensorConfig()
     environment: EnvironmentConfig = EnvironmentConfig()

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.scene.camera import CameraModel
-from renderer.scene.description import FogDescription, PrecipitationDescription
+from renderer.scene.description import FogDescription, GlareDescription, PrecipitationDescription
 
 DISPLAY_GAMMA = 2.2
 
@@ -104,3 +104,36 @@ def apply_precipitation(colour: NDArray[np.float32], depth: NDArray[np.float32],
     linear = np.power(np.clip(colour, 0.0, 1.0), np.float32(DISPLAY_GAMMA))
     out = linear * (np.float32(1.0) - alpha) + np.float32(precipitation.brightness) * alpha
     return np.asarray(np.power(out, np.float32(1.0 / DISPLAY_GAMMA)), dtype=np.float32)
+
+
+def sun_pixel(sun_direction_world: tuple[float, float, float], world_to_camera: NDArray[np.float64],
+              camera: CameraModel) -> NDArray[np.float64] | None:
+    """(u, v) of the sun's image (a direction at infinity), or None when it is behind the camera."""
+    direction = np.asarray(world_to_camera, dtype=np.float64)[:3, :3] @ np.asarray(sun_direction_world, float)
+    if direction[2] <= 1e-6:
+        return None
+    return np.asarray(camera.project(direction[None])[0], dtype=np.float64)
+
+
+def apply_glare(colour: NDArray[np.float32], depth: NDArray[np.float32], camera: CameraModel,
+                world_to_camera: NDArray[np.float64], sun_direction: tuple[float, float, float],
+                glare: GlareDescription) -> NDArray[np.float32]:
+    """(H, W, 3) display-encoded colour with the sun's veiling halo and ghosts added in linear radiance;
+    unchanged when the sun is behind the camera or its image pixel shows a surface (exact depth)."""
+    height, width = depth.shape
+    sun = sun_pixel(sun_direction, world_to_camera, camera)
+    if sun is None:
+        return colour
+    col, row = int(np.floor(sun[0] + 0.5)), int(np.floor(sun[1] + 0.5))
+    if 0 <= row < height and 0 <= col < width and depth[row, col] > 0:
+        return colour  # the sun is hidden behind a surface
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float64)
+    r2 = (cols - sun[0]) ** 2 + (rows - sun[1]) ** 2
+    added = (glare.strength * (1.0 + r2 / glare.halo_px ** 2) ** -1.5)[..., None] * np.ones(3)
+    centre = np.array([(width - 1) / 2, (height - 1) / 2])
+    for t, radius, r, g, b, intensity in glare.ghosts:
+        x, y = centre + t * (centre - sun)
+        disc = np.clip(radius + 0.5 - np.sqrt((cols - x) ** 2 + (rows - y) ** 2), 0.0, 1.0)  # antialiased edge
+        added += (intensity * disc)[..., None] * np.array([r, g, b])
+    linear = np.power(np.clip(colour, 0.0, 1.0), np.float32(DISPLAY_GAMMA)) + added.astype(np.float32)
+    return np.asarray(np.power(np.clip(linear, 0.0, 1.0), np.float32(1.0 / DISPLAY_GAMMA)), dtype=np.float32)

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from renderer.assets.catalog import AssetCatalog
 from renderer.config.schema import RenderConfig
 from renderer.render.backgrounds import background_image
-from renderer.render.conditions import apply_fog, apply_precipitation
+from renderer.render.conditions import apply_fog, apply_glare, apply_precipitation
 from renderer.render.engines import Engine, make_engine
 from renderer.render.gl.gl_context import GLContext
 from renderer.render.gl.label_pass import LabelPass
@@ -57,13 +57,16 @@ def finish_rgb(frame: FrameDescription, image: EngineImage,
     sensor effects."""
     uncovered = image.rgba[..., 3] < 1.0  # where the background shows through (at all)
     colour = composite_colour(image, frame_background(frame, uncovered))
-    if frame.fog is not None or frame.precipitation is not None:
+    if frame.fog is not None or frame.precipitation is not None or frame.glare is not None:
         if depth is None:
-            raise ValueError("fog, rain and snow need the frame's depth (render the label pass first)")
+            raise ValueError("fog, rain, snow and glare need the frame's depth (render the label pass first)")
         if frame.fog is not None:
             colour = apply_fog(colour, depth, camera_model(frame.camera), frame.fog)
         if frame.precipitation is not None:
             colour = apply_precipitation(colour, depth, camera_model(frame.camera), frame.precipitation)
+        if frame.glare is not None:
+            colour = apply_glare(colour, depth, camera_model(frame.camera), np.asarray(frame.camera.world_to_camera),
+                                 frame.environment.sun_direction, frame.glare)
     return apply_sensor(_eight_bits(colour), frame.sensor)
 
 
@@ -89,7 +92,7 @@ class FrameRenderer:
                    depth: NDArray[np.float32] | None = None) -> NDArray[np.uint8]:
         """The engine's image through the background, conditions and sensor stages (``depth``: the label
         pass's, which fog needs; rendered here when it is needed and not given)."""
-        if (frame.fog is not None or frame.precipitation is not None) and depth is None:
+        if (frame.fog is not None or frame.precipitation is not None or frame.glare is not None) and depth is None:
             depth = self.labels.render(frame, catalog).depth
         return finish_rgb(frame, self.engine.render(frame, catalog), depth)
 

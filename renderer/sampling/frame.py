@@ -47,4 +47,5 @@ def sample_frame(config: SceneConfig, catalog: AssetCatalog, *, seed: int, index
         ambient=draft.ambient, background=draft.background or BackgroundDescription("solid", ((0.0, 0.0, 0.0),)),
         sensor=draft.sensor or SensorDescription(), environment=draft.environment or EnvironmentDescription(),
         attempt=attempt, fog=draft.fog, depth_sensor=draft.depth_sensor,
-        precipitation=draft.precipitation, extreme_draws=extreme).check_instance_ids()
+        precipitation=draft.precipitation, glare=draft.glare,
+        extreme_draws=extreme).check_instance_ids()

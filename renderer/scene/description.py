@@ -256,6 +256,19 @@ class FogDescription:
 
 
 @dataclass(frozen=True)
+class GlareDescription:
+    """Sun glare (renderer.render.conditions.apply_glare): a veiling halo around the sun's image,
+    strength x (1 + (r / halo_px)^2)^-1.5 in linear radiance at r pixels from it, and lens ghosts (discs
+    on the line from the sun's image through the image centre, at t times that vector from the centre,
+    of radius radius_px, tint rgb and intensity); only when the sun (the sky's sun_direction) is in front
+    of the camera and, if its image is in the frame, not hidden there by a surface (exact depth)."""
+
+    strength: float
+    halo_px: float
+    ghosts: tuple[tuple[float, float, float, float, float, float], ...]  # (t, radius_px, r, g, b, intensity)
+
+
+@dataclass(frozen=True)
 class ExtremeDraw:
     """One draw an edge-case frame took from a distribution's tail: which randomizer drew it, the
     distribution (its scene-file form, JSON text) and the value."""
@@ -359,6 +372,7 @@ class FrameDescription:
     depth_sensor: DepthSensorDescription | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
     precipitation: PrecipitationDescription | None = dataclasses.field(default=None,
                                                                        metadata={"omit_if_none": True})
+    glare: GlareDescription | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
     # An edge-case frame's draws from the tails (config edge_cases); empty (and not written) otherwise.
     extreme_draws: tuple[ExtremeDraw, ...] = dataclasses.field(default=(), metadata={"omit_if_none": True})
 

@@ -16,6 +16,7 @@ from renderer.scene.description import (
     DepthSensorDescription,
     EnvironmentDescription,
     FogDescription,
+    GlareDescription,
     LightDescription,
     Matrix,
     ObjectDescription,
@@ -50,6 +51,7 @@ class FrameDraft:
     fog: FogDescription | None = None
     depth_sensor: DepthSensorDescription | None = None
     precipitation: PrecipitationDescription | None = None
+    glare: GlareDescription | None = None
 
     def stream(self, name: str) -> np.random.Generator:
         """The frame's stream of that name (renderer.seeding): independent of every other stream."""
