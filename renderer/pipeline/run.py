@@ -36,7 +36,7 @@ from renderer.labels.constraints import ConstraintError, unmet_constraint
 from renderer.labels.flow import start_motion_buffers
 from renderer.labels.objects import frame_labels
 from renderer.render.gl.gl_platform import BackendError
-from renderer.sampling.motion import describe_frame, neighbours
+from renderer.sampling.motion import describe_frame, neighbours, shutter_frames
 from renderer.sampling.randomizers.supports import support_sources
 from renderer.scene.buffers import RenderBuffers
 from renderer.scene.description import FrameDescription
@@ -188,14 +188,18 @@ def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRender
         label_buffers = renderer.labels.render(frame, catalog)
         motion = [c for c in config.outputs if CHANNELS[c].motion]
         finish_motion = None
-        if motion:  # drawn now, read back after the RGB image: the rasteriser works while Python does
+        blurred = config.sequence.shutter > 0 and frame.sequence is not None
+        if motion or blurred:
             before, after = neighbours(config, catalog, frame, seed=seed)
+        if motion:  # drawn now, read back after the RGB image: the rasteriser works while Python does
             finish_motion = start_motion_buffers(renderer.labels, frame, before, after, label_buffers, catalog,
                                                  motion)
         labels = frame_labels(frame, label_buffers, catalog, constraints.min_visible_fraction)
         unmet = unmet_constraint(constraints, frame, label_buffers, labels)
         if unmet is None:
-            rgb = renderer.render_rgb(frame, catalog, label_buffers.depth)
+            shutter = shutter_frames(frame, before, after, config.sequence.shutter, config.sequence.blur_samples) \
+                if blurred else None
+            rgb = renderer.render_rgb(frame, catalog, label_buffers.depth, shutter)
             if finish_motion is not None:
                 label_buffers = dataclasses.replace(label_buffers, motion=finish_motion())
             return frame, RenderBuffers.of(rgb, label_buffers), labels

@@ -42,6 +42,11 @@ def composite_colour(image: EngineImage, background: NDArray[np.float32]) -> NDA
     return np.asarray(rgba[..., :3] + (np.float32(1.0) - rgba[..., 3:4]) * background, dtype=np.float32)
 
 
+def _over_background(frame: FrameDescription, image: EngineImage) -> NDArray[np.float32]:
+    uncovered = image.rgba[..., 3] < 1.0  # where the background shows through (at all)
+    return composite_colour(image, frame_background(frame, uncovered))
+
+
 def composite(image: EngineImage, background: NDArray[np.float32]) -> NDArray[np.uint8]:
     """composite_colour in 8 bits."""
     return _eight_bits(composite_colour(image, background))
@@ -51,12 +56,17 @@ def _eight_bits(colour: NDArray[np.float32]) -> NDArray[np.uint8]:
     return np.clip(np.rint(colour * np.float32(255.0)), 0, 255).astype(np.uint8)
 
 
-def finish_rgb(frame: FrameDescription, image: EngineImage,
+def finish_rgb(frame: FrameDescription, image: EngineImage | list[tuple[FrameDescription, EngineImage]],
                depth: NDArray[np.float32] | None = None) -> NDArray[np.uint8]:
     """The stages after the engine: background, conditions (fog: needs the label pass's ``depth``), then
-    sensor effects."""
-    uncovered = image.rgba[..., 3] < 1.0  # where the background shows through (at all)
-    colour = composite_colour(image, frame_background(frame, uncovered))
+    sensor effects. ``image`` may be the renders of instants over an open shutter ((their description,
+    image) pairs, renderer.sampling.motion.shutter_frames): each composited over its own background, then
+    averaged in linear radiance (motion blur) before the conditions and the sensor."""
+    if isinstance(image, list):
+        linear = [np.power(np.clip(_over_background(f, im), 0.0, 1.0), np.float32(2.2)) for f, im in image]
+        colour = np.power(np.mean(linear, axis=0), np.float32(1 / 2.2)).astype(np.float32)
+    else:
+        colour = _over_background(frame, image)
     if frame.fog is not None or frame.precipitation is not None or frame.glare is not None:
         if depth is None:
             raise ValueError("fog, rain, snow and glare need the frame's depth (render the label pass first)")
@@ -88,12 +98,15 @@ class FrameRenderer:
         labels = self.labels.render(frame, catalog)
         return RenderBuffers.of(self.render_rgb(frame, catalog, labels.depth), labels)
 
-    def render_rgb(self, frame: FrameDescription, catalog: AssetCatalog,
-                   depth: NDArray[np.float32] | None = None) -> NDArray[np.uint8]:
+    def render_rgb(self, frame: FrameDescription, catalog: AssetCatalog, depth: NDArray[np.float32] | None = None,
+                   shutter: list[FrameDescription] | None = None) -> NDArray[np.uint8]:
         """The engine's image through the background, conditions and sensor stages (``depth``: the label
-        pass's, which fog needs; rendered here when it is needed and not given)."""
+        pass's, which fog needs; rendered here when it is needed and not given). ``shutter``: the frame at
+        instants over an open shutter, rendered and averaged (motion blur)."""
         if (frame.fog is not None or frame.precipitation is not None or frame.glare is not None) and depth is None:
             depth = self.labels.render(frame, catalog).depth
+        if shutter:
+            return finish_rgb(frame, [(f, self.engine.render(f, catalog)) for f in shutter], depth)
         return finish_rgb(frame, self.engine.render(frame, catalog), depth)
 
     def close(self) -> None:

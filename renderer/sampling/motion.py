@@ -94,6 +94,40 @@ def neighbours(config: SceneConfig, catalog: AssetCatalog, frame: FrameDescripti
     return before, after
 
 
+def shutter_frames(frame: FrameDescription, before: FrameDescription | None, after: FrameDescription | None,
+                   shutter: float, samples: int) -> list[FrameDescription]:
+    """The frame at ``samples`` instants spread evenly over an open shutter centred on it, ``shutter`` a
+    fraction of the frame interval: each object's pose and the camera's moved along the screw motion to
+    the next frame (forward in time) or from the previous one (backward), extrapolated from the other
+    neighbour at a sequence's ends. People keep the mid-time body, moved with their pose."""
+    offsets = shutter * ((np.arange(samples) + 0.5) / samples - 0.5)
+    out = []
+    for tau in offsets:
+        other, sign = (after, 1.0) if (tau >= 0 and after is not None) or before is None else (before, -1.0)
+        if other is None:
+            out.append(frame)
+            continue
+        fraction = float(tau) * sign  # the fraction of the way to ``other`` (negative: away from it)
+        objects = tuple(dataclasses.replace(obj, object_to_world=as_matrix(_screw(
+            np.asarray(obj.object_to_world), np.asarray(o.object_to_world), fraction)))
+            for obj, o in zip(frame.objects, other.objects, strict=True))
+        camera_to_world = _screw(rigid_inverse(np.asarray(frame.camera.world_to_camera)),
+                                 rigid_inverse(np.asarray(other.camera.world_to_camera)), fraction)
+        camera = dataclasses.replace(frame.camera, world_to_camera=as_matrix(rigid_inverse(camera_to_world)))
+        out.append(dataclasses.replace(frame, objects=objects, camera=camera))
+    return out
+
+
+def _screw(start: Array, end: Array, fraction: float) -> Array:
+    """The rigid pose ``fraction`` of the way from start to end (rotation by slerp, translation linear)."""
+    delta = end[:3, :3] @ start[:3, :3].T
+    turn = Rotation.from_rotvec(Rotation.from_matrix(delta).as_rotvec() * fraction).as_matrix()
+    pose = np.eye(4)
+    pose[:3, :3] = turn @ start[:3, :3]
+    pose[:3, 3] = start[:3, 3] + fraction * (end[:3, 3] - start[:3, 3])
+    return pose
+
+
 _CACHE: OrderedDict[Any, tuple[FrameDescription, SequenceMotion]] = OrderedDict()
 _CACHE_SIZE = 4
 
