@@ -54,3 +54,30 @@ def test_a_sliding_camera_blurs_a_floor_as_its_shifted_average(tmp_path: Path) -
           f"{_psnr(measured[inner], sharp.rgb[inner] / 255):.1f} dB")
     assert _psnr(measured[inner], expected[inner]) > 38
     assert _psnr(measured[inner], expected[inner]) > _psnr(measured[inner], sharp.rgb[inner] / 255) + 10
+
+
+def test_a_rolling_shutter_shears_the_sliding_floor_row_by_row(tmp_path: Path) -> None:
+    scene = _scene(0.0)
+    scene["sequence"]["rolling_shutter"] = 0.8
+    scene["sequence"]["blur_samples"] = 64
+    generate(scene_from_dict(_scene(0.0)), tmp_path / "sharp", frames=3, seed=1, workers=1)
+    generate(scene_from_dict(scene), tmp_path / "rolling", frames=3, seed=1, workers=1)
+    sharp, rolling = Dataset(tmp_path / "sharp")[1], Dataset(tmp_path / "rolling")[1]
+    meta = json.loads((tmp_path / "rolling" / "meta" / "000001.json").read_text())
+    assert np.array_equal(sharp.instance, rolling.instance)  # labels at mid-time
+    step = meta["camera"]["K"][0][0] * 0.1 / 2.0
+    linear = (sharp.rgb.astype(np.float64) / 255) ** 2.2
+    expected = np.empty_like(linear)
+    columns = np.arange(200, dtype=float)
+    for row in range(150):
+        shift = step * 0.8 * (row / 149 - 0.5)  # the row's time, and how far the floor has moved by then
+        for c in range(3):
+            expected[row, :, c] = np.interp(columns + shift, columns, linear[row, :, c])
+    expected = expected ** (1 / 2.2)
+    measured = rolling.rgb.astype(np.float64) / 255
+    inner = (slice(10, -10), slice(20, -20))
+    print(f"rolling shutter: {step * 0.8:.1f} px shear; PSNR against the sheared frame "
+          f"{_psnr(measured[inner], expected[inner]):.1f} dB, against the sharp frame "
+          f"{_psnr(measured[inner], sharp.rgb[inner] / 255):.1f} dB")
+    assert _psnr(measured[inner], expected[inner]) > 35
+    assert _psnr(measured[inner], expected[inner]) > _psnr(measured[inner], sharp.rgb[inner] / 255) + 8

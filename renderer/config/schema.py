@@ -727,12 +727,15 @@ class SequenceConfig:
     """Frames as sequences of ``length`` at ``fps`` (length 1: independent stills, the default).
     ``--frames`` still counts frames: frame i is frame i % length of sequence i // length. shutter: the
     fraction of the frame interval the shutter is open (0: sharp); the RGB image averages
-    ``blur_samples`` renders over it (motion blur), the labels are the shutter's mid-time."""
+    ``blur_samples`` renders over it (motion blur), the labels are the shutter's mid-time.
+    rolling_shutter: the rows' readout time top to bottom, a fraction of the frame interval (0: global
+    shutter): row r is exposed around (r / (H - 1) - 0.5) x rolling_shutter."""
 
     length: int = 1
     fps: float = 12.0
     shutter: float = 0.0
     blur_samples: int = 8
+    rolling_shutter: float = 0.0
     camera: CameraMotionConfig = CameraMotionConfig()
     objects: ObjectMotionConfig = ObjectMotionConfig()
     lights: LightMotionConfig = LightMotionConfig()
@@ -741,6 +744,9 @@ class SequenceConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.shutter <= 1.0:
             raise ValueError(f"shutter: {self.shutter:g} is outside [0, 1] (a fraction of the frame interval)")
+        if not 0.0 <= self.rolling_shutter <= 1.0:
+            raise ValueError(f"rolling_shutter: {self.rolling_shutter:g} is outside [0, 1] (a fraction of the "
+                             "frame interval)")
         if not 2 <= self.blur_samples <= 256:
             raise ValueError(f"blur_samples: {self.blur_samples} is outside [2, 256]")
         if not 1 <= self.length <= MAX_SEQUENCE_LENGTH:

@@ -188,7 +188,8 @@ def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRender
         label_buffers = renderer.labels.render(frame, catalog)
         motion = [c for c in config.outputs if CHANNELS[c].motion]
         finish_motion = None
-        blurred = config.sequence.shutter > 0 and frame.sequence is not None
+        exposure = (config.sequence.shutter, config.sequence.rolling_shutter)
+        blurred = max(exposure) > 0 and frame.sequence is not None
         if motion or blurred:
             before, after = neighbours(config, catalog, frame, seed=seed)
         if motion:  # drawn now, read back after the RGB image: the rasteriser works while Python does
@@ -197,9 +198,9 @@ def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRender
         labels = frame_labels(frame, label_buffers, catalog, constraints.min_visible_fraction)
         unmet = unmet_constraint(constraints, frame, label_buffers, labels)
         if unmet is None:
-            shutter = shutter_frames(frame, before, after, config.sequence.shutter, config.sequence.blur_samples) \
+            shutter = shutter_frames(frame, before, after, exposure[0], config.sequence.blur_samples, exposure[1]) \
                 if blurred else None
-            rgb = renderer.render_rgb(frame, catalog, label_buffers.depth, shutter)
+            rgb = renderer.render_rgb(frame, catalog, label_buffers.depth, shutter, exposure)
             if finish_motion is not None:
                 label_buffers = dataclasses.replace(label_buffers, motion=finish_motion())
             return frame, RenderBuffers.of(rgb, label_buffers), labels

@@ -21,6 +21,7 @@ from renderer.render.engines import Engine, make_engine
 from renderer.render.gl.gl_context import GLContext
 from renderer.render.gl.label_pass import LabelPass
 from renderer.render.sensor import apply_sensor
+from renderer.sampling.motion import shutter_instants
 from renderer.scene.buffers import EngineImage, RenderBuffers
 from renderer.scene.camera import camera_model
 from renderer.scene.description import FrameDescription
@@ -42,6 +43,22 @@ def composite_colour(image: EngineImage, background: NDArray[np.float32]) -> NDA
     return np.asarray(rgba[..., :3] + (np.float32(1.0) - rgba[..., 3:4]) * background, dtype=np.float32)
 
 
+def _exposed(linear: NDArray[np.float32], shutter: float, rolling: float) -> NDArray[np.float32]:
+    """(H, W, 3) the renders (N, H, W, 3) at evenly spread instants averaged per row over the instants in
+    that row's exposure window (all of them for a global shutter; the nearest if none falls inside)."""
+    samples, height = linear.shape[0], linear.shape[1]
+    if rolling <= 0:
+        return np.asarray(linear.mean(axis=0), dtype=np.float32)
+    instants = shutter_instants(shutter, rolling, samples)
+    row_time = rolling * (np.arange(height) / max(height - 1, 1) - 0.5)
+    half = shutter / 2 + 1e-12
+    weights = (np.abs(instants[None, :] - row_time[:, None]) <= half).astype(np.float32)  # (H, N)
+    empty = weights.sum(axis=1) == 0
+    weights[empty, np.argmin(np.abs(instants[None, :] - row_time[empty, None]), axis=1)] = 1.0
+    weights /= weights.sum(axis=1, keepdims=True)
+    return np.asarray(np.einsum("hn,nhwc->hwc", weights, linear), dtype=np.float32)
+
+
 def _over_background(frame: FrameDescription, image: EngineImage) -> NDArray[np.float32]:
     uncovered = image.rgba[..., 3] < 1.0  # where the background shows through (at all)
     return composite_colour(image, frame_background(frame, uncovered))
@@ -57,14 +74,17 @@ def _eight_bits(colour: NDArray[np.float32]) -> NDArray[np.uint8]:
 
 
 def finish_rgb(frame: FrameDescription, image: EngineImage | list[tuple[FrameDescription, EngineImage]],
-               depth: NDArray[np.float32] | None = None) -> NDArray[np.uint8]:
+               depth: NDArray[np.float32] | None = None,
+               exposure: tuple[float, float] = (0.0, 0.0)) -> NDArray[np.uint8]:
     """The stages after the engine: background, conditions (fog: needs the label pass's ``depth``), then
     sensor effects. ``image`` may be the renders of instants over an open shutter ((their description,
-    image) pairs, renderer.sampling.motion.shutter_frames): each composited over its own background, then
-    averaged in linear radiance (motion blur) before the conditions and the sensor."""
+    image) pairs at renderer.sampling.motion.shutter_instants of ``exposure`` = (shutter, rolling
+    readout)): each composited over its own background, then averaged in linear radiance (motion blur),
+    each row over the instants its own exposure window holds (rolling shutter), before the conditions and
+    the sensor."""
     if isinstance(image, list):
-        linear = [np.power(np.clip(_over_background(f, im), 0.0, 1.0), np.float32(2.2)) for f, im in image]
-        colour = np.power(np.mean(linear, axis=0), np.float32(1 / 2.2)).astype(np.float32)
+        linear = np.stack([np.power(np.clip(_over_background(f, im), 0.0, 1.0), np.float32(2.2)) for f, im in image])
+        colour = np.power(_exposed(linear, *exposure), np.float32(1 / 2.2)).astype(np.float32)
     else:
         colour = _over_background(frame, image)
     if frame.fog is not None or frame.precipitation is not None or frame.glare is not None:
@@ -99,14 +119,16 @@ class FrameRenderer:
         return RenderBuffers.of(self.render_rgb(frame, catalog, labels.depth), labels)
 
     def render_rgb(self, frame: FrameDescription, catalog: AssetCatalog, depth: NDArray[np.float32] | None = None,
-                   shutter: list[FrameDescription] | None = None) -> NDArray[np.uint8]:
+                   shutter: list[FrameDescription] | None = None,
+                   exposure: tuple[float, float] = (0.0, 0.0)) -> NDArray[np.uint8]:
         """The engine's image through the background, conditions and sensor stages (``depth``: the label
         pass's, which fog needs; rendered here when it is needed and not given). ``shutter``: the frame at
-        instants over an open shutter, rendered and averaged (motion blur)."""
+        instants over an open shutter (renderer.sampling.motion.shutter_frames of ``exposure`` = (shutter,
+        rolling readout)), rendered and averaged (motion blur, rolling shutter)."""
         if (frame.fog is not None or frame.precipitation is not None or frame.glare is not None) and depth is None:
             depth = self.labels.render(frame, catalog).depth
         if shutter:
-            return finish_rgb(frame, [(f, self.engine.render(f, catalog)) for f in shutter], depth)
+            return finish_rgb(frame, [(f, self.engine.render(f, catalog)) for f in shutter], depth, exposure)
         return finish_rgb(frame, self.engine.render(frame, catalog), depth)
 
     def close(self) -> None:

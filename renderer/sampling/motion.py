@@ -94,13 +94,19 @@ def neighbours(config: SceneConfig, catalog: AssetCatalog, frame: FrameDescripti
     return before, after
 
 
+def shutter_instants(shutter: float, rolling: float, samples: int) -> NDArray[np.float64]:
+    """The instants (fractions of the frame interval, 0 = the frame) a frame is rendered at: spread evenly
+    over the open shutter, widened by a rolling shutter's readout."""
+    return np.asarray((shutter + rolling) * ((np.arange(samples) + 0.5) / samples - 0.5), dtype=np.float64)
+
+
 def shutter_frames(frame: FrameDescription, before: FrameDescription | None, after: FrameDescription | None,
-                   shutter: float, samples: int) -> list[FrameDescription]:
-    """The frame at ``samples`` instants spread evenly over an open shutter centred on it, ``shutter`` a
-    fraction of the frame interval: each object's pose and the camera's moved along the screw motion to
-    the next frame (forward in time) or from the previous one (backward), extrapolated from the other
-    neighbour at a sequence's ends. People keep the mid-time body, moved with their pose."""
-    offsets = shutter * ((np.arange(samples) + 0.5) / samples - 0.5)
+                   shutter: float, samples: int, rolling: float = 0.0) -> list[FrameDescription]:
+    """The frame at the ``samples`` instants of shutter_instants (``shutter`` and ``rolling`` fractions of
+    the frame interval): each object's pose and the camera's moved along the screw motion to the next
+    frame (forward in time) or from the previous one (backward), extrapolated from the other neighbour at
+    a sequence's ends. People keep the mid-time body, moved with their pose."""
+    offsets = shutter_instants(shutter, rolling, samples)
     out = []
     for tau in offsets:
         other, sign = (after, 1.0) if (tau >= 0 and after is not None) or before is None else (before, -1.0)
