@@ -60,6 +60,8 @@ class Channel:
     rank: the registry's order (dataset.json's ``outputs``, shard members, preview panels); fixed per
     channel so that datasets already written keep their order.
     motion: made by the label pass's motion pass (needs the frames before and after in a sequence).
+    drawn: made from a part of the frame description that the randomizers draw only where the scene's
+    outputs ask for the channel (a depth sensor's model), so a frame has it only then.
     sample_key, to_sample: the key of ``renderer.torch`` samples that carry this channel (None: not in
     samples) and the numpy array a sample holds (default: channels first).
     preview, title: the preview panel drawn from a whole frame (None where it has nothing to show,
@@ -81,6 +83,7 @@ class Channel:
     requires: tuple[str, ...] = ()
     rank: int = 1000
     motion: bool = False
+    drawn: bool = False
     sample_key: str | None = None
     to_sample: Callable[[Array], Array] = channels_first
     preview: Callable[[PanelSource], NDArray[np.uint8] | None] | None = None

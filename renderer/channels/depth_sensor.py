@@ -96,6 +96,6 @@ CHANNEL = Channel(
     encode=lambda depth: npz_bytes(depth, "depth"), decode=lambda data: npz_array(data, "depth"),
     doc="float32 H×W metres as a depth camera measures them (noise, quantisation, missing returns = 0), "
         "numpy .npz (`np.load(f)[\"depth\"]`)",
-    panel=depth_panel, rank=95, sample_key="depth_sensor", to_sample=lambda depth: depth[None],
+    panel=depth_panel, rank=95, drawn=True, sample_key="depth_sensor", to_sample=lambda depth: depth[None],
     preview=array_panel("depth_sensor", depth_panel), title="depth sensor",
 )
