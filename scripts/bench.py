@@ -81,7 +81,7 @@ def full_pipeline(scene: Path, frames: int, seed: int, layout: str = "files",
     config = load_scene(scene, overrides or [])
     out = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
-        with FrameRenderer(config.image.width, config.image.height) as backend:
+        with FrameRenderer(config.image.width, config.image.height, config.render) as backend:
             generate(config, out / "warm", frames=frames, seed=seed, renderer=backend, layout=layout)  # warm-up
             summary = generate(config, out / "ds", frames=frames, seed=seed, renderer=backend, layout=layout)
         if sizes is not None:
