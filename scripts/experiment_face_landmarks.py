@@ -234,20 +234,20 @@ def summary(errors: dict[str, NDArray[np.float64]], mask: NDArray[np.bool_]) -> 
     return out
 
 
-def yaw_bin(yaw: float) -> str:
-    a = abs(yaw)
-    for lo, hi in YAW_BINS:
-        if a < hi:
+def angle_bin(angle: float, bins: tuple[tuple[float, float], ...]) -> str:
+    """The label of the bin |angle| falls in (the last bin takes everything beyond it)."""
+    for lo, hi in bins:
+        if abs(angle) < hi:
             return f"{lo:.0f}-{hi:.0f}"
-    return f"{YAW_BINS[-1][0]:.0f}-{YAW_BINS[-1][1]:.0f}"
+    return f"{bins[-1][0]:.0f}-{bins[-1][1]:.0f}"
+
+
+def yaw_bin(yaw: float) -> str:
+    return angle_bin(yaw, YAW_BINS)
 
 
 def pitch_bin(pitch: float) -> str:
-    a = abs(pitch)
-    for lo, hi in PITCH_BINS:
-        if a < hi:
-            return f"{lo:.0f}-{hi:.0f}"
-    return f"{PITCH_BINS[-1][0]:.0f}-{PITCH_BINS[-1][1]:.0f}"
+    return angle_bin(pitch, PITCH_BINS)
 
 
 def tables(errors: dict[str, NDArray[np.float64]], rows: list[dict[str, Any]]) -> dict[str, Any]:
