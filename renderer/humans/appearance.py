@@ -115,7 +115,7 @@ def _texel_faces(model: object, order: NDArray[np.int64]) -> NDArray[np.int64]:
     import scipy.ndimage
 
     size = TEXTURE_SIZE
-    uv = model.uv  # type: ignore[attr-defined]
+    uv = model.texture_uv  # type: ignore[attr-defined]
     faces = model.faces  # type: ignore[attr-defined]
     ids = np.full((size, size), -1, dtype=np.int32)
     corners = np.stack([uv[faces][..., 0] * size, (1.0 - uv[faces][..., 1]) * size], axis=-1)
@@ -218,7 +218,7 @@ def _face_slots(top: str, bottom: str, shoes: str, hair_style: str, facial_hair:
     slots[region_faces("mouth_interior")] = SLOTS.index("mouth")
     eyes = region_faces("left_eye", "right_eye")
     slots[eyes] = SLOTS.index("sclera")
-    slots[layout.eye & (layout.normal[:, 1] < -0.93)] = SLOTS.index("iris")
+    # (the iris and pupil are painted by texel on the eye tiles: _eye_rings)
     # Lashes: the lid faces that border the eyeball, a dark rim around the eye opening.
     slots[scalp & _borders(eyes & layout.eye) & (np.abs(z) < 0.014)] = SLOTS.index("lashes")
     slots.setflags(write=False)
@@ -254,6 +254,26 @@ def _borders(region: NDArray[np.bool_]) -> NDArray[np.bool_]:
     touched = np.zeros(int(faces.max()) + 1, dtype=bool)
     touched[faces[region].ravel()] = True
     return touched[faces].any(axis=1) & ~region
+
+
+@functools.cache
+def _eye_rings() -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """(S, S) texels of the irises, pupils and the irises' dark outer rims on the eye tiles
+    (renderer.humans.model.EYE_TILES: an eyeball's front projected onto a disc of the tile's half size;
+    the iris is the central 0.48 of it, the pupil 0.2)."""
+    from renderer.humans.model import EYE_TILES
+
+    rows, cols = np.mgrid[0:TEXTURE_SIZE, 0:TEXTURE_SIZE].astype(np.float64) + 0.5
+    iris = np.zeros((TEXTURE_SIZE, TEXTURE_SIZE), dtype=bool)
+    pupil, limbus = iris.copy(), iris.copy()
+    for row, col, half in EYE_TILES:
+        r = np.hypot(rows - row, cols - col) / half
+        iris |= r < 0.48
+        limbus |= (r >= 0.41) & (r < 0.48)
+        pupil |= r < 0.2
+    for mask in (iris, pupil, limbus):
+        mask.setflags(write=False)
+    return iris, pupil, limbus
 
 
 @functools.lru_cache(maxsize=64)
@@ -309,6 +329,11 @@ def body_texture(body: BodyDescription, lips_rgb: tuple[float, float, float],
         curls = (slots == SLOTS.index("hair")) & _pattern("dots", 3.0, slots.shape[0])
         palette = np.concatenate([palette, [0.55 * np.asarray(body.hair_color)]])
         index = np.where(curls, np.uint8(len(palette) - 1), index)
+    palette = np.concatenate([palette, [(0.004, 0.004, 0.005), 0.45 * np.asarray(body.eye_color)]])
+    iris, pupil, limbus = _eye_rings()
+    index = np.where(iris, np.uint8(SLOTS.index("iris")), index)
+    index = np.where(limbus, np.uint8(len(palette) - 1), index)
+    index = np.where(pupil, np.uint8(len(palette) - 2), index)
     texture = _srgb8(palette)[index]
     for covered, garment in fabrics:  # the fabric image tiled over the garment's texels, as it is (sRGB)
         tile = _fabric(garment.image, int(8 * garment.pattern_scale))

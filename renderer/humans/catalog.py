@@ -107,6 +107,7 @@ def build_body(body: BodyDescription) -> tuple[trimesh.Trimesh, Landmarks, Posed
     mesh = trimesh.Trimesh(posed.vertices, posed.faces, process=False,
                            vertex_normals=welded_normals(posed.vertices, posed.faces, body_model().vertex_of),
                            visual=trimesh.visual.TextureVisuals(uv=posed.uv, material=material))
+    mesh.metadata["surface_uv"] = body_model().uv  # anny's layout: the label, whatever the texture uses
     landmarks = Landmarks(KEYPOINTS, posed.keypoints, SKELETON, radii=posed.keypoint_radii)
     return mesh, landmarks, posed
 

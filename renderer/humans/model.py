@@ -35,7 +35,9 @@ class PosedBody:
     """One posed body in the body mesh frame (see the module docstring).
 
     vertices: (V', 3) float64, one per (vertex, texture coordinate) pair, so seams keep their UVs;
-    faces: (F, 3) int64 into them; uv: (V', 2); keypoints: (len(KEYPOINTS), 3) regressed joint positions;
+    faces: (F, 3) int64 into them; uv: (V', 2) the texture's coordinates (anny's, the eyeballs on tiles of
+    their own: BodyModel._eye_tiles); BodyModel.uv holds anny's own (the surface_uv label);
+    keypoints: (len(KEYPOINTS), 3) regressed joint positions;
     keypoint_radii: (len(KEYPOINTS),) metres: the depth a keypoint may sit behind its own visible surface
     and still be seen, KEYPOINT_DEPTH_SCALE times its distance to the nearest vertex plus KEYPOINT_DEPTH_SLACK
     (the skin over a joint is rarely thinnest straight towards the camera).
@@ -56,6 +58,11 @@ class PosedBody:
     head_bone: NDArray[np.float64]
     eye_bones: NDArray[np.float64]
 
+
+# Eye tiles: (row, column, half size) in texels of a 512 atlas, in its free top-right corner (measured:
+# no face of anny's layout within 93 texels of the corner).
+EYE_ATLAS = 512
+EYE_TILES = ((24.0, 488.0, 21.0), (70.0, 488.0, 21.0))
 
 BODY_DENSITY = 1010.0  # kg/m^3, the human body's mean density (for the mass estimate)
 
@@ -87,7 +94,40 @@ class BodyModel:
         self.split_of = np.zeros(int(faces.max()) + 1, dtype=np.int64)  # one split vertex of each model vertex
         self.split_of[self.vertex_of] = np.arange(len(self.vertex_of))
         self.face_parts = self._face_parts(faces)
+        self.texture_uv = self._eye_tiles()
         self._statures: dict[tuple[tuple[str, float], ...], tuple[float, float]] = {}
+
+    def _eye_tiles(self) -> NDArray[np.float64]:
+        """The texture coordinates the body is painted with: anny's, but each eyeball's mapped onto a tile
+        of its own in a free corner of the atlas (EYE_TILES), its front hemisphere projected along the
+        eye's axis onto a disc and its back pressed to the rim. In anny's layout a whole eyeball has ~13
+        texels of a 512 atlas, too few for an iris and a pupil; the labels keep anny's UV (surface_uv)."""
+        torch = self._torch
+        with torch.no_grad():
+            out = self.model(phenotype_kwargs={"age": 0.67})
+        rest = out["rest_vertices"][0].cpu().numpy().astype(np.float64)
+        indices = self.model.vertex_bone_indices.cpu().numpy()
+        weights = self.model.vertex_bone_weights.cpu().numpy()
+        texture_uv = self.uv.copy()
+        for bone, (row, col, half) in zip(("eye.L", "eye.R"), EYE_TILES, strict=True):
+            on_eye = ((indices == self.bone_labels.index(bone)) * weights).sum(axis=1) > 0.5
+            eye_faces = on_eye[self.model_faces].all(axis=1)
+            split = np.unique(self.faces[eye_faces])
+            points = rest[self.vertex_of[split]]
+            centre = rest[on_eye].mean(axis=0)
+            front = rest[on_eye][rest[on_eye][:, 1] < np.quantile(rest[on_eye][:, 1], 0.1)].mean(axis=0)
+            axis = (front - centre) / np.linalg.norm(front - centre)
+            e1 = np.cross(axis, [0.0, 0.0, 1.0])
+            e1 /= np.linalg.norm(e1)
+            e2 = np.cross(e1, axis)  # up, on the eye
+            local = points - centre
+            radius = float(np.linalg.norm(local, axis=1).max())
+            disc = np.stack([local @ e1, local @ e2], axis=1) / radius
+            back = local @ axis < 0
+            disc[back] /= np.maximum(np.linalg.norm(disc[back], axis=1, keepdims=True), 1e-9)
+            texture_uv[split, 0] = (col + disc[:, 0] * half) / EYE_ATLAS
+            texture_uv[split, 1] = 1.0 - (row - disc[:, 1] * half) / EYE_ATLAS
+        return texture_uv
 
     def _face_parts(self, faces: NDArray[np.int64]) -> NDArray[np.int64]:
         """Each face's body part: the part whose bones carry most skinning weight over its corners."""
@@ -156,7 +196,7 @@ class BodyModel:
         bones = out["bone_poses"][0].cpu().numpy().astype(np.float64)
         bones[:, :3, 3] += shift
         head, left, right = (self.bone_labels.index(name) for name in ("head", "eye.L", "eye.R"))
-        return PosedBody(vertices=vertices[self.vertex_of], faces=self.faces, uv=self.uv, keypoints=keypoints,
+        return PosedBody(vertices=vertices[self.vertex_of], faces=self.faces, uv=self.texture_uv, keypoints=keypoints,
                          keypoint_radii=radii, face_parts=self.face_parts, rest_vertices=rest[self.vertex_of],
                          model_vertices=vertices, head_bone=bones[head], eye_bones=bones[[left, right]])
 

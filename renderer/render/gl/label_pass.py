@@ -325,7 +325,7 @@ class LabelPass:
         mesh = catalog.mesh(source)
         lo, hi = np.asarray(mesh.bounds, dtype=np.float64)
         centre, diagonal = (lo + hi).astype(np.float32) / 2, max(float(np.linalg.norm(hi - lo)), 1e-12)
-        uv = getattr(mesh.visual, "uv", None)
+        uv = mesh.metadata.get("surface_uv", getattr(mesh.visual, "uv", None))  # a body's: anny's own layout
         uv = None if uv is None or len(uv) != len(mesh.vertices) else uv
         classes = face_classes_of(catalog, source)
         vao = int(gl.glGenVertexArrays(1))
