@@ -95,3 +95,119 @@ class Pinhole:
 def camera_model(camera: CameraDescription) -> CameraModel:
     """The model of a frame's camera (today every camera is a pinhole of K)."""
     return Pinhole(np.asarray(camera.K, dtype=np.float64), camera.width, camera.height)
+
+
+@dataclass(frozen=True)
+class BrownConrady:
+    """OpenCV's radial-tangential lens (cv2.projectPoints' model): distortion (k1, k2, p1, p2, k3, k4, k5,
+    k6), applied to the normalised coordinates (x / z, y / z) before K. The lens models the next step
+    renders through (resampling a pinhole render, docs/conditions.md); here: projection and its inverse."""
+
+    K: Array
+    width: int
+    height: int
+    distortion: tuple[float, ...]
+    name: str = "brown_conrady"
+
+    def _coefficients(self) -> tuple[float, ...]:
+        d = tuple(self.distortion) + (0.0,) * (8 - len(self.distortion))
+        return d[:8]
+
+    def distort(self, normalised: Array) -> Array:
+        """(N, 2) distorted normalised coordinates of (N, 2) ideal ones."""
+        k1, k2, p1, p2, k3, k4, k5, k6 = self._coefficients()
+        x, y = normalised[:, 0], normalised[:, 1]
+        r2 = x * x + y * y
+        radial = (1 + k1 * r2 + k2 * r2 ** 2 + k3 * r2 ** 3) / (1 + k4 * r2 + k5 * r2 ** 2 + k6 * r2 ** 3)
+        xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+        yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+        return np.stack([xd, yd], axis=1)
+
+    def undistort(self, distorted: Array, iterations: int = 40) -> Array:
+        """(N, 2) ideal normalised coordinates of distorted ones (fixed-point iteration, OpenCV's method)."""
+        k1, k2, p1, p2, k3, k4, k5, k6 = self._coefficients()
+        x, y = distorted[:, 0].copy(), distorted[:, 1].copy()
+        for _ in range(iterations):
+            r2 = x * x + y * y
+            radial = (1 + k1 * r2 + k2 * r2 ** 2 + k3 * r2 ** 3) / (1 + k4 * r2 + k5 * r2 ** 2 + k6 * r2 ** 3)
+            dx = 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+            dy = p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+            x = (distorted[:, 0] - dx) / radial
+            y = (distorted[:, 1] - dy) / radial
+        return np.stack([x, y], axis=1)
+
+    def project(self, points_camera: Array) -> Array:
+        points = np.asarray(points_camera, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            normalised = points[:, :2] / points[:, 2:3]
+        distorted = self.distort(normalised)
+        return np.asarray(distorted @ self.K[:2, :2].T + self.K[:2, 2])
+
+    def rays(self, uv: Array) -> Array:
+        distorted = (np.asarray(uv, float) - self.K[:2, 2]) @ np.linalg.inv(self.K[:2, :2]).T
+        ideal = self.undistort(distorted)
+        return np.concatenate([ideal, np.ones((len(ideal), 1))], axis=1)
+
+    def unproject(self, uv: Array, depth: Array) -> Array:
+        return self.rays(uv) * np.asarray(depth, float)[:, None]
+
+    def pixel_rays(self) -> Array:
+        v, u = np.mgrid[0:self.height, 0:self.width].astype(np.float64)
+        return self.rays(np.stack([u.ravel(), v.ravel()], axis=1)).reshape(self.height, self.width, 3)
+
+    def intrinsics(self) -> dict[str, Any]:
+        return {"model": self.name, "K": self.K.tolist(), "distortion": list(self._coefficients())}
+
+    def pinhole_K(self) -> Array:
+        return self.K
+
+
+@dataclass(frozen=True)
+class Fisheye:
+    """OpenCV's fisheye (equidistant) lens, cv2.fisheye.projectPoints' model: theta = atan(r) of the
+    normalised radius, theta_d = theta (1 + k1 theta^2 + k2 theta^4 + k3 theta^6 + k4 theta^8), the point
+    moved to radius theta_d; fields of view up to 180 degrees (points with z <= 0 beyond)."""
+
+    K: Array
+    width: int
+    height: int
+    distortion: tuple[float, float, float, float]
+    name: str = "fisheye"
+
+    def project(self, points_camera: Array) -> Array:
+        k1, k2, k3, k4 = self.distortion
+        points = np.asarray(points_camera, float)
+        radius = np.hypot(points[:, 0], points[:, 1])
+        theta = np.arctan2(radius, points[:, 2])
+        theta_d = theta * (1 + k1 * theta ** 2 + k2 * theta ** 4 + k3 * theta ** 6 + k4 * theta ** 8)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(radius > 0, theta_d / radius, 1.0 / np.maximum(points[:, 2], 1e-300))
+        normalised = points[:, :2] * scale[:, None]
+        return np.asarray(normalised @ self.K[:2, :2].T + self.K[:2, 2])
+
+    def rays(self, uv: Array) -> Array:
+        """Directions scaled to z = 1 (infinite where the pixel looks 90 degrees off the axis or more)."""
+        k1, k2, k3, k4 = self.distortion
+        distorted = (np.asarray(uv, float) - self.K[:2, 2]) @ np.linalg.inv(self.K[:2, :2]).T
+        theta_d = np.hypot(distorted[:, 0], distorted[:, 1])
+        theta = theta_d.copy()
+        for _ in range(40):  # Newton on theta (1 + k1 theta^2 + ...) = theta_d
+            f = theta * (1 + k1 * theta ** 2 + k2 * theta ** 4 + k3 * theta ** 6 + k4 * theta ** 8) - theta_d
+            df = 1 + 3 * k1 * theta ** 2 + 5 * k2 * theta ** 4 + 7 * k3 * theta ** 6 + 9 * k4 * theta ** 8
+            theta = theta - f / df
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(theta_d > 0, np.tan(theta) / theta_d, 1.0)
+        return np.concatenate([distorted * scale[:, None], np.ones((len(theta), 1))], axis=1)
+
+    def unproject(self, uv: Array, depth: Array) -> Array:
+        return self.rays(uv) * np.asarray(depth, float)[:, None]
+
+    def pixel_rays(self) -> Array:
+        v, u = np.mgrid[0:self.height, 0:self.width].astype(np.float64)
+        return self.rays(np.stack([u.ravel(), v.ravel()], axis=1)).reshape(self.height, self.width, 3)
+
+    def intrinsics(self) -> dict[str, Any]:
+        return {"model": self.name, "K": self.K.tolist(), "distortion": list(self.distortion)}
+
+    def pinhole_K(self) -> Array:
+        return self.K
