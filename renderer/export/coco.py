@@ -143,13 +143,9 @@ def _annotations(frame: Frame, schema: dict[str, tuple[list[str], list[list[int]
     return annotations
 
 
-def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fraction: float = 0.0,
-                keypoints: str = "per_category") -> Path:
-    """Write ``<out>/instances.json`` (default out: ``<root>/coco``). Image paths (``rgb/NNNNNN.png``) are
-    relative to the dataset root in the files layout; a shards-layout dataset has no image files, so
-    its images are written to ``<out>/rgb/`` and the paths are relative to ``<out>``."""
-    dataset = Dataset(root)
-    dataset.require(("rgb", "instance"), "the COCO export")
+def coco_folder(dataset: Dataset, root: str | Path, out: str | Path | None) -> Path:
+    """The COCO exports' folder (default ``<root>/coco``), made; for a shards-layout dataset (no image
+    files) its images written to ``<folder>/rgb/``, so the files' image paths resolve there."""
     target = Path(out) if out is not None else Path(root) / "coco"
     target.mkdir(parents=True, exist_ok=True)
     if dataset.layout == "shards":
@@ -157,6 +153,17 @@ def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fra
         for i in range(len(dataset)):
             frame = dataset[i]
             frame.copy_file("rgb", target / "rgb" / f"{frame_name(frame.index)}.png")
+    return target
+
+
+def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fraction: float = 0.0,
+                keypoints: str = "per_category") -> Path:
+    """Write ``<out>/instances.json`` (default out: ``<root>/coco``). Image paths (``rgb/NNNNNN.png``) are
+    relative to the dataset root in the files layout; a shards-layout dataset has no image files, so
+    its images are written to ``<out>/rgb/`` and the paths are relative to ``<out>``."""
+    dataset = Dataset(root)
+    dataset.require(("rgb", "instance"), "the COCO export")
+    target = coco_folder(dataset, root, out)
     path = target / "instances.json"
     atomic_write_json(path, coco_dict(dataset, min_visible_fraction, keypoints), indent=None)
     return path

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from renderer.export.base import Exporter
-from renderer.export.coco import COCO_PIXEL_OFFSET, _image_entry, rle_from_mask
+from renderer.export.coco import COCO_PIXEL_OFFSET, _image_entry, coco_folder, rle_from_mask
 from renderer.io.dataset import Dataset
-from renderer.io.format import atomic_write_json, frame_name
+from renderer.io.format import atomic_write_json
 
 FACE_CATEGORY_ID = 1
 # iBUG 68's contours as COCO skeleton edges (1-based): jaw, brows, nose, eyes (closed), lips (closed).
@@ -65,14 +65,7 @@ def export_coco_faces(root: str | Path, out: str | Path | None = None) -> Path:
     """Write ``<out>/faces.json`` (default out: ``<root>/coco``); image paths as the COCO export's."""
     dataset = Dataset(root)
     dataset.require(("rgb",), "the COCO faces export")
-    target = Path(out) if out is not None else Path(root) / "coco"
-    target.mkdir(parents=True, exist_ok=True)
-    if dataset.layout == "shards":
-        (target / "rgb").mkdir(exist_ok=True)
-        for i in range(len(dataset)):
-            frame = dataset[i]
-            frame.copy_file("rgb", target / "rgb" / f"{frame_name(frame.index)}.png")
-    path = target / "faces.json"
+    path = coco_folder(dataset, root, out) / "faces.json"
     atomic_write_json(path, coco_faces_dict(dataset), indent=None)
     return path
 

@@ -14,7 +14,7 @@ import csv
 import io
 from pathlib import Path
 
-from renderer.export.base import Exporter, ExportOption
+from renderer.export.base import Exporter, ExportOption, whole_number
 from renderer.io.dataset import Dataset
 from renderer.io.format import atomic_write_bytes, frame_name
 
@@ -63,20 +63,9 @@ def export_pts(root: str | Path, out: str | Path | None = None, origin: str = "o
     return target
 
 
-def _count(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value <= 68:
-        raise argparse.ArgumentTypeError(f"must be in [0, 68], got {value}")
-    return value
-
-
 EXPORTER = Exporter("300w", export_pts, "300-W: images and iBUG .pts files of every face's 68 landmarks", options=(
     ExportOption("origin", "300w: one (300-W's 1-based pixel coordinates) or zero (ours)", "one",
                  choices=tuple(PTS_ORIGINS)),
-    ExportOption("min_visible_points", "300w: leave out faces with fewer visible landmarks", 0, parse=_count),
+    ExportOption("min_visible_points", "300w: leave out faces with fewer visible landmarks", 0,
+                 parse=whole_number(0, 68)),
 ))

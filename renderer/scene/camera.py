@@ -59,8 +59,25 @@ class CameraModel(Protocol):
         ...
 
 
+class _RaysToPoints:
+    """unproject and pixel_rays of any model, from its ``rays`` (shared by the models below)."""
+
+    width: int
+    height: int
+
+    def rays(self, uv: Array) -> Array:
+        raise NotImplementedError
+
+    def unproject(self, uv: Array, depth: Array) -> Array:
+        return self.rays(uv) * np.asarray(depth, float)[:, None]
+
+    def pixel_rays(self) -> Array:
+        v, u = np.mgrid[0:self.height, 0:self.width].astype(np.float64)
+        return self.rays(np.stack([u.ravel(), v.ravel()], axis=1)).reshape(self.height, self.width, 3)
+
+
 @dataclass(frozen=True)
-class Pinhole:
+class Pinhole(_RaysToPoints):
     """The ideal pinhole, u = fx x / z + s y / z + cx, v = fy y / z + cy (K, with optional skew s)."""
 
     K: Array
@@ -78,13 +95,6 @@ class Pinhole:
         pixels = np.concatenate([uv, np.ones((len(uv), 1))], axis=1)
         return np.asarray(pixels @ np.linalg.inv(self.K).T)
 
-    def unproject(self, uv: Array, depth: Array) -> Array:
-        return self.rays(uv) * np.asarray(depth, float)[:, None]
-
-    def pixel_rays(self) -> Array:
-        v, u = np.mgrid[0:self.height, 0:self.width].astype(np.float64)
-        return self.rays(np.stack([u.ravel(), v.ravel()], axis=1)).reshape(self.height, self.width, 3)
-
     def intrinsics(self) -> dict[str, Any]:
         return {"model": self.name, "K": self.K.tolist(), "distortion": []}
 
@@ -98,7 +108,7 @@ def camera_model(camera: CameraDescription) -> CameraModel:
 
 
 @dataclass(frozen=True)
-class BrownConrady:
+class BrownConrady(_RaysToPoints):
     """OpenCV's radial-tangential lens (cv2.projectPoints' model): distortion (k1, k2, p1, p2, k3, k4, k5,
     k6), applied to the normalised coordinates (x / z, y / z) before K. The lens models the next step
     renders through (resampling a pinhole render, docs/conditions.md); here: projection and its inverse."""
@@ -148,13 +158,6 @@ class BrownConrady:
         ideal = self.undistort(distorted)
         return np.concatenate([ideal, np.ones((len(ideal), 1))], axis=1)
 
-    def unproject(self, uv: Array, depth: Array) -> Array:
-        return self.rays(uv) * np.asarray(depth, float)[:, None]
-
-    def pixel_rays(self) -> Array:
-        v, u = np.mgrid[0:self.height, 0:self.width].astype(np.float64)
-        return self.rays(np.stack([u.ravel(), v.ravel()], axis=1)).reshape(self.height, self.width, 3)
-
     def intrinsics(self) -> dict[str, Any]:
         return {"model": self.name, "K": self.K.tolist(), "distortion": list(self._coefficients())}
 
@@ -163,7 +166,7 @@ class BrownConrady:
 
 
 @dataclass(frozen=True)
-class Fisheye:
+class Fisheye(_RaysToPoints):
     """OpenCV's fisheye (equidistant) lens, cv2.fisheye.projectPoints' model: theta = atan(r) of the
     normalised radius, theta_d = theta (1 + k1 theta^2 + k2 theta^4 + k3 theta^6 + k4 theta^8), the point
     moved to radius theta_d; fields of view up to 180 degrees (points with z <= 0 beyond)."""
@@ -198,13 +201,6 @@ class Fisheye:
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(theta_d > 0, np.tan(theta) / theta_d, 1.0)
         return np.concatenate([distorted * scale[:, None], np.ones((len(theta), 1))], axis=1)
-
-    def unproject(self, uv: Array, depth: Array) -> Array:
-        return self.rays(uv) * np.asarray(depth, float)[:, None]
-
-    def pixel_rays(self) -> Array:
-        v, u = np.mgrid[0:self.height, 0:self.width].astype(np.float64)
-        return self.rays(np.stack([u.ravel(), v.ravel()], axis=1)).reshape(self.height, self.width, 3)
 
     def intrinsics(self) -> dict[str, Any]:
         return {"model": self.name, "K": self.K.tolist(), "distortion": list(self.distortion)}

@@ -57,6 +57,14 @@ class FrameDraft:
         """The frame's stream of that name (renderer.seeding): independent of every other stream."""
         return randomizer_rng(self.seed, self.index, name, self.attempt)
 
+    def stream_if(self, name: str, probability: float) -> np.random.Generator | None:
+        """The frame's stream ``name`` if this frame gets the condition it draws (with ``probability``,
+        the stream's first draw), else None; no draw at all where the probability is 0."""
+        if probability <= 0:
+            return None
+        rng = self.stream(name)
+        return rng if float(rng.uniform()) < probability else None
+
 
 @dataclass(frozen=True)
 class Randomizer:

@@ -11,10 +11,8 @@ KOSCHMIEDER = 3.912  # -ln(0.02): beta x visibility at the 2 % contrast threshol
 
 def _draw(draft: FrameDraft) -> None:
     fog = draft.config.fog
-    if fog.probability <= 0:
-        return  # no draw: the stream is untouched
-    rng = draft.stream("fog")
-    if float(rng.uniform()) >= fog.probability:
+    rng = draft.stream_if("fog", fog.probability)
+    if rng is None:
         return
     visibility = float(fog.visibility_m.sample(rng))
     grey = float(fog.airlight.sample(rng))

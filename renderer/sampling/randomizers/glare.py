@@ -13,11 +13,10 @@ from renderer.scene.description import GlareDescription
 
 def _draw(draft: FrameDraft) -> None:
     glare = draft.config.glare
-    if glare.probability <= 0 or draft.environment is None or draft.environment.kind != "sky" \
-            or draft.camera is None:
-        return  # no draw: the stream is untouched
-    rng = draft.stream("glare")
-    if float(rng.uniform()) >= glare.probability:
+    if draft.environment is None or draft.environment.kind != "sky" or draft.camera is None:
+        return  # no sun: no draw
+    rng = draft.stream_if("glare", glare.probability)
+    if rng is None:
         return
     diagonal = float(np.hypot(draft.camera.width, draft.camera.height))
     strength = float(glare.strength.sample(rng))

@@ -16,10 +16,8 @@ from renderer.scene.description import BackgroundDescription, LightDescription
 
 def _draw(draft: FrameDraft) -> None:
     night = draft.config.night
-    if night.probability <= 0:
-        return  # no draw: the stream is untouched
-    rng = draft.stream("night")
-    if float(rng.uniform()) >= night.probability:
+    rng = draft.stream_if("night", night.probability)
+    if rng is None:
         return
     dim = float(night.dim.sample(rng))
     draft.lights = [dataclasses.replace(light, intensity=light.intensity * dim) for light in draft.lights]

@@ -14,10 +14,8 @@ WET_DARKENING, WET_SMOOTHING = 0.35, 0.7  # at wetness 1: base colour x 0.65, ro
 
 def _draw(draft: FrameDraft) -> None:
     config = draft.config.precipitation
-    if config.probability <= 0:
-        return  # no draw: the stream is untouched
-    rng = draft.stream("precipitation")
-    if float(rng.uniform()) >= config.probability:
+    rng = draft.stream_if("precipitation", config.probability)
+    if rng is None:
         return
     kind = str(config.kinds.sample(rng))
     rain = kind == "rain"
