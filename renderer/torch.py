@@ -286,10 +286,10 @@ class GeneratedDataset(TorchDataset):  # type: ignore[misc]
 
     def _renderer(self) -> tuple[Any, Any]:
         if self._process is None or self._process[0] != os.getpid():  # a fresh worker: its own context
-            from renderer.render.frame import FrameRenderer
+            from renderer.render.frame import frame_renderer_for
 
             catalog = scene_catalog(self.config)  # first: a body model loads torch's extensions before GL
-            renderer = FrameRenderer(self.config.image.width, self.config.image.height, self.config.render)
+            renderer = frame_renderer_for(self.config)
             self._process = (os.getpid(), catalog, renderer)
         return self._process[1], self._process[2]
 

@@ -86,11 +86,52 @@ class IntrinsicsConfig:
 
 
 CAMERA_AIMS = ("target", "face")
+LENS_MODELS = ("brown_conrady", "fisheye")
+MAX_DISTORTION = 100.0  # |coefficient| of any distortion term
+MAX_SUPERSAMPLING = 4
+
+
+@dataclass(frozen=True)
+class LensConfig:
+    """Lens distortion (``camera.lens:``, docs/conditions.md): ``model`` brown_conrady (OpenCV's k1..k6,
+    p1, p2, applied as cv2.projectPoints does) or fisheye (OpenCV's fisheye k1..k4, the equidistant
+    projection: the camera's fov_deg is then the angle across the image's height at k = 0), each
+    coefficient a distribution. ``field_of_view_deg``: pixels looking further than half of it off the
+    axis see nothing (a fisheye's image circle; 0: no limit; up to 360). ``supersampling``: the pinhole
+    views the frame is rendered through sample at this many times the lens's finest pixel spacing."""
+
+    model: str = "brown_conrady"
+    k1: FloatDist = constant(0.0)
+    k2: FloatDist = constant(0.0)
+    k3: FloatDist = constant(0.0)
+    k4: FloatDist = constant(0.0)
+    k5: FloatDist = constant(0.0)
+    k6: FloatDist = constant(0.0)
+    p1: FloatDist = constant(0.0)
+    p2: FloatDist = constant(0.0)
+    field_of_view_deg: float = 0.0
+    supersampling: int = 2
+
+    def __post_init__(self) -> None:
+        if self.model not in LENS_MODELS:
+            raise ValueError(f"model: {self.model!r} is not one of {', '.join(LENS_MODELS)}")
+        for name in ("k1", "k2", "k3", "k4", "k5", "k6", "p1", "p2"):
+            within(name, getattr(self, name), -MAX_DISTORTION, MAX_DISTORTION)
+        if self.model == "fisheye":
+            for name in ("k5", "k6", "p1", "p2"):
+                dist = getattr(self, name)
+                if dist.min != 0 or dist.max != 0:
+                    raise ValueError(f"{name}: the fisheye model has only k1..k4")
+        if not 0.0 <= self.field_of_view_deg <= 360.0:
+            raise ValueError(f"field_of_view_deg: {self.field_of_view_deg:g} is outside [0, 360]")
+        if not 1 <= self.supersampling <= MAX_SUPERSAMPLING:
+            raise ValueError(f"supersampling: {self.supersampling} is outside [1, {MAX_SUPERSAMPLING}]")
 
 
 @dataclass(frozen=True)
 class CameraConfig:
-    """Camera on a sphere around a look-at target, rolled about its optical axis.
+    """Camera on a sphere around a look-at target, rolled about its optical axis; a pinhole unless
+    ``lens`` gives it distortion.
 
     aim: target (the point ``target``) or face: a person's head (one of the frame's people, drawn
     uniformly), the point between their eyes; then distance is from that point and azimuth_deg counts
@@ -108,6 +149,7 @@ class CameraConfig:
     near: float = 0.05
     far: float = 20.0
     aim: str = "target"
+    lens: LensConfig | None = None
 
     def __post_init__(self) -> None:
         if self.aim not in CAMERA_AIMS:

@@ -41,7 +41,7 @@ def start_motion_buffers(label_pass: Any, frame: FrameDescription, before: Frame
     """motion_buffers with its motion pass left drawing: call the result for the buffers (after other
     work, such as the RGB image, has run beside the rasteriser)."""
     flow = any(TARGET_OF[c] in NEIGHBOUR_TARGETS for c in channels)  # needs the neighbours' passes
-    neighbours = [(other, label_pass.render(other, catalog)) if other is not None and flow else None
+    neighbours = [(other, label_pass.neighbour_buffers(other, catalog)) if other is not None and flow else None
                   for other in (before, after)]  # full passes: frame t + 1 reuses its own (LabelPass.recent)
     pending = label_pass.draw_motion(frame, catalog, neighbours[0], neighbours[1], OCCLUSION_TOLERANCE,
                                      targets=frozenset(TARGET_OF[c] for c in channels))

@@ -171,10 +171,9 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
 
 def _frame_renderer(config: SceneConfig, probe: bool = False) -> FrameRenderer:
     """The scene's engine and label pass (``probe``: a tiny one, to fail early in the main process)."""
-    from renderer.render.frame import FrameRenderer
+    from renderer.render.frame import FrameRenderer, frame_renderer_for
 
-    size = (8, 8) if probe else (config.image.width, config.image.height)
-    return FrameRenderer(*size, config.render)
+    return FrameRenderer(8, 8, config.render) if probe else frame_renderer_for(config)
 
 
 def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRenderer, seed: int,

@@ -14,12 +14,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.assets.catalog import AssetCatalog
-from renderer.config.schema import RenderConfig
+from renderer.config.schema import RenderConfig, SceneConfig
 from renderer.render.backgrounds import background_image
 from renderer.render.conditions import apply_fog, apply_glare, apply_precipitation
 from renderer.render.engines import Engine, make_engine
 from renderer.render.gl.gl_context import GLContext
 from renderer.render.gl.label_pass import LabelPass
+from renderer.render.lens import canvas_size, plan_views
+from renderer.render.lens import colour as lens_colour
+from renderer.render.lens_pass import LensLabelPass, view_frame
 from renderer.render.sensor import apply_sensor
 from renderer.sampling.motion import shutter_instants
 from renderer.scene.buffers import EngineImage, RenderBuffers
@@ -83,10 +86,20 @@ def finish_rgb(frame: FrameDescription, image: EngineImage | list[tuple[FrameDes
     each row over the instants its own exposure window holds (rolling shutter), before the conditions and
     the sensor."""
     if isinstance(image, list):
-        linear = np.stack([np.power(np.clip(_over_background(f, im), 0.0, 1.0), np.float32(2.2)) for f, im in image])
+        linear = np.stack([_linear(_over_background(f, im)) for f, im in image])
         colour = np.power(_exposed(linear, *exposure), np.float32(1 / 2.2)).astype(np.float32)
     else:
         colour = _over_background(frame, image)
+    return conditions_and_sensor(frame, colour, depth)
+
+
+def _linear(display: NDArray[np.float32]) -> NDArray[np.float32]:
+    return np.power(np.clip(display, 0.0, 1.0), np.float32(2.2)).astype(np.float32)
+
+
+def conditions_and_sensor(frame: FrameDescription, colour: NDArray[np.float32],
+                          depth: NDArray[np.float32] | None) -> NDArray[np.uint8]:
+    """The display-encoded colour over its background through the conditions and the sensor."""
     if frame.fog is not None or frame.precipitation is not None or frame.glare is not None:
         if depth is None:
             raise ValueError("fog, rain, snow and glare need the frame's depth (render the label pass first)")
@@ -101,18 +114,50 @@ def finish_rgb(frame: FrameDescription, image: EngineImage | list[tuple[FrameDes
 
 
 class FrameRenderer:
-    """One engine and the label pass, for frames of one size; holds a GL context. Close it when done."""
+    """One engine and the label pass, for frames of one size; holds a GL context. Close it when done.
 
-    def __init__(self, width: int, height: int, settings: RenderConfig | None = None) -> None:
+    ``canvas``: for frames whose cameras have lenses, the size of the pinhole views they are drawn as
+    (renderer.render.lens): the context, the engine and the label pass are that size, and both the
+    labels and the RGB image are resampled through each frame's lens."""
+
+    def __init__(self, width: int, height: int, settings: RenderConfig | None = None,
+                 canvas: tuple[int, int] | None = None) -> None:
         settings = RenderConfig() if settings is None else settings
         self.width, self.height = width, height
-        self.context = GLContext(width, height)
+        self.canvas = canvas
+        draw_width, draw_height = canvas if canvas is not None else (width, height)
+        self.context = GLContext(draw_width, draw_height)
         try:
-            self.labels = LabelPass(self.context)
-            self.engine: Engine = make_engine(settings, width, height, self.context)
+            inner = LabelPass(self.context)
+            self.labels: LabelPass | LensLabelPass = inner if canvas is None else LensLabelPass(inner)
+            self.engine: Engine = make_engine(settings, draw_width, draw_height, self.context)
         except BaseException:
             self.context.close()
             raise
+
+    def _lens_rgb(self, frame: FrameDescription, catalog: AssetCatalog, depth: NDArray[np.float32] | None,
+                  instants: list[FrameDescription], exposure: tuple[float, float]) -> NDArray[np.uint8]:
+        """render_rgb of a lens frame: each instant's views over their backgrounds, resampled in linear
+        radiance through its lens (renderer.render.lens.colour), then exposed, conditions, sensor."""
+        linear = []
+        for instant in instants:
+            plan = plan_views(instant.camera, (self.engine_width, self.engine_height))
+            views = []
+            for k in range(len(plan.views)):
+                seen = view_frame(instant, plan, k)
+                views.append(_linear(_over_background(seen, self.engine.render(seen, catalog))))
+            linear.append(lens_colour(plan, views))
+        exposed = _exposed(np.stack(linear), *exposure) if len(instants) > 1 else linear[0]
+        colour = np.power(np.clip(exposed, 0.0, None), np.float32(1 / 2.2)).astype(np.float32)
+        return conditions_and_sensor(frame, colour, depth)
+
+    @property
+    def engine_width(self) -> int:
+        return self.canvas[0] if self.canvas is not None else self.width
+
+    @property
+    def engine_height(self) -> int:
+        return self.canvas[1] if self.canvas is not None else self.height
 
     def render(self, frame: FrameDescription, catalog: AssetCatalog) -> RenderBuffers:
         labels = self.labels.render(frame, catalog)
@@ -127,6 +172,8 @@ class FrameRenderer:
         rolling readout)), rendered and averaged (motion blur, rolling shutter)."""
         if (frame.fog is not None or frame.precipitation is not None or frame.glare is not None) and depth is None:
             depth = self.labels.render(frame, catalog).depth
+        if frame.camera.lens is not None:
+            return self._lens_rgb(frame, catalog, depth, shutter or [frame], exposure)
         if shutter:
             return finish_rgb(frame, [(f, self.engine.render(f, catalog)) for f in shutter], depth, exposure)
         return finish_rgb(frame, self.engine.render(frame, catalog), depth)
@@ -140,3 +187,11 @@ class FrameRenderer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def frame_renderer_for(config: SceneConfig) -> FrameRenderer:
+    """The engine and label pass a scene's frames need (its lens's view canvas, when it has one)."""
+    width, height = config.image.width, config.image.height
+    lens = config.camera.lens
+    canvas = canvas_size(width, height, lens.supersampling) if lens is not None else None
+    return FrameRenderer(width, height, config.render, canvas)

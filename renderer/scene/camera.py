@@ -49,6 +49,13 @@ class CameraModel(Protocol):
         """(H, W, 3) directions (z = 1) through every pixel centre."""
         ...
 
+    def directions(self, uv: Array) -> Array:
+        """(N, 3) unit camera-frame directions through pixels (u, v), any angle off the axis (a fisheye
+        sees past 90 degrees, where ``rays`` cannot be scaled to z = 1); NaN where no ray passes: the
+        lens does not reach that pixel (outside a fisheye's image circle, or where its distortion
+        folds back and projection has no inverse)."""
+        ...
+
     def intrinsics(self) -> dict[str, Any]:
         """The model in OpenCV's form for exports: ``model``, ``K`` (3x3 list), ``distortion`` (list)."""
         ...
@@ -74,6 +81,28 @@ class _RaysToPoints:
     def pixel_rays(self) -> Array:
         v, u = np.mgrid[0:self.height, 0:self.width].astype(np.float64)
         return self.rays(np.stack([u.ravel(), v.ravel()], axis=1)).reshape(self.height, self.width, 3)
+
+    def project(self, points_camera: Array) -> Array:
+        raise NotImplementedError
+
+    def directions(self, uv: Array) -> Array:
+        rays = self.rays(uv)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit = rays / np.linalg.norm(rays, axis=1, keepdims=True)
+        return _where_inverse(self, unit, uv)
+
+
+ROUND_TRIP_PX = 1e-3  # a direction is the pixel's ray where it projects back within this
+
+
+def _where_inverse(model: _RaysToPoints, unit: Array, uv: Array) -> Array:
+    """``unit`` with NaN rows where projecting them back misses their pixel (no inverse there)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        back = model.project(unit)
+        missed = ~(np.linalg.norm(back - np.asarray(uv, float), axis=1) <= ROUND_TRIP_PX)
+    out = unit.copy()
+    out[missed] = np.nan
+    return out
 
 
 @dataclass(frozen=True)
@@ -103,8 +132,17 @@ class Pinhole(_RaysToPoints):
 
 
 def camera_model(camera: CameraDescription) -> CameraModel:
-    """The model of a frame's camera (today every camera is a pinhole of K)."""
-    return Pinhole(np.asarray(camera.K, dtype=np.float64), camera.width, camera.height)
+    """The model of a frame's camera: a pinhole of K, or its lens (camera.lens)."""
+    K = np.asarray(camera.K, dtype=np.float64)
+    lens = camera.lens
+    if lens is None:
+        return Pinhole(K, camera.width, camera.height)
+    if lens.model == "brown_conrady":
+        return BrownConrady(K, camera.width, camera.height, tuple(lens.distortion), lens.field_of_view_deg)
+    if lens.model == "fisheye":
+        k = tuple(lens.distortion) + (0.0,) * (4 - len(lens.distortion))
+        return Fisheye(K, camera.width, camera.height, (k[0], k[1], k[2], k[3]), lens.field_of_view_deg)
+    raise ValueError(f"lens model {lens.model!r} is not one of brown_conrady, fisheye")
 
 
 @dataclass(frozen=True)
@@ -117,6 +155,7 @@ class BrownConrady(_RaysToPoints):
     width: int
     height: int
     distortion: tuple[float, ...]
+    field_of_view_deg: float = 0.0
     name: str = "brown_conrady"
 
     def _coefficients(self) -> tuple[float, ...]:
@@ -158,8 +197,12 @@ class BrownConrady(_RaysToPoints):
         ideal = self.undistort(distorted)
         return np.concatenate([ideal, np.ones((len(ideal), 1))], axis=1)
 
+    def directions(self, uv: Array) -> Array:
+        return _within_field(super().directions(uv), self.field_of_view_deg)
+
     def intrinsics(self) -> dict[str, Any]:
-        return {"model": self.name, "K": self.K.tolist(), "distortion": list(self._coefficients())}
+        return {"model": self.name, "K": self.K.tolist(), "distortion": list(self._coefficients()),
+                **({"field_of_view_deg": self.field_of_view_deg} if self.field_of_view_deg > 0 else {})}
 
     def pinhole_K(self) -> Array:
         return self.K
@@ -175,6 +218,7 @@ class Fisheye(_RaysToPoints):
     width: int
     height: int
     distortion: tuple[float, float, float, float]
+    field_of_view_deg: float = 0.0
     name: str = "fisheye"
 
     def project(self, points_camera: Array) -> Array:
@@ -190,20 +234,48 @@ class Fisheye(_RaysToPoints):
 
     def rays(self, uv: Array) -> Array:
         """Directions scaled to z = 1 (infinite where the pixel looks 90 degrees off the axis or more)."""
-        k1, k2, k3, k4 = self.distortion
-        distorted = (np.asarray(uv, float) - self.K[:2, 2]) @ np.linalg.inv(self.K[:2, :2]).T
+        distorted, theta = self._angles(uv)
         theta_d = np.hypot(distorted[:, 0], distorted[:, 1])
-        theta = theta_d.copy()
-        for _ in range(40):  # Newton on theta (1 + k1 theta^2 + ...) = theta_d
-            f = theta * (1 + k1 * theta ** 2 + k2 * theta ** 4 + k3 * theta ** 6 + k4 * theta ** 8) - theta_d
-            df = 1 + 3 * k1 * theta ** 2 + 5 * k2 * theta ** 4 + 7 * k3 * theta ** 6 + 9 * k4 * theta ** 8
-            theta = theta - f / df
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(theta_d > 0, np.tan(theta) / theta_d, 1.0)
         return np.concatenate([distorted * scale[:, None], np.ones((len(theta), 1))], axis=1)
 
+    def _angles(self, uv: Array) -> tuple[Array, Array]:
+        """(normalised distorted coordinates (N, 2), the angle theta off the axis of each pixel's ray)."""
+        k1, k2, k3, k4 = self.distortion
+        distorted = (np.asarray(uv, float) - self.K[:2, 2]) @ np.linalg.inv(self.K[:2, :2]).T
+        theta_d = np.hypot(distorted[:, 0], distorted[:, 1])
+        theta = theta_d.copy()
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            for _ in range(40):  # Newton on theta (1 + k1 theta^2 + ...) = theta_d
+                f = theta * (1 + k1 * theta ** 2 + k2 * theta ** 4 + k3 * theta ** 6 + k4 * theta ** 8) - theta_d
+                df = 1 + 3 * k1 * theta ** 2 + 5 * k2 * theta ** 4 + 7 * k3 * theta ** 6 + 9 * k4 * theta ** 8
+                theta = theta - f / df
+        return distorted, theta
+
+    def directions(self, uv: Array) -> Array:
+        distorted, theta = self._angles(uv)
+        theta_d = np.hypot(distorted[:, 0], distorted[:, 1])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            across = np.where(theta_d > 0, np.sin(theta) / theta_d, 1.0)
+        unit = np.concatenate([distorted * across[:, None], np.cos(theta)[:, None]], axis=1)
+        unit[~((theta >= 0) & (theta <= np.pi))] = np.nan
+        return _within_field(_where_inverse(self, unit, uv), self.field_of_view_deg)
+
     def intrinsics(self) -> dict[str, Any]:
-        return {"model": self.name, "K": self.K.tolist(), "distortion": list(self.distortion)}
+        return {"model": self.name, "K": self.K.tolist(), "distortion": list(self.distortion),
+                **({"field_of_view_deg": self.field_of_view_deg} if self.field_of_view_deg > 0 else {})}
 
     def pinhole_K(self) -> Array:
         return self.K
+
+
+def _within_field(unit: Array, field_of_view_deg: float) -> Array:
+    """``unit`` with NaN rows beyond half the field of view off the axis (0: no limit)."""
+    if field_of_view_deg <= 0:
+        return unit
+    with np.errstate(invalid="ignore"):
+        outside = ~(unit[:, 2] >= np.cos(np.deg2rad(field_of_view_deg / 2)) - 1e-12)
+    out = unit.copy()
+    out[outside] = np.nan
+    return out

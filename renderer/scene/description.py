@@ -325,10 +325,27 @@ class DepthSensorDescription:
     noise_seed: int
 
 
+LENS_MODELS = ("brown_conrady", "fisheye")
+
+
+@dataclass(frozen=True)
+class LensDescription:
+    """A lens with distortion (renderer.scene.camera), in OpenCV's form: model brown_conrady with
+    distortion (k1, k2, p1, p2, k3, k4, k5, k6) as cv2.projectPoints takes it, or fisheye with (k1, k2,
+    k3, k4) as cv2.fisheye.projectPoints does. field_of_view_deg: where above 0, pixels whose rays look
+    more than half of it off the optical axis see nothing (a fisheye's image circle). supersampling:
+    how finely the pinhole views it is rendered through are sampled (renderer.render.lens)."""
+
+    model: str
+    distortion: tuple[float, ...]
+    field_of_view_deg: float = 0.0
+    supersampling: int = 2
+
+
 @dataclass(frozen=True)
 class CameraDescription:
-    """Pinhole camera. K: 3x3 intrinsics (pixel centres at integer (u, v)); world_to_camera: 4x4 into
-    the OpenCV camera frame; near/far: clipping planes in metres along z."""
+    """Camera. K: 3x3 intrinsics (pixel centres at integer (u, v)); world_to_camera: 4x4 into the OpenCV
+    camera frame; near/far: clipping planes in metres along z; lens: its distortion (None: a pinhole)."""
 
     width: int
     height: int
@@ -336,6 +353,7 @@ class CameraDescription:
     world_to_camera: Matrix
     near: float
     far: float
+    lens: LensDescription | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
 
 
 @dataclass(frozen=True)

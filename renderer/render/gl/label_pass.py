@@ -435,6 +435,10 @@ class LabelPass:
             self.recent.put(catalog, frame, KeptPass(buffers, texture if self.motion_program is not None else None))
         return buffers
 
+    def neighbour_buffers(self, frame: FrameDescription, catalog: MeshLookup) -> LabelBuffers:
+        """What draw_motion needs of a neighbouring frame: its full pass."""
+        return self.render(frame, catalog)
+
     def _render(self, frame: FrameDescription, catalog: MeshLookup, count_alone: bool,
                 surfaces: bool, surface_texture: int) -> LabelBuffers:
         if (frame.camera.width, frame.camera.height) != (self.width, self.height):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.config.schema import SceneConfig
+from renderer.config.schema import LensConfig, SceneConfig
 from renderer.sampling.randomizers.base import FrameDraft, Randomizer, unit_direction
-from renderer.scene.description import CameraDescription, as_matrix
+from renderer.scene.description import CameraDescription, LensDescription, as_matrix
 from renderer.scene.geometry import intrinsics_from_fov, look_at_world_to_camera, rotation_z
 
 
@@ -60,8 +60,21 @@ def camera_description(config: SceneConfig, rng: np.random.Generator,
         K = np.array([[i.fx, 0.0, i.cx], [0.0, i.fy, i.cy], [0.0, 0.0, 1.0]])
     else:
         K = intrinsics_from_fov(fov, width, height)
+    lens = None
+    if cam.lens is not None:  # drawn last: a scene without a lens draws what it drew before
+        lens = lens_description(cam.lens, rng)
+        if cam.lens.model == "fisheye" and cam.intrinsics is None:
+            K[0, 0] = K[1, 1] = (height / 2) / np.deg2rad(fov / 2)  # equidistant: r = f theta, fov across the height
     return CameraDescription(width=width, height=height, K=as_matrix(K), world_to_camera=as_matrix(world_to_camera),
-                             near=cam.near, far=cam.far)
+                             near=cam.near, far=cam.far, lens=lens)
+
+
+def lens_description(lens: LensConfig, rng: np.random.Generator) -> LensDescription:
+    """A frame's lens: its coefficients drawn, in OpenCV's order for its model."""
+    names = ("k1", "k2", "k3", "k4") if lens.model == "fisheye" else ("k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6")
+    distortion = tuple(float(getattr(lens, name).sample(rng)) for name in names)
+    return LensDescription(model=lens.model, distortion=distortion, field_of_view_deg=lens.field_of_view_deg,
+                           supersampling=lens.supersampling)
 
 def _roll(angle: float) -> NDArray[np.float64]:
     """Turn the camera by angle about its optical axis (image content turns the other way)."""
