@@ -457,7 +457,7 @@ def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str,
     cam = frame.camera
     return {
         "index": frame.index,
-        "camera": {"K": camera_model(cam).intrinsics()["K"],
+        "camera": {**camera_model(cam).intrinsics(),  # model, K, distortion (OpenCV's form)
                    "world_to_camera": np.asarray(cam.world_to_camera).tolist(),
                    "width": cam.width, "height": cam.height, "near": cam.near, "far": cam.far},
         "objects": [

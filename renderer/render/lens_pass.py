@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from renderer.assets.meshes import MeshLookup
 from renderer.render import lens
 from renderer.render.gl.decoders import BACKWARD_VALID, FORWARD_VALID
-from renderer.render.gl.label_pass import MOTION_OUTPUT_NAMES, LabelPass
+from renderer.render.gl.label_pass import MOTION_OUTPUT_NAMES, LabelPass, model_matrix
 from renderer.scene.buffers import LabelBuffers
 from renderer.scene.camera import camera_model
 from renderer.scene.description import FrameDescription
@@ -152,9 +152,32 @@ class LensLabelPass:
                     out[f"flow_{name}"] = np.zeros((plan.height, plan.width, 2), np.float32)
                     flags &= np.uint8(~bit & 0xFF)
                     continue
-                flow, inside = lens.lens_flow(plan, surfaces.points, out[f"scene_flow_{name}"], seen,
-                                              camera_model(other[0].camera))
+                scene_flow = _rigid_scene_flow(frame, other[0], self._lens_pass(frame, catalog).buffers.instance,
+                                               surfaces.points, out[f"scene_flow_{name}"])
+                if f"scene_flow_{name}" in targets:
+                    out[f"scene_flow_{name}"] = scene_flow
+                flow, inside = lens.lens_flow(plan, surfaces.points, scene_flow, seen, camera_model(other[0].camera))
                 out[f"flow_{name}"] = flow
                 flags &= np.where(inside, np.uint8(0xFF), np.uint8(~bit & 0xFF)).astype(np.uint8)
             out["flags"] = flags
         return {name: out[name] for name in targets if name in out}
+
+
+def _rigid_scene_flow(frame: FrameDescription, other: FrameDescription, instance: NDArray[np.uint16],
+                      points: NDArray[np.float64], sampled: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Scene flow at the exact point on each pixel's ray: for a labelled rigid object, its own motion
+    (other frame's model-view times the inverse of this one's) applied to that point; elsewhere (people,
+    whose meshes deform, and unlabelled distractors) the nearest view sample's."""
+    out = sampled.copy()
+    for k, obj in enumerate(frame.objects):
+        if not obj.labelled or obj.mesh.kind == "body" or k >= len(other.objects):
+            continue
+        where = instance == obj.instance_id
+        if not where.any():
+            continue
+        here = np.asarray(frame.camera.world_to_camera) @ model_matrix(obj)
+        there = np.asarray(other.camera.world_to_camera) @ model_matrix(other.objects[k])
+        motion = there @ np.linalg.inv(here)
+        p = points[where]
+        out[where] = (p @ motion[:3, :3].T + motion[:3, 3] - p).astype(np.float32)
+    return out
