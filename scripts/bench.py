@@ -48,7 +48,7 @@ from renderer.humans.catalog import scene_catalog
 from renderer.io.writers import DatasetWriter, dataset_header, prepare_dataset
 from renderer.labels.objects import frame_labels
 from renderer.pipeline.run import generate, load_catalog
-from renderer.render.frame import FrameRenderer
+from renderer.render.frame import FrameRenderer, frame_renderer_for
 from renderer.sampling.frame import sample_frame
 from renderer.sampling.randomizers.supports import table_source
 from renderer.scene.buffers import RenderBuffers
@@ -81,7 +81,7 @@ def full_pipeline(scene: Path, frames: int, seed: int, layout: str = "files",
     config = load_scene(scene, overrides or [])
     out = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
-        with FrameRenderer(config.image.width, config.image.height, config.render) as backend:
+        with frame_renderer_for(config) as backend:
             generate(config, out / "warm", frames=frames, seed=seed, renderer=backend, layout=layout)  # warm-up
             summary = generate(config, out / "ds", frames=frames, seed=seed, renderer=backend, layout=layout)
         if sizes is not None:
@@ -332,6 +332,26 @@ def face_rows(scene: Path, frames: int, path_frames: int, seed: int) -> None:
               f"frames/s: ratio {faces_path / base_path:.2f}")
 
 
+LENS_ROWS = (
+    ("pinhole", []),
+    ("brown_conrady, fixed k", ["camera.lens={model: brown_conrady, k1: -0.3, k2: 0.08, p1: 0.001, p2: -0.001}"]),
+    ("brown_conrady, k drawn per frame", ["camera.lens={model: brown_conrady, k1: [-0.35, -0.1], k2: [0, 0.1]}"]),
+    ("brown_conrady, supersampling 1", ["camera.lens={model: brown_conrady, k1: -0.3, k2: 0.08, supersampling: 1}"]),
+    ("fisheye 170 deg", ["camera.fov_deg=170", "camera.lens={model: fisheye, k1: 0.02, k2: -0.005}"]),
+)
+
+
+def lens_rows(scene: Path, frames: int, seed: int) -> None:
+    """Lens models against the pinhole in this run (``scene``, raster engine), and bytes per frame."""
+    pinhole = None
+    for name, overrides in LENS_ROWS:
+        sizes: dict[str, float] = {}
+        fps = full_pipeline(scene, frames, seed, sizes=sizes, overrides=overrides)
+        pinhole = fps if pinhole is None else pinhole
+        print(f"lens {name:34s} {fps:6.2f} frames/s  ratio to pinhole {fps / pinhole:.2f}  "
+              f"{sum(sizes.values()) / 1000:.1f} kB/frame")
+
+
 def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
@@ -351,7 +371,12 @@ def main() -> None:
     parser.add_argument("--people-only", action="store_true", help="only the people rows")
     parser.add_argument("--faces-frames", type=int, default=10, help="frames of the faces rows (0: none)")
     parser.add_argument("--faces-only", action="store_true", help="only the faces rows")
+    parser.add_argument("--lens-frames", type=int, default=10, help="frames of the lens rows (0: none)")
+    parser.add_argument("--lens-only", action="store_true", help="only the lens rows")
     args = parser.parse_args()
+    if args.lens_only:
+        lens_rows(args.scene, args.lens_frames, args.seed)
+        return
     if args.people_only:
         people_rows(args.scene, args.people_frames, args.seed)
         return
@@ -410,6 +435,8 @@ def main() -> None:
         people_rows(args.scene, args.people_frames, args.seed)
     if args.faces_frames > 0:
         face_rows(args.scene, args.faces_frames, args.path_frames, args.seed)
+    if args.lens_frames > 0:
+        lens_rows(args.scene, args.lens_frames, args.seed)
     if args.path_frames > 0:
         labels: list[float] = []
         frames_file = Path(tempfile.mkdtemp(prefix="bench-cycles-")) / "frames.json"

@@ -18,7 +18,16 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from renderer.assets.catalog import AssetCatalog  # noqa: E402
-from renderer.config.schema import ConfigError, SceneConfig, apply_override, scene_from_dict, scene_to_dict  # noqa: E402
+from renderer.config.distributions import constant  # noqa: E402
+from renderer.config.schema import (  # noqa: E402
+    CameraConfig,
+    ConfigError,
+    LensConfig,
+    SceneConfig,
+    apply_override,
+    scene_from_dict,
+    scene_to_dict,
+)
 from renderer.sampling.frame import sample_frame  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +72,7 @@ VALUES = st.recursive(LEAVES, lambda inner: st.one_of(
                                                       "loguniform", "randint", "path", "scale"])),
                     inner, max_size=3)), max_leaves=8)
 DEFAULTS = scene_to_dict(SceneConfig())
+LENS_DEFAULTS = scene_to_dict(SceneConfig(camera=CameraConfig(lens=LensConfig(k1=constant(-0.1)))))["camera"]["lens"]
 
 
 def default_at(path: str) -> Any:
@@ -71,6 +81,8 @@ def default_at(path: str) -> Any:
         return {"path": "../assets/meshes/*.obj", "category": "thing", "weight": 1.0, "scale": 1.0}[path.split(".")[-1]]
     if path.startswith("camera.intrinsics."):
         return {"fx": 30.0, "fy": 30.0, "cx": 15.5, "cy": 11.5}[path.split(".")[-1]]
+    if path.startswith("camera.lens."):
+        return LENS_DEFAULTS[path.split(".")[-1]]
     node: Any = DEFAULTS
     for part in path.split("."):
         node = node[part]

@@ -257,3 +257,13 @@ def test_bad_lens_settings_are_one_config_error(tmp_path: Path) -> None:
                         ({"field_of_view_deg": -5}, "field_of_view_deg"), ({"k7": 0.1}, "k7")):
         with pytest.raises(ConfigError, match=words):
             lens_scene(tmp_path, lens)
+
+
+def test_pinhole_only_exports_refuse_lens_frames_before_writing(lens_datasets: dict[str, Path],
+                                                                tmp_path: Path) -> None:
+    from renderer.export.bop import export_bop
+    from renderer.io.dataset import DatasetError
+
+    with pytest.raises(DatasetError, match="pinhole cameras only.*brown_conrady"):
+        export_bop(lens_datasets["brown_conrady"], tmp_path / "bop")
+    assert not (tmp_path / "bop").exists()

@@ -257,6 +257,8 @@ def export_bop(root: str | Path, out: str | Path | None = None, split: str = "tr
     if amodal not in AMODAL_MODES:
         raise ValueError(f"amodal: {amodal!r} is not one of {', '.join(AMODAL_MODES)}")
     dataset = Dataset(root)
+    if len(dataset):
+        dataset[0].require_pinhole("the BOP format")  # before anything is written
     dataset.require(("rgb", "depth", "instance"), "the BOP export")
     target = Path(out) if out is not None else Path(root) / "bop"
     models = model_table(dataset)
@@ -274,6 +276,7 @@ def export_bop(root: str | Path, out: str | Path | None = None, split: str = "tr
             label_pass = LabelPass(stack.enter_context(GLContext(3 * image["width"], 3 * image["height"])))
         for i in range(len(dataset)):
             frame = dataset[i]
+            frame.require_pinhole("the BOP format")
             scene_id, im_id = divmod(frame.index, IMAGES_PER_SCENE)
             if scene_id not in scenes:
                 scenes[scene_id] = _SceneFiles(target / split / f"{scene_id:06d}", masks=label_pass is not None)

@@ -72,6 +72,8 @@ def export_stereo(root: str | Path, out: str | Path | None = None) -> Path:
     if dataset.sequence_length < 2:
         raise DatasetError(f"{root}: the stereo export needs sequences of two views (sequence.length: 2, "
                            "sequence.camera.kind: stereo)")
+    if len(dataset):
+        dataset[0].require_pinhole("the stereo export (rectified pairs)")  # before anything is written
     target = Path(out) if out is not None else Path(root) / "stereo"
     sequences = sorted({i // dataset.sequence_length for i in dataset.indices})
     for s in sequences:
@@ -79,6 +81,7 @@ def export_stereo(root: str | Path, out: str | Path | None = None) -> Path:
         if len(frames) < 2:
             continue
         left, right = frames[0], frames[1]
+        left.require_pinhole("the stereo export (rectified pairs)")
         baseline = _rig(left, right)
         fx = float(left.K[0, 0])
         disparity, valid, visible = stereo_disparity(left.depth, right.depth, fx, baseline)

@@ -271,6 +271,17 @@ class Frame:
         return self._from_meta(lambda m: _matrix(m["camera"]["K"], (3, 3)))
 
     @property
+    def lens_model(self) -> str:
+        """The camera model the frame was rendered through (``pinhole`` for datasets before lenses)."""
+        return self._from_meta(lambda m: str(m["camera"].get("model", "pinhole")))
+
+    def require_pinhole(self, what: str) -> None:
+        """DatasetError for a format that holds pinhole cameras only."""
+        if self.lens_model != "pinhole":
+            raise DatasetError(f"{what} holds pinhole cameras only; frame {self.index} was rendered through "
+                               f"a {self.lens_model} lens")
+
+    @property
     def world_to_camera(self) -> NDArray[np.float64]:
         return self._from_meta(lambda m: _matrix(m["camera"]["world_to_camera"], (4, 4)))
 

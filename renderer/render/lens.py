@@ -154,6 +154,9 @@ def _build_plan(model: CameraModel, supersampling: int, canvas: tuple[int, int])
                       [0.0, focal, (canvas_h - 1) / 2 - focal * centre[1]], [0.0, 0.0, 1.0]])
         view_of_face[f] = len(views)
         views.append(LensView(name, rotation, K))
+    if not views:  # the lens reaches no ray at all: one idle view, so every pass has a buffer to read
+        views.append(LensView("front", np.eye(3), np.array([[1.0, 0.0, (canvas_w - 1) / 2],
+                                                            [0.0, 1.0, (canvas_h - 1) / 2], [0.0, 0.0, 1.0]])))
     view = np.where(face >= 0, view_of_face[np.maximum(face, 0)], -1).astype(np.int8)
     sub_view = np.where(sub_face >= 0, view_of_face[np.maximum(sub_face, 0)], -1).astype(np.int8)
     uv = np.zeros((len(centres), 2))

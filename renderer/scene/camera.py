@@ -172,18 +172,28 @@ class BrownConrady(_RaysToPoints):
         yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
         return np.stack([xd, yd], axis=1)
 
-    def undistort(self, distorted: Array, iterations: int = 40) -> Array:
-        """(N, 2) ideal normalised coordinates of distorted ones (fixed-point iteration, OpenCV's method)."""
+    def undistort(self, distorted: Array, iterations: int = 100) -> Array:
+        """(N, 2) ideal normalised coordinates of distorted ones (fixed-point iteration, OpenCV's method,
+        each point until it moves by less than 1e-14 or ``iterations``; where it does not converge,
+        directions() finds the round trip missing its pixel)."""
         k1, k2, p1, p2, k3, k4, k5, k6 = self._coefficients()
-        x, y = distorted[:, 0].copy(), distorted[:, 1].copy()
-        for _ in range(iterations):
-            r2 = x * x + y * y
-            radial = (1 + k1 * r2 + k2 * r2 ** 2 + k3 * r2 ** 3) / (1 + k4 * r2 + k5 * r2 ** 2 + k6 * r2 ** 3)
-            dx = 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
-            dy = p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
-            x = (distorted[:, 0] - dx) / radial
-            y = (distorted[:, 1] - dy) / radial
-        return np.stack([x, y], axis=1)
+        out = np.array(distorted, dtype=np.float64, copy=True)
+        active = np.arange(len(out))
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            for _ in range(iterations):
+                if not len(active):
+                    break
+                x, y = out[active, 0], out[active, 1]
+                r2 = x * x + y * y
+                radial = (1 + r2 * (k1 + r2 * (k2 + r2 * k3))) / (1 + r2 * (k4 + r2 * (k5 + r2 * k6)))
+                dx = 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+                dy = p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+                x_next = (distorted[active, 0] - dx) / radial
+                y_next = (distorted[active, 1] - dy) / radial
+                moving = ~(np.abs(x_next - x) + np.abs(y_next - y) <= 1e-14)
+                out[active, 0], out[active, 1] = x_next, y_next
+                active = active[moving]
+        return out
 
     def project(self, points_camera: Array) -> Array:
         points = np.asarray(points_camera, float)
@@ -248,9 +258,13 @@ class Fisheye(_RaysToPoints):
         theta = theta_d.copy()
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             for _ in range(40):  # Newton on theta (1 + k1 theta^2 + ...) = theta_d
-                f = theta * (1 + k1 * theta ** 2 + k2 * theta ** 4 + k3 * theta ** 6 + k4 * theta ** 8) - theta_d
-                df = 1 + 3 * k1 * theta ** 2 + 5 * k2 * theta ** 4 + 7 * k3 * theta ** 6 + 9 * k4 * theta ** 8
-                theta = theta - f / df
+                t2 = theta * theta
+                f = theta * (1 + t2 * (k1 + t2 * (k2 + t2 * (k3 + t2 * k4)))) - theta_d
+                df = 1 + t2 * (3 * k1 + t2 * (5 * k2 + t2 * (7 * k3 + t2 * 9 * k4)))
+                step = f / df
+                theta = theta - step
+                if not (np.nanmax(np.abs(step), initial=0.0) > 1e-15):
+                    break
         return distorted, theta
 
     def directions(self, uv: Array) -> Array:
