@@ -134,21 +134,19 @@ def _build_plan(model: CameraModel, supersampling: int, canvas: tuple[int, int])
     v, u = np.mgrid[0:height, 0:width].astype(np.float64)
     centres = np.stack([u.ravel(), v.ravel()], axis=1)
     directions = model.directions(centres)
-    subs = np.concatenate([centres + np.array(offset) for offset in SUBPIXELS])
-    sub_directions = model.directions(subs)
     face = _faces_of(directions)
-    sub_face = _faces_of(sub_directions)
     canvas_w, canvas_h = canvas
     views: list[LensView] = []
     view_of_face = np.full(len(FACES), -1, dtype=np.int8)
     for f, (name, rotation) in enumerate(FACES):
-        here, sub_here = face == f, sub_face == f
-        if not here.any() and not sub_here.any():
+        here = face == f
+        if not here.any():
             continue
-        tangents = _tangents(np.concatenate([directions[here], sub_directions[sub_here]]), rotation)
-        low, high = tangents.min(axis=0), tangents.max(axis=0)
-        focal = min(supersampling / _finest_spacing(directions, face == f, rotation, width, height),
-                    (canvas_w - 3) / max(high[0] - low[0], 1e-12), (canvas_h - 3) / max(high[1] - low[1], 1e-12))
+        tangents = _tangents(directions[here], rotation)
+        spacing = _finest_spacing(directions, here, rotation, width, height)
+        low, high = tangents.min(axis=0) - spacing, tangents.max(axis=0) + spacing  # room for sub-pixel rays
+        focal = min(supersampling / spacing, (canvas_w - 3) / max(high[0] - low[0], 1e-12),
+                    (canvas_h - 3) / max(high[1] - low[1], 1e-12))
         centre = (low + high) / 2
         K = np.array([[focal, 0.0, (canvas_w - 1) / 2 - focal * centre[0]],
                       [0.0, focal, (canvas_h - 1) / 2 - focal * centre[1]], [0.0, 0.0, 1.0]])
@@ -158,19 +156,43 @@ def _build_plan(model: CameraModel, supersampling: int, canvas: tuple[int, int])
         views.append(LensView("front", np.eye(3), np.array([[1.0, 0.0, (canvas_w - 1) / 2],
                                                             [0.0, 1.0, (canvas_h - 1) / 2], [0.0, 0.0, 1.0]])))
     view = np.where(face >= 0, view_of_face[np.maximum(face, 0)], -1).astype(np.int8)
-    sub_view = np.where(sub_face >= 0, view_of_face[np.maximum(sub_face, 0)], -1).astype(np.int8)
     uv = np.zeros((len(centres), 2))
-    sub_uv = np.zeros((len(subs), 2))
     for k, lens_view in enumerate(views):
-        for target, rays, which in ((uv, directions, view == k), (sub_uv, sub_directions, sub_view == k)):
-            target[which] = _tangents(rays[which], lens_view.rotation) @ lens_view.K[:2, :2].T + lens_view.K[:2, 2]
+        which = view == k
+        uv[which] = _tangents(directions[which], lens_view.rotation) @ lens_view.K[:2, :2].T + lens_view.K[:2, 2]
     cols = np.clip(np.floor(uv[:, 0] + 0.5), 0, canvas_w - 1).astype(np.int32)
     rows = np.clip(np.floor(uv[:, 1] + 0.5), 0, canvas_h - 1).astype(np.int32)
     directions[view < 0] = np.nan
-    return LensPlan(width, height, canvas, tuple(views), view.reshape(height, width), rows.reshape(height, width),
+    view_grid = view.reshape(height, width)
+    sub_uv = _sub_pixels(uv.reshape(height, width, 2), view_grid)
+    return LensPlan(width, height, canvas, tuple(views), view_grid, rows.reshape(height, width),
                     cols.reshape(height, width), directions.reshape(height, width, 3),
-                    sub_view.reshape(len(SUBPIXELS), height, width),
-                    sub_uv.reshape(len(SUBPIXELS), height, width, 2).astype(np.float32))
+                    np.broadcast_to(view_grid, (len(SUBPIXELS), height, width)), sub_uv)
+
+
+def _sub_pixels(uv: Array, view: NDArray[np.int8]) -> NDArray[np.float32]:
+    """(4, H, W, 2) view coordinates of the SUBPIXELS rays of each pixel: its centre's, moved along the
+    local derivative of the lens's mapping (centred differences between neighbours in the same view;
+    one-sided at a view's edge, none where a pixel has no such neighbour). For the RGB image's
+    antialiasing only: labels use the exact centre rays."""
+    steps = []
+    for axis in (1, 0):  # d(view uv)/d(column), then d/d(row)
+        ahead = np.roll(uv, -1, axis=axis) - uv
+        behind = uv - np.roll(uv, 1, axis=axis)
+        same_ahead = np.roll(view, -1, axis=axis) == view
+        same_behind = np.roll(view, 1, axis=axis) == view
+        if axis == 1:
+            same_ahead[:, -1] = False
+            same_behind[:, 0] = False
+        else:
+            same_ahead[-1, :] = False
+            same_behind[0, :] = False
+        both = same_ahead & same_behind
+        step = np.where(both[..., None], (ahead + behind) / 2,
+                        np.where(same_ahead[..., None], ahead, np.where(same_behind[..., None], behind, 0.0)))
+        steps.append(np.nan_to_num(step))
+    along_u, along_v = steps
+    return np.stack([uv + du * along_u + dv * along_v for du, dv in SUBPIXELS]).astype(np.float32)
 
 
 def _finest_spacing(directions: Array, here: NDArray[np.bool_], rotation: Array, width: int, height: int) -> float:
