@@ -267,3 +267,15 @@ def test_pinhole_only_exports_refuse_lens_frames_before_writing(lens_datasets: d
     with pytest.raises(DatasetError, match="pinhole cameras only.*brown_conrady"):
         export_bop(lens_datasets["brown_conrady"], tmp_path / "bop")
     assert not (tmp_path / "bop").exists()
+
+
+def test_frames_made_on_the_fly_in_a_dataloader_equal_the_written_ones(lens_datasets: dict[str, Path]) -> None:
+    from renderer.io.dataset import Dataset
+    from renderer.torch import GeneratedDataset
+
+    root = lens_datasets["fisheye"]
+    config = lens_scene(root.parent, LENSES["fisheye"], fov=160.0)
+    sample = GeneratedDataset(config, seed=3, length=2, fields=("image", "depth", "instance"))[1]
+    written = Dataset(root)[1]
+    assert np.array_equal(sample["depth"].numpy().squeeze(), written.depth)
+    assert np.array_equal(sample["instance"].numpy().squeeze(), written.instance)
