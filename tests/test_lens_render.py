@@ -279,3 +279,14 @@ def test_frames_made_on_the_fly_in_a_dataloader_equal_the_written_ones(lens_data
     written = Dataset(root)[1]
     assert np.array_equal(sample["depth"].numpy().squeeze(), written.depth)
     assert np.array_equal(sample["instance"].numpy().squeeze(), written.instance)
+
+
+def test_coco_images_carry_the_lens_in_opencvs_form(lens_datasets: dict[str, Path], tmp_path: Path) -> None:
+    import json
+
+    from renderer.export.coco import export_coco
+
+    export_coco(lens_datasets["fisheye"], tmp_path / "coco")
+    image = json.loads((tmp_path / "coco" / "instances.json").read_text())["images"][0]
+    meta = read_meta(lens_datasets["fisheye"], image["frame_index"])
+    assert image["camera_model"] == "fisheye" and image["distortion"] == meta["camera"]["distortion"]

@@ -112,6 +112,8 @@ def _image_entry(frame: Frame) -> dict[str, Any]:
     return {
         "id": frame.index, "file_name": f"rgb/{frame_name(frame.index)}.png", "width": width, "height": height,
         "frame_index": frame.index, "K": K.tolist(), "world_to_camera": frame.world_to_camera.tolist(),
+        **({"camera_model": frame.lens_model, "distortion": frame.meta["camera"]["distortion"]}
+           if frame.lens_model != "pinhole" else {}),  # OpenCV's form (docs/format.md); K as above
     }
 
 
