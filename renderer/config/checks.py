@@ -23,6 +23,12 @@ def within(name: str, dist: Distribution, low: float, high: float, open_low: boo
         raise ValueError(f"{name}: draws from [{dist.min:g}, {dist.max:g}], outside {interval}{hint}")
 
 
+def fraction(name: str, value: float) -> None:
+    """A probability or rate must lie in [0, 1] (NaN does not): else one error line."""
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name}: {value:g} is outside [0, 1]")
+
+
 def words(name: str, dist: Distribution, allowed: tuple[str, ...]) -> None:
     bad = [v for v in dist.params if v not in allowed]
     if bad:

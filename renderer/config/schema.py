@@ -26,7 +26,7 @@ from typing import Annotated, Any
 import yaml
 
 from renderer.channels import resolve_outputs
-from renderer.config.checks import FloatDist, IntDist, WordDist, within, words
+from renderer.config.checks import FloatDist, IntDist, WordDist, fraction, within, words
 from renderer.config.distributions import (
     Distribution,
     DistributionError,
@@ -406,8 +406,7 @@ class FogConfig:
     tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.probability <= 1.0:
-            raise ValueError(f"probability: {self.probability:g} is outside [0, 1]")
+        fraction("probability", self.probability)
         within("visibility_m", self.visibility_m, 0.01, 1e6)
         within("airlight", self.airlight, 0.0, 1.0)
         if not all(0.0 <= c <= 1.0 for c in self.tint):
@@ -426,8 +425,7 @@ class GlareConfig:
     ghosts: IntDist = int_uniform(2, 6)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.probability <= 1.0:
-            raise ValueError(f"probability: {self.probability:g} is outside [0, 1]")
+        fraction("probability", self.probability)
         within("strength", self.strength, 0.0, 100.0)
         within("halo_fraction", self.halo_fraction, 0.0, 1.0, open_low=True)
         within("ghosts", self.ghosts, 0, 32)
@@ -443,8 +441,7 @@ class EdgeCaseConfig:
     tail: float = 0.1
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.rate <= 1.0:
-            raise ValueError(f"rate: {self.rate:g} is outside [0, 1]")
+        fraction("rate", self.rate)
         if not 0.0 < self.tail <= 1.0:
             raise ValueError(f"tail: {self.tail:g} is outside (0, 1]")
 
@@ -466,8 +463,7 @@ class NightConfig:
     lamp_spot_angle_deg: FloatDist = uniform(25.0, 50.0)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.probability <= 1.0:
-            raise ValueError(f"probability: {self.probability:g} is outside [0, 1]")
+        fraction("probability", self.probability)
         within("dim", self.dim, 0.0, 1.0)
         within("lamps", self.lamps, 0, MAX_NIGHT_LAMPS)
         words("lamp_type", self.lamp_type, ("point", "spot"))
@@ -504,8 +500,7 @@ class PrecipitationConfig:
     wetness: FloatDist = uniform(0.3, 1.0)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.probability <= 1.0:
-            raise ValueError(f"probability: {self.probability:g} is outside [0, 1]")
+        fraction("probability", self.probability)
         words("kinds", self.kinds, PRECIPITATION_KINDS)
         within("count", self.count, 0, 200_000)
         if not 0.0 < self.near_m < self.far_m <= MAX_LENGTH:

@@ -67,8 +67,8 @@ class LensPlan:
     """Where each output pixel (and RGB sub-pixel) looks in which view.
 
     view: int (H, W) index into ``views``, -1 where the lens reaches no ray; rows, cols: int (H, W) the
-    nearest view sample; directions: (H, W, 3) unit rays (NaN where none); sub_view, sub_uv: the same
-    for the SUBPIXELS rays, (4, H, W) and (4, H, W, 2) continuous view coordinates.
+    nearest view sample; directions: (H, W, 3) unit rays (NaN where none); sub_uv: (4, H, W, 2) continuous
+    view coordinates of the SUBPIXELS rays (in the pixel's own view).
     """
 
     width: int
@@ -79,7 +79,6 @@ class LensPlan:
     rows: NDArray[np.int32]
     cols: NDArray[np.int32]
     directions: Array
-    sub_view: NDArray[np.int8]
     sub_uv: NDArray[np.float32]
 
     def view_camera(self, camera: CameraDescription, k: int) -> CameraDescription:
@@ -166,8 +165,7 @@ def _build_plan(model: CameraModel, supersampling: int, canvas: tuple[int, int])
     view_grid = view.reshape(height, width)
     sub_uv = _sub_pixels(uv.reshape(height, width, 2), view_grid)
     return LensPlan(width, height, canvas, tuple(views), view_grid, rows.reshape(height, width),
-                    cols.reshape(height, width), directions.reshape(height, width, 3),
-                    np.broadcast_to(view_grid, (len(SUBPIXELS), height, width)), sub_uv)
+                    cols.reshape(height, width), directions.reshape(height, width, 3), sub_uv)
 
 
 def _sub_pixels(uv: Array, view: NDArray[np.int8]) -> NDArray[np.float32]:
@@ -276,10 +274,10 @@ def colour(plan: LensPlan, linear: Sequence[NDArray[np.float32]]) -> NDArray[np.
     sub-pixel rays of each pixel (black where a ray sees nothing)."""
     channels = linear[0].shape[2]
     total = np.zeros((plan.height, plan.width, channels), np.float32)
-    for s in range(len(SUBPIXELS)):
-        for k, image in enumerate(linear):
-            where = plan.sub_view[s] == k
-            if where.any():
+    for k, image in enumerate(linear):
+        where = plan.view == k
+        if where.any():
+            for s in range(len(SUBPIXELS)):
                 total[where] += _bilinear(image, plan.sub_uv[s][where])
     return total / np.float32(len(SUBPIXELS))
 

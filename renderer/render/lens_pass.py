@@ -113,11 +113,8 @@ class LensLabelPass:
         """LabelPass.draw_motion through the lens (module docstring of renderer.render.lens): each view's
         motion pass against the neighbours seen through the same face, resampled; optical flow from the
         surface point on the pixel's ray moved by its scene flow, projected through the neighbour's lens."""
-        if frame.camera.lens is None:
-            def full(other: tuple[FrameDescription, LabelBuffers | None] | None) -> Any:
-                return None if other is None else (other[0], other[1] if other[1] is not None
-                                                   else self.inner.render(other[0], catalog))
-            return self.inner.draw_motion(frame, catalog, full(before), full(after), tolerance, targets)
+        if frame.camera.lens is None:  # its neighbours' buffers came from neighbour_buffers: full passes
+            return self.inner.draw_motion(frame, catalog, before, after, tolerance, targets)  # type: ignore[arg-type]
         plan = self._plan(frame)
         flows = {"flow_forward", "flow_backward", "flags"} & targets
         asked = set(targets)
