@@ -11,18 +11,6 @@ import zlib
 
 import numpy as np
 
-
-def frame_rng(seed: int, index: int) -> np.random.Generator:
-    """An independent Generator for one frame.
-
-    Built from ``SeedSequence(seed, spawn_key=(index,))`` (numpy's recipe for parallel streams), so a
-    frame's draws depend only on (seed, index): never on worker count, order, or other frames.
-    """
-    if seed < 0 or index < 0:
-        raise ValueError(f"seed ({seed}) and frame index ({index}) must be >= 0")
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
-
-
 # The streams of the first randomizers, by position: their spawn keys, fixed so that datasets stay
 # reproducible. Streams added later are keyed by their name (stream_key), so a new randomizer needs no
 # entry here and never moves another's stream.

@@ -377,9 +377,6 @@ def keep_category(category_id: int, keypoints: int | None = None) -> Transform:
     return transform
 
 
-DETECTION_TARGET_FIELDS = ("boxes", "labels", "masks", "keypoints")
-
-
 def collate_detection(samples: Sequence[Sample]) -> tuple[list[torch.Tensor], list[dict[str, torch.Tensor]]]:
     """Batch samples the way torchvision's detection models take them: ``(images, targets)``, a list of
     (3, H, W) float images and a list of dicts with ``boxes`` (float32 (N, 4), x0 y0 x1 y1), ``labels``

@@ -54,8 +54,6 @@ def _limits() -> dict[str, NDArray[np.float64]]:
 
 JOINT_LIMITS = _limits()  # bone -> (3, 2) [lo, hi] degrees, both sides
 JOINTS = tuple(JOINT_LIMITS)  # the bones a pose sets, in a fixed order
-# Bones jitter moves (the root's orientation comes from the named pose only).
-JITTERED = tuple(b for b in JOINTS if b != "root")
 
 
 def _both(left: Mapping[str, Angles], right: Mapping[str, Angles] | None = None, **midline: Angles) -> Pose:
