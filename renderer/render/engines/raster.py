@@ -1,7 +1,7 @@
 """The raster engine: RGB from pyrender's PBR rasteriser (direct light, shadow maps, 4x MSAA).
 
-Every pyrender-specific detail lives here and in backends/gl_context.py; the labels come from the
-label pass (backends/label_pass.py), never from this engine.
+Every pyrender-specific detail lives here and in render/gl/gl_context.py; the labels come from the
+label pass (render/gl/label_pass.py), never from this engine.
 """
 
 from __future__ import annotations

@@ -71,9 +71,9 @@ class Randomizer:
     """One aspect of a frame drawn from its own streams.
 
     name: what it draws (one line in docs/scenes.md names its config section). streams: the names of
-    the streams it draws from (renderer.seeding.RANDOMIZERS), so that switching it off leaves every
-    other draw as it was. rank: when it runs; one that reads what another set (placement needs the
-    supports) runs after it. draw: fills in its parts of the draft.
+    the streams it draws from (each keyed by its name: renderer.seeding.stream_key), so that switching
+    it off leaves every other draw as it was. rank: when it runs; one that reads what another set
+    (placement needs the supports) runs after it. draw: fills in its parts of the draft.
     """
 
     name: str
