@@ -29,7 +29,7 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from renderer.assets.meshes import box_mesh, nondegenerate_faces, surface_centroid, tray_mesh
+from renderer.assets.meshes import LARGE_MESH_FACES, box_mesh, nondegenerate_faces, surface_centroid, tray_mesh
 from renderer.assets.objfile import LEAN_OBJ_BYTES, mtllib_names, read_large_obj
 from renderer.config.distributions import Distribution
 from renderer.config.schema import HDR_SUFFIXES, AssetSource, SceneConfig, resolve_asset_paths, resolve_image_files
@@ -478,10 +478,6 @@ def read_landmarks_file(path: Path) -> Landmarks:
     if unknown:
         raise AssetError(f"{path}: skeleton names unknown landmarks {unknown}")
     return Landmarks(names, xyz, skeleton)
-
-
-LARGE_MESH_FACES = 100_000  # meshes above this have their loading garbage freed at once (release_freed_memory)
-
 
 
 def computed_landmarks(mesh: trimesh.Trimesh) -> Landmarks:

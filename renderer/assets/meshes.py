@@ -13,6 +13,12 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from renderer.scene.description import MeshSource
 
+# A large mesh (a photogrammetry scan, smooth and heavy): its loading garbage is freed at once
+# (renderer.assets.catalog.load_mesh) and the engines smooth it across every edge, with no split at sharp
+# ones (renderer.render.engines.shading: the split costs ~10x the mesh).
+LARGE_MESH_FACES = 300_000
+
+
 class MeshLookup(Protocol):
     """Anything that gives the geometry of a mesh source: an AssetCatalog, or a dataset's own copies."""
 

@@ -8,7 +8,8 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-LARGE_MESH_FACES = 300_000  # above this, no split at sharp edges (scans are smooth; the split costs ~10x)
+from renderer.assets.meshes import LARGE_MESH_FACES
+
 # What an engine keeps between frames (renderer.caching.LruCache): people bring new meshes every frame.
 KEPT_MESH_BYTES = 128 * 2**20
 KEPT_TEXTURES = 64
