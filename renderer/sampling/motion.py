@@ -14,14 +14,15 @@ Lights may orbit the target (``sequence.lights``); supports (table, tray) and th
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
+import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
+from renderer.caching import LruCache
 from renderer.config.schema import SceneConfig
 from renderer.scene.description import BodyDescription, FrameDescription, MeshSource, SequenceTime, as_matrix
 from renderer.scene.geometry import look_at_world_to_camera, rigid_inverse
@@ -134,33 +135,38 @@ def _screw(start: Array, end: Array, fraction: float) -> Array:
     return pose
 
 
-_CACHE: OrderedDict[Any, tuple[FrameDescription, SequenceMotion]] = OrderedDict()
-_CACHE_SIZE = 4
+# The last few sequences' base frames and motion, per catalog (the catalog's meshes and people shape them):
+# a sequence's frames are drawn one after another, and workers interleave a few sequences at most. Held
+# weakly by catalog, so a catalog's sequences go with it (and never answer for a later catalog).
+KEPT_SEQUENCES = 4
+_SEQUENCES: weakref.WeakKeyDictionary[AssetCatalog, LruCache[tuple[SceneConfig, int, int],
+                                                             tuple[FrameDescription, SequenceMotion]]] = \
+    weakref.WeakKeyDictionary()
 
 
 def _sequence(config: SceneConfig, catalog: AssetCatalog, seed: int,
               sequence: int) -> tuple[FrameDescription, SequenceMotion]:
-    key = (id(catalog), config, seed, sequence)
-    if key not in _CACHE:
-        from renderer.sampling.frame import sample_frame
+    cache = _SEQUENCES.get(catalog)
+    if cache is None:
+        cache = _SEQUENCES[catalog] = LruCache(KEPT_SEQUENCES)
+    return cache.get_or_make((config, seed, sequence), lambda: _draw_sequence(config, catalog, seed, sequence))
 
-        base = sample_frame(config, catalog, seed=seed, index=sequence)
-        rng = randomizer_rng(seed, sequence, "motion")
-        # (spawning more streams leaves the first ones as they were: camera, objects, lights, people)
-        camera_rng, object_rng, light_rng, people_rng = rng.spawn(4)
-        times = np.arange(config.sequence.length) / config.sequence.fps
-        poses = _camera_poses(config, base, camera_rng, times)
-        object_poses = _object_poses(config, catalog, base, object_rng, times)
-        bodies, walked = _people_motion(config, base, people_rng, times)
-        _CACHE[key] = (base, SequenceMotion(object_poses={**object_poses, **walked},
-                                            camera_poses=poses,
-                                            camera_K=_zoomed(config, base, camera_rng, times),
-                                            light_poses=_light_poses(config, base, light_rng, times),
-                                            bodies=bodies))
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    _CACHE.move_to_end(key)
-    return _CACHE[key]
+
+def _draw_sequence(config: SceneConfig, catalog: AssetCatalog, seed: int,
+                   sequence: int) -> tuple[FrameDescription, SequenceMotion]:
+    from renderer.sampling.frame import sample_frame
+
+    base = sample_frame(config, catalog, seed=seed, index=sequence)
+    rng = randomizer_rng(seed, sequence, "motion")
+    # (spawning more streams leaves the first ones as they were: camera, objects, lights, people)
+    camera_rng, object_rng, light_rng, people_rng = rng.spawn(4)
+    times = np.arange(config.sequence.length) / config.sequence.fps
+    poses = _camera_poses(config, base, camera_rng, times)
+    object_poses = _object_poses(config, catalog, base, object_rng, times)
+    bodies, walked = _people_motion(config, base, people_rng, times)
+    return base, SequenceMotion(object_poses={**object_poses, **walked}, camera_poses=poses,
+                                camera_K=_zoomed(config, base, camera_rng, times),
+                                light_poses=_light_poses(config, base, light_rng, times), bodies=bodies)
 
 
 # -- camera and lights ----------------------------------------------------------------------------------
