@@ -7,26 +7,20 @@ flags come from the registry.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from renderer.export.base import Exporter, ExportOption
 from renderer.export.bop import export_bop
 from renderer.export.coco import export_coco
 from renderer.export.flo import export_flo
 from renderer.export.kitti_flow import export_kitti_flow
 from renderer.export.yolo import export_yolo
+from renderer.registry import add, module_entries
 
 EXPORTERS: dict[str, Exporter] = {}
 
 
 def _register_modules() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        exporter = getattr(importlib.import_module(f"{__name__}.{info.name}"), "EXPORTER", None)
-        if isinstance(exporter, Exporter):
-            if exporter.name in EXPORTERS:
-                raise ValueError(f"exporter {exporter.name!r} registered twice")
-            EXPORTERS[exporter.name] = exporter
+    for exporter in module_entries(__name__, __path__, "EXPORTER", Exporter):
+        add(EXPORTERS, exporter.name, exporter, what="exporter")
 
 
 _register_modules()

@@ -9,20 +9,15 @@ randomizer is one module here plus its test; its streams are keyed by their name
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from renderer.registry import module_entries
 from renderer.sampling.randomizers.base import RANDOMIZERS, FrameDraft, Randomizer, register
 
 __all__ = ["RANDOMIZERS", "FrameDraft", "Randomizer", "register"]
 
 
 def _register_modules() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        randomizer = getattr(module, "RANDOMIZER", None)
-        if isinstance(randomizer, Randomizer):
-            register(randomizer)
+    for randomizer in module_entries(__name__, __path__, "RANDOMIZER", Randomizer):
+        register(randomizer)
 
 
 _register_modules()

@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from renderer.assets.catalog import AssetCatalog
 from renderer.config.schema import SceneConfig
+from renderer.registry import add
 from renderer.scene.description import (
     BackgroundDescription,
     CameraDescription,
@@ -87,14 +88,7 @@ RANDOMIZERS: dict[str, Randomizer] = {}
 
 def register(randomizer: Randomizer) -> Randomizer:
     """Add a randomizer to RANDOMIZERS, kept in rank order."""
-    if randomizer.name in RANDOMIZERS:
-        raise ValueError(f"randomizer {randomizer.name!r} registered twice")
-    if any(other.rank == randomizer.rank for other in RANDOMIZERS.values()):
-        raise ValueError(f"randomizer {randomizer.name!r}: rank {randomizer.rank} already taken")
-    ordered = sorted([*RANDOMIZERS.values(), randomizer], key=lambda r: r.rank)
-    RANDOMIZERS.clear()
-    RANDOMIZERS.update((r.name, r) for r in ordered)
-    return randomizer
+    return add(RANDOMIZERS, randomizer.name, randomizer, what="randomizer", rank=lambda r: r.rank)
 
 
 def unit_direction(elevation_deg: float, azimuth_deg: float) -> NDArray[np.float64]:
