@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from renderer.config.schema import ConfigError, scene_from_dict
+from renderer.config.schema import ConfigError, check_scene_files, scene_from_dict
 from renderer.scene.description import CameraDescription, EnvironmentDescription, as_matrix
 from renderer.scene.environment import (
     EnvironmentMapError,
@@ -76,7 +76,7 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"render.engine: 'cycles' is not one of raster, path"):
         scene_from_dict({**base, "render": {"engine": "cycles"}}, source)
     with pytest.raises(ConfigError, match=r"environment.images: .*holds no environment maps"):
-        scene_from_dict({**base, "environment": {"kind": "hdri", "images": "maps"}}, source)
+        check_scene_files(scene_from_dict({**base, "environment": {"kind": "hdri", "images": "maps"}}, source))
     with pytest.raises(ConfigError, match="environment.images: a folder"):
         scene_from_dict({**base, "environment": {"kind": "hdri"}}, source)
     with pytest.raises(ConfigError, match="square pixels"):

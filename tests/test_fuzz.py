@@ -25,6 +25,7 @@ from renderer.config.schema import (  # noqa: E402
     LensConfig,
     SceneConfig,
     apply_override,
+    check_scene_files,
     scene_from_dict,
     scene_to_dict,
 )
@@ -144,6 +145,7 @@ def test_fuzzed_settings_validate_or_raise_one_config_error(settings_list: list[
             return
     try:
         config = scene_from_dict(data, source=SOURCE)
+        check_scene_files(config)  # what load_scene does before a scene is rendered
     except ConfigError as exc:
         assert "\n" not in str(exc) and str(exc).startswith(SOURCE)
         return

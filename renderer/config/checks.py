@@ -1,4 +1,8 @@
-"""Field types and range checks that every config section shares (schema.py and the sections beside it)."""
+"""What every config section shares: field types, sane ranges and range checks.
+
+A section's ``__post_init__`` raises ValueError with one line that starts with the field's name
+(``count: draws from [-1, 3], outside [0, 500]``); the parser (renderer.config.parse) prefixes the key path.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,19 @@ from renderer.config.distributions import Distribution
 FloatDist = Annotated[Distribution, "float"]
 IntDist = Annotated[Distribution, "int"]
 WordDist = Annotated[Distribution, "word"]
+
+# Sane ranges (docs/scenes.md): every length, scale, count and ratio has one, so that no value that
+# passes validation can overflow into non-finite numbers, blank frames or unbounded work.
+MAX_LENGTH = 1000.0  # metres: any length, position or distance
+MAX_SCALE = 1000.0  # asset scale factor
+MIN_NEAR, MAX_FAR = 1e-4, 1e5  # metres
+MAX_DEPTH_RATIO = 1e6  # far / near
+MAX_PIXELS = 1e6  # focal lengths and principal points, pixels
+MAX_INTENSITY = 1e6  # light intensities and radiances
+MAX_OBJECTS = 500  # objects (and distractors) per frame
+MAX_LIGHTS = 64  # lights per frame (the raster engine: at most RASTER_MAX_LIGHTS of each type)
+RASTER_MAX_LIGHTS = 4  # pyrender 0.1.45's shader has this many slots per light type
+MAX_SETTLE_SECONDS = 60.0  # simulated seconds of physics settling
 
 
 def within(name: str, dist: Distribution, low: float, high: float, open_low: bool = False,
