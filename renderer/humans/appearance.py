@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from renderer.config.people import HAIR_STYLES as HAIR_STYLE_NAMES
 from renderer.humans.parts import BODY_PARTS
 from renderer.scene.body import COVERINGS, FACE_CLASSES, pack_face_classes
+from renderer.scene.color import srgb_from_linear
 from renderer.scene.description import BodyDescription
 
 TEXTURE_SIZE = 512
@@ -294,8 +295,7 @@ def _pattern(pattern: str, scale: float, size: int) -> NDArray[np.bool_]:
 
 
 def _srgb8(linear: NDArray[np.float64]) -> NDArray[np.uint8]:
-    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(np.clip(linear, 0, 1), 1 / 2.4) - 0.055)
-    return np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)
+    return np.clip(np.round(srgb_from_linear(linear) * 255), 0, 255).astype(np.uint8)
 
 
 def body_texture(body: BodyDescription, lips_rgb: tuple[float, float, float],

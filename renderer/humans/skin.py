@@ -25,6 +25,8 @@ import functools
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.scene.color import linear_from_srgb
+
 # The Monk Skin Tone scale (Monk 2019; Google's published swatches), tones 1 (lightest) to 10.
 MONK_HEX = ("#f6ede4", "#f3e7db", "#f7ead0", "#eadaba", "#d7bd96", "#a07e56", "#825c43", "#604134", "#3a312a",
             "#292420")
@@ -95,13 +97,8 @@ def linear_rgb(spectra: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.clip((xyz @ XYZ_TO_LINEAR_SRGB.T) / white, 0.0, 1.0)
 
 
-def srgb_to_linear(rgb: NDArray[np.float64]) -> NDArray[np.float64]:
-    c = np.asarray(rgb, dtype=float)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
 def hex_linear(code: str) -> NDArray[np.float64]:
-    return srgb_to_linear(np.array([int(code[i:i + 2], 16) for i in (1, 3, 5)], dtype=float) / 255.0)
+    return linear_from_srgb(np.array([int(code[i:i + 2], 16) for i in (1, 3, 5)], dtype=float) / 255.0)
 
 
 def lab(linear: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -5,8 +5,8 @@ of the frame's colour, its label pass's depth and its description, so they are t
 Fog (Koschmieder): in linear radiance, L' = L t + A (1 - t), t = exp(-beta d), d the distance from the
 camera centre along the pixel centre's ray to the surface (d = z |ray|, ray scaled to z = 1: exact for
 the surface the depth channel labels at that pixel); where no surface is seen, t = 0 (the airlight).
-The colour is display-encoded (linear ** (1 / 2.2), the engines' shared transfer), so it is decoded,
-fogged and encoded again.
+The colour is display-encoded (linear ** (1 / 2.2), the engines' shared transfer: renderer.scene.color),
+so it is decoded, fogged and encoded again.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.scene.camera import CameraModel
+from renderer.scene.color import display_from_linear, linear_from_display
 from renderer.scene.description import FogDescription, GlareDescription, PrecipitationDescription
-
-DISPLAY_GAMMA = 2.2
 
 
 def transmittance(depth: NDArray[np.float32], camera: CameraModel, beta: float) -> NDArray[np.float32]:
@@ -30,11 +29,11 @@ def transmittance(depth: NDArray[np.float32], camera: CameraModel, beta: float) 
 def apply_fog(colour: NDArray[np.float32], depth: NDArray[np.float32], camera: CameraModel,
               fog: FogDescription) -> NDArray[np.float32]:
     """(H, W, 3) display-encoded colour in [0, 1] through the fog."""
-    linear = np.power(np.clip(colour, 0.0, 1.0), np.float32(DISPLAY_GAMMA))
+    linear = linear_from_display(colour)
     t = transmittance(depth, camera, fog.beta)[..., None]
     airlight = np.asarray(fog.airlight, dtype=np.float32)
     fogged = linear * t + airlight * (np.float32(1.0) - t)
-    return np.asarray(np.power(fogged, np.float32(1.0 / DISPLAY_GAMMA)), dtype=np.float32)
+    return np.asarray(display_from_linear(fogged), dtype=np.float32)
 
 
 def particle_layer(precipitation: PrecipitationDescription, camera: CameraModel,
@@ -101,9 +100,9 @@ def apply_precipitation(colour: NDArray[np.float32], depth: NDArray[np.float32],
     """(H, W, 3) display-encoded colour with the rain or snow over it (blended in linear radiance)."""
     coverage, _ = particle_layer(precipitation, camera, depth)
     alpha = (coverage * np.float32(precipitation.opacity))[..., None]
-    linear = np.power(np.clip(colour, 0.0, 1.0), np.float32(DISPLAY_GAMMA))
+    linear = linear_from_display(colour)
     out = linear * (np.float32(1.0) - alpha) + np.float32(precipitation.brightness) * alpha
-    return np.asarray(np.power(out, np.float32(1.0 / DISPLAY_GAMMA)), dtype=np.float32)
+    return np.asarray(display_from_linear(out), dtype=np.float32)
 
 
 def sun_pixel(sun_direction_world: tuple[float, float, float], world_to_camera: NDArray[np.float64],
@@ -135,5 +134,5 @@ def apply_glare(colour: NDArray[np.float32], depth: NDArray[np.float32], camera:
         x, y = centre + t * (centre - sun)
         disc = np.clip(radius + 0.5 - np.sqrt((cols - x) ** 2 + (rows - y) ** 2), 0.0, 1.0)  # antialiased edge
         added += (intensity * disc)[..., None] * np.array([r, g, b])
-    linear = np.power(np.clip(colour, 0.0, 1.0), np.float32(DISPLAY_GAMMA)) + added.astype(np.float32)
-    return np.asarray(np.power(np.clip(linear, 0.0, 1.0), np.float32(1.0 / DISPLAY_GAMMA)), dtype=np.float32)
+    linear = linear_from_display(colour) + added.astype(np.float32)
+    return np.asarray(display_from_linear(linear), dtype=np.float32)

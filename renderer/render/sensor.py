@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.scene.color import display_from_linear, linear_from_display
 from renderer.scene.description import SensorDescription
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -19,11 +20,11 @@ def photon_noise(image: NDArray[np.float32], sensor: SensorDescription) -> NDArr
     mean / N + (read / N)^2 with N the full-scale electrons: the photon transfer curve."""
     rng = np.random.default_rng(sensor.photon_seed)
     electrons_full = sensor.full_scale_electrons
-    linear = np.power(np.clip(image.astype(np.float64), 0.0, 1.0), 2.2)
+    linear = linear_from_display(image.astype(np.float64))
     electrons = rng.poisson(linear * electrons_full).astype(np.float64)
     electrons += rng.normal(0.0, sensor.read_noise_e, electrons.shape)
     noisy = np.clip(electrons / electrons_full, 0.0, 1.0)
-    return np.power(noisy, 1 / 2.2).astype(np.float32)
+    return display_from_linear(noisy).astype(np.float32)
 
 
 def apply_sensor(rgb: NDArray[np.uint8], sensor: SensorDescription) -> NDArray[np.uint8]:

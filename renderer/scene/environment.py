@@ -21,21 +21,15 @@ from numpy.typing import NDArray
 
 from renderer.errors import RendererError
 from renderer.scene.camera import camera_model
-from renderer.scene.color import color_from_temperature
+from renderer.scene.color import color_from_temperature, display_from_linear
 from renderer.scene.description import CameraDescription, EnvironmentDescription
 
 SKY_MAP_HEIGHT = 128  # rows of the computed sky map (a smooth function: more rows change nothing)
 MAX_MAP_HEIGHT = 1024  # larger HDR maps are reduced (area average) to this many rows when read
-DISPLAY_GAMMA = 2.2  # the display transform both engines share (pyrender's shader applies it)
 
 
 class EnvironmentMapError(RendererError, ValueError):
     """An environment map that cannot be read; the message names the file."""
-
-
-def display_from_linear(linear: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Display-encoded values in [0, 1]: clamp, then the 1/2.2 power (what pyrender's shader does)."""
-    return np.power(np.clip(linear, 0.0, 1.0), np.float32(1.0 / DISPLAY_GAMMA)).astype(np.float32)
 
 
 # -- maps ---------------------------------------------------------------------------------------------
@@ -147,7 +141,8 @@ def environment_background(environment: EnvironmentDescription, camera: CameraDe
     the ``where`` pixels when given (0 elsewhere: pixels a surface covers wholly never show it)."""
     rays = camera_ray_directions(camera)
     if where is None:
-        return display_from_linear(lookup(environment_map(environment), rays @ map_rotation(environment)))
+        return np.asarray(display_from_linear(lookup(environment_map(environment), rays @ map_rotation(environment))),
+                          dtype=np.float32)
     out = np.zeros((camera.height, camera.width, 3), dtype=np.float32)
     out[where] = display_from_linear(lookup(environment_map(environment), rays[where] @ map_rotation(environment)))
     return out

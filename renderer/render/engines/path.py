@@ -36,6 +36,7 @@ from renderer.render.gl.gl_platform import BackendError
 from renderer.render.gl.label_pass import model_matrix
 from renderer.scene.buffers import EngineImage
 from renderer.scene.camera import camera_model
+from renderer.scene.color import display_from_linear, linear_from_srgb
 from renderer.scene.description import (
     FrameDescription,
     LightDescription,
@@ -43,7 +44,7 @@ from renderer.scene.description import (
     MeshSource,
     ObjectDescription,
 )
-from renderer.scene.environment import display_from_linear, environment_map, map_rotation
+from renderer.scene.environment import environment_map, map_rotation
 from renderer.scene.geometry import rigid_inverse
 from renderer.scene.textures import texture_rgb
 from renderer.seeding import randomizer_rng
@@ -276,7 +277,8 @@ class PathEngine:
         key = (material.texture, material.base_color[:3])
         bitmap = self._textures.get(key)
         if bitmap is None:
-            decoded = linear_from_srgb(texture_rgb(material.texture).astype(np.float32) / np.float32(255.0))
+            encoded = texture_rgb(material.texture).astype(np.float32) / np.float32(255.0)
+            decoded = linear_from_srgb(encoded).astype(np.float32)
             tinted = decoded * np.asarray(material.base_color[:3], dtype=np.float32)
             bitmap = self._textures.put(key, self.mi.Bitmap(np.ascontiguousarray(tinted, dtype=np.float32)))
         return {"type": "bitmap", "bitmap": bitmap, "raw": True, "filter_type": "bilinear",
@@ -299,7 +301,8 @@ class PathEngine:
             bitmap = self._textures.get(key)
             if bitmap is None:
                 rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / np.float32(255.0)
-                bitmap = self._textures.put(key, mi.Bitmap(np.ascontiguousarray(linear_from_srgb(rgb) * factor[:3])))
+                bitmap = self._textures.put(key, mi.Bitmap(np.ascontiguousarray(
+                    linear_from_srgb(rgb).astype(np.float32) * factor[:3])))
             base = {"type": "bitmap", "bitmap": bitmap, "raw": True, "wrap_mode": "repeat"}
         metallic: Any = float(getattr(pbr, "metallicFactor", None) or 0.0)
         roughness: Any = float(getattr(pbr, "roughnessFactor", None) or 1.0) if pbr is not None else 1.0
@@ -370,11 +373,6 @@ def _write_ply(path: str, arrays: dict[str, NDArray[Any]]) -> None:
         handle.write(("\n".join(header) + "\n").encode("ascii"))
         handle.write(vertices.tobytes())
         handle.write(triangles.tobytes())
-
-
-def linear_from_srgb(values: NDArray[np.float32]) -> NDArray[np.float32]:
-    """sRGB-encoded [0, 1] -> linear (the IEC 61966-2-1 curve pyrender's shader uses for textures)."""
-    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
 def display_rgba(linear: NDArray[np.float32], alpha: NDArray[np.float32]) -> NDArray[np.float32]:

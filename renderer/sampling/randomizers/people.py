@@ -21,6 +21,7 @@ from renderer.humans.phenotype import sample_phenotype
 from renderer.humans.poses import NAMED_POSES, sample_pose
 from renderer.humans.skin import skin_albedo
 from renderer.sampling.randomizers.base import FrameDraft, Randomizer
+from renderer.scene.color import linear_from_srgb, rgb_tuple
 from renderer.scene.description import (
     BodyDescription,
     ClothingDescription,
@@ -223,9 +224,7 @@ def _garment(rng: np.random.Generator, kind: str, config: PeopleConfig, dark: bo
 
 
 def _linear(srgb: tuple[float, float, float]) -> tuple[float, float, float]:
-    c = np.asarray(srgb, dtype=float)
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return (float(lin[0]), float(lin[1]), float(lin[2]))
+    return rgb_tuple(linear_from_srgb(srgb))
 
 
 def _stature(phenotype: tuple[tuple[str, float], ...]) -> tuple[float, float]:
