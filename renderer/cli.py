@@ -117,7 +117,7 @@ def _preview(args: argparse.Namespace) -> int:
             from renderer.inspect.preview import gif_bytes, sequence_animation
 
             rows = sequence_animation(dataset, args.sequence, scale=args.scale)
-            fps = float(dataset.header.get("scene", {}).get("sequence", {}).get("fps", 12.0))
+            fps = dataset.header.fps
             output = Path(args.output if args.output != "preview.png" else "preview.gif")
             _write_file(output, gif_bytes(rows, fps))
             print(f"animation of sequence {args.sequence} ({len(rows)} frames): {output}")

@@ -55,7 +55,7 @@ def test_generate_prints_summary_and_writes_dataset(tmp_path: Path) -> None:
     assert frame.depth.dtype == np.float32 and frame.normals.shape == (72, 96, 3)
     assert frame.instance.dtype == np.uint16 and frame.K.shape == (3, 3)
     assert set(np.unique(frame.instance)) <= {o.instance_id for o in frame.objects} | {0}
-    assert ds.header["frames"] == 3 and ds.header["runs"][0]["frames_written"] == 3
+    assert ds.header.frames == 3 and ds.header.runs[0].frames_written == 3
 
 
 def test_rgb_looks_like_a_lit_scene(tmp_path: Path) -> None:

@@ -122,7 +122,7 @@ def test_one_bad_asset_among_many(tmp_path: Path) -> None:
     assert skipped.returncode == 0, skipped.stderr
     assert skipped.stderr.startswith("renderer: warning: skipping asset:") and "broken.obj" in skipped.stderr
     ds = Dataset(tmp_path / "b")
-    assert ds.header["skipped_assets"] == ["broken"]
+    assert ds.header.skipped_assets == ("broken",)
     assert {o.category for i in range(len(ds)) for o in ds[i].objects} <= {"cone", "can", "table"}
     assert config.objects.assets  # the scene itself is unchanged
 

@@ -263,7 +263,7 @@ def export_bop(root: str | Path, out: str | Path | None = None, split: str = "tr
     target = Path(out) if out is not None else Path(root) / "bop"
     models = model_table(dataset)
     _write_models(dataset, models, target)
-    image = dataset.header["image"]
+    image = dataset.header.image
     meshes = DatasetMeshes()
     scenes: dict[int, _SceneFiles] = {}
     centres = {model.asset_id: model_centre(dataset, model.asset_id) for model in models.values()}
@@ -273,7 +273,7 @@ def export_bop(root: str | Path, out: str | Path | None = None, split: str = "tr
             from renderer.render.gl.gl_context import GLContext
             from renderer.render.gl.label_pass import LabelPass
 
-            label_pass = LabelPass(stack.enter_context(GLContext(3 * image["width"], 3 * image["height"])))
+            label_pass = LabelPass(stack.enter_context(GLContext(3 * image.width, 3 * image.height)))
         for i in range(len(dataset)):
             frame = dataset[i]
             frame.require_pinhole("the BOP format")
@@ -315,8 +315,8 @@ def _test_targets(scenes: dict[int, _SceneFiles], scene_ids: list[int]) -> list[
 
 def _camera_json(dataset: Dataset) -> dict[str, Any]:
     """BOP's dataset-level camera file; per-image intrinsics (they vary) are in scene_camera.json."""
-    image = dataset.header["image"]
-    info: dict[str, Any] = {"width": image["width"], "height": image["height"], "depth_scale": DEPTH_SCALES[0]}
+    image = dataset.header.image
+    info: dict[str, Any] = {"width": image.width, "height": image.height, "depth_scale": DEPTH_SCALES[0]}
     if len(dataset):
         K = dataset[0].K
         K = bop_K(K)

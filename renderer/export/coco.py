@@ -60,10 +60,10 @@ def keypoint_schema(dataset: Dataset, layout: str = "per_category") -> dict[str,
     with one sigma array need (docs/export.md gives the COCOeval recipe)."""
     names: dict[str, list[str]] = {name: [] for name in dataset.categories.values()}
     for i in range(len(dataset)):
-        for obj in dataset[i].meta["objects"]:
-            known = names.setdefault(obj["category"], [])
-            known.extend(n for n in obj["landmarks"]["names"] if n not in known)
-    skeletons = dataset.header.get("skeletons", {})
+        for obj in dataset[i].objects:
+            known = names.setdefault(obj.category, [])
+            known.extend(n for n in obj.landmarks.names if n not in known)
+    skeletons = dataset.header.skeletons
     schema = {}
     for category, keypoints in names.items():
         index = {n: k + 1 for k, n in enumerate(keypoints)}
@@ -95,8 +95,8 @@ def coco_dict(dataset: Dataset, min_visible_fraction: float = 0.0, keypoints: st
         images.append(_image_entry(frame))
         annotations.extend(_annotations(frame, schema, len(annotations) + 1, min_visible_fraction))
     return {
-        "info": {"description": f"renderer dataset {dataset.root}", "version": str(dataset.header.get("version")),
-                 "seed": dataset.header.get("seed")},
+        "info": {"description": f"renderer dataset {dataset.root}", "version": str(dataset.header.version),
+                 "seed": dataset.header.seed},
         "licenses": [],
         "images": images,
         "annotations": annotations,
@@ -112,7 +112,7 @@ def _image_entry(frame: Frame) -> dict[str, Any]:
     return {
         "id": frame.index, "file_name": f"rgb/{frame_name(frame.index)}.png", "width": width, "height": height,
         "frame_index": frame.index, "K": K.tolist(), "world_to_camera": frame.world_to_camera.tolist(),
-        **({"camera_model": frame.lens_model, "distortion": frame.meta["camera"]["distortion"]}
+        **({"camera_model": frame.lens_model, "distortion": list(frame.record.camera.distortion)}
            if frame.lens_model != "pinhole" else {}),  # OpenCV's form (docs/format.md); K as above
     }
 

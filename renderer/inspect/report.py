@@ -291,26 +291,25 @@ def report_html(dataset: Dataset, samples: int = 8, sample_scale: float = 0.35) 
         f"<td class='num'>{_rate(stats.landmarks[name].occluded, stats.landmarks[name].total)}</td></tr>"
         for name, count in stats.category_counts.items()
     )
-    runs = header.get("runs", [])
     run_rows = "\n".join(
-        f"<tr><td class='num'>{k + 1}</td><td class='num'>{r.get('frames_written', '')}</td>"
-        f"<td class='num'>{r.get('seconds', 0):.1f}</td><td class='num'>{r.get('frames_per_second', 0):.2f}</td>"
-        f"<td>{esc(str(r.get('workers', '')))}</td></tr>"
-        for k, r in enumerate(runs)
+        f"<tr><td class='num'>{k + 1}</td><td class='num'>{r.frames_written}</td>"
+        f"<td class='num'>{r.seconds:.1f}</td><td class='num'>{r.frames_per_second:.2f}</td>"
+        f"<td>{esc('' if r.workers is None else str(r.workers))}</td></tr>"
+        for k, r in enumerate(header.runs)
     )
-    image = header.get("image", {})
+    image = header.image
     per_frame = stats.objects_per_frame
     mean_objects = f"{np.mean(per_frame):.1f}" if per_frame else "–"
-    scene_yaml = yaml.safe_dump(header.get("scene", {}), sort_keys=False)
+    scene_yaml = yaml.safe_dump(header.scene, sort_keys=False)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>renderer dataset report: {esc(str(dataset.root))}</title>
 <link rel="icon" href="data:,">
 <style>{_STYLE}</style></head>
 <body>
 <h1>Dataset report</h1>
-<p><code>{esc(str(dataset.root))}</code>: {stats.frames} frames, {image.get('width')}×{image.get('height')},
-seed {header.get('seed')}, {len(dataset.categories)} categories, {mean_objects} objects per frame on average;
-renderer {esc(str(header.get('renderer_version', '')))}.</p>
+<p><code>{esc(str(dataset.root))}</code>: {stats.frames} frames, {image.width}×{image.height},
+seed {header.seed}, {len(dataset.categories)} categories, {mean_objects} objects per frame on average;
+renderer {esc(header.renderer_version)}.</p>
 <h2>Sample frames</h2>
 <div class="grid">
 {tiles}
@@ -329,8 +328,8 @@ renderer {esc(str(header.get('renderer_version', '')))}.</p>
 <table id="runs"><tr><th>run</th><th>frames written</th><th>seconds</th><th>frames/s</th><th>workers</th></tr>
 {run_rows}
 </table>
-<p>Scene file: <code>{esc(str(header.get('scene_file', '')))}</code>; skipped assets:
-{esc(', '.join(header.get('skipped_assets', [])) or 'none')}. Validated scene:</p>
+<p>Scene file: <code>{esc(header.scene_file)}</code>; skipped assets:
+{esc(', '.join(header.skipped_assets) or 'none')}. Validated scene:</p>
 <pre>{esc(scene_yaml)}</pre>
 </body></html>
 """

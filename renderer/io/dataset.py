@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import numpy as np
 import trimesh
@@ -18,19 +18,11 @@ from numpy.typing import NDArray
 from renderer.assets.meshes import stack_meshes
 from renderer.channels import CHANNEL_NAMES, CHANNELS, ChannelSource
 from renderer.errors import RendererError
-from renderer.io.format import (
-    FORMAT_NAME,
-    atomic_write_bytes,
-    frame_name,
-    link_or_copy,
-    read_json_object,
-    written_channels,
-)
+from renderer.io.format import atomic_write_bytes, frame_name, link_or_copy
+from renderer.io.records import FrameRecord, read_header
 from renderer.io.shards import MemberSpan, index_shard, member_name, read_span, shard_paths
-from renderer.scene.description import FrameDescription, MeshSource, PersonAttributes
-from renderer.scene.records import FaceLabels, LandmarkLabels, ObjectLabels
-
-T = TypeVar("T")
+from renderer.scene.description import FrameDescription, MeshSource
+from renderer.scene.records import ObjectLabels
 
 
 class DatasetError(RendererError, ValueError):
@@ -142,12 +134,15 @@ class MemoryFiles:
 
 @dataclass(frozen=True)
 class Frame:
-    """One frame read back; arrays are loaded on first access.
+    """One frame read back; arrays are loaded on first access, the meta file is typed on first access.
 
-    rgb: uint8 (H, W, 3). depth: float32 (H, W) metres along z, 0 = no surface. normals: float32
-    (H, W, 3) camera frame. instance, semantic: uint16 (H, W), 0 = background. K: (3, 3);
-    world_to_camera: (4, 4), OpenCV frame. objects: per-object labels, in instance id order.
-    description: the frame description it was rendered from. ``array(name)`` reads any channel.
+    Every registered channel is an attribute (renderer.channels; docs/format.md): rgb: uint8 (H, W, 3).
+    depth: float32 (H, W) metres along z, 0 = no surface. normals: float32 (H, W, 3) camera frame.
+    instance, semantic: uint16 (H, W), 0 = background; flow_forward ... the same way. ``array(name)``
+    reads any channel by name. record: the meta file as a FrameRecord (renderer.io.records), whose
+    parts are K: (3, 3); world_to_camera: (4, 4), OpenCV frame; objects: per-object labels, in
+    instance id order; description: the frame description it was rendered from. meta: the meta
+    file's plain JSON object as read.
     """
 
     root: Path
@@ -202,78 +197,45 @@ class Frame:
             raise DatasetError(f"{self.root}: {name} is made when read; it has no file")
         self._files.copy_to(member, target)
 
-    @property
-    def rgb(self) -> NDArray[np.uint8]:
-        return self.array("rgb")
+    def __getattr__(self, name: str) -> NDArray[Any]:
+        """Every registered channel is an attribute: ``f.rgb``, ``f.depth``, ``f.flow_forward`` ... are
+        ``f.array(name)`` (dtypes and shapes: renderer.channels, docs/format.md)."""
+        if name in CHANNELS:
+            return self.array(name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    @property
-    def depth(self) -> NDArray[np.float32]:
-        return self.array("depth")
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *CHANNEL_NAMES})
 
-    @property
-    def normals(self) -> NDArray[np.float32]:
-        return self.array("normals")
-
-    @property
-    def instance(self) -> NDArray[np.uint16]:
-        return self.array("instance")
-
-    @property
-    def semantic(self) -> NDArray[np.uint16]:
-        return self.array("semantic")
-
-    @property
-    def object_coords(self) -> NDArray[np.float32]:
-        return self.array("object_coords")
-
-    @property
-    def nocs(self) -> NDArray[np.float32]:
-        return self.array("nocs")
-
-    @property
-    def flow_forward(self) -> NDArray[np.float32]:
-        return self.array("flow_forward")
-
-    @property
-    def flow_backward(self) -> NDArray[np.float32]:
-        return self.array("flow_backward")
-
-    @property
-    def flow_forward_valid(self) -> NDArray[np.bool_]:
-        return self.array("flow_forward_valid")
-
-    @property
-    def flow_backward_valid(self) -> NDArray[np.bool_]:
-        return self.array("flow_backward_valid")
-
-    @property
-    def scene_flow_forward(self) -> NDArray[np.float32]:
-        return self.array("scene_flow_forward")
-
-    @property
-    def scene_flow_backward(self) -> NDArray[np.float32]:
-        return self.array("scene_flow_backward")
+    @cached_property
+    def record(self) -> FrameRecord:
+        """The meta file as its typed record (renderer.io.records), read on first access."""
+        try:
+            return FrameRecord.from_dict(self.meta)
+        except (TypeError, ValueError) as exc:
+            raise DatasetError(f"{self._files.where('meta.json')}: malformed frame record ({_what(exc)})") from None
 
     @property
     def sequence_index(self) -> int:
         """The frame's sequence (its index for stills)."""
-        seq = self._from_meta(lambda m: m["description"].get("sequence"))
-        return int(seq["index"]) if seq else self.index
+        seq = self.description.sequence
+        return seq.index if seq is not None else self.index
 
     @property
     def time_index(self) -> int:
         """Its place in the sequence (0 for stills)."""
-        seq = self._from_meta(lambda m: m["description"].get("sequence"))
-        return int(seq["time_index"]) if seq else 0
+        seq = self.description.sequence
+        return seq.time_index if seq is not None else 0
 
     @property
     def K(self) -> NDArray[np.float64]:
-        return self._from_meta(lambda m: _matrix(m["camera"]["K"], (3, 3)))
+        """(3, 3) float64 intrinsics, pixels."""
+        return self.record.camera.K
 
     @property
     def lens_model(self) -> str:
         """The camera model the frame was rendered through (``pinhole`` for datasets before lenses)."""
-        return self._from_meta(lambda m: str(m["camera"].get("model", "pinhole")))
+        return self.record.camera.model
 
     def require_pinhole(self, what: str) -> None:
         """DatasetError for a format that holds pinhole cameras only."""
@@ -283,27 +245,23 @@ class Frame:
 
     @property
     def world_to_camera(self) -> NDArray[np.float64]:
-        return self._from_meta(lambda m: _matrix(m["camera"]["world_to_camera"], (4, 4)))
+        """(4, 4) float64 rigid, world to the OpenCV camera frame, metres."""
+        return self.record.camera.world_to_camera
 
     @property
     def image_size(self) -> tuple[int, int]:
         """(width, height) in pixels."""
-        return self._from_meta(lambda m: (int(m["camera"]["width"]), int(m["camera"]["height"])))
+        return self.record.camera.width, self.record.camera.height
 
-    @cached_property
+    @property
     def description(self) -> FrameDescription:
-        return self._from_meta(lambda m: FrameDescription.from_dict(m["description"]))
+        """The frame description it was rendered from."""
+        return self.record.description
 
-    @cached_property
+    @property
     def objects(self) -> tuple[ObjectLabels, ...]:
-        return self._from_meta(lambda m: tuple(_object_labels(o) for o in m["objects"]))
-
-    def _from_meta(self, read: Callable[[dict[str, Any]], T]) -> T:
-        """A value read from the meta file; anything missing or malformed is a DatasetError naming it."""
-        try:
-            return read(self.meta)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise DatasetError(f"{self._files.where('meta.json')}: malformed frame record ({_what(exc)})") from None
+        """Per-object labels of the labelled objects, in instance id order."""
+        return self.record.objects
 
     def description_on_dataset_meshes(self) -> FrameDescription:
         """The description with every mesh source pointing at the dataset's own copy (meshes/*.ply),
@@ -356,61 +314,12 @@ class DatasetMeshes:
         return _load_dataset_mesh(Path(source.path))
 
 
-def _matrix(value: Any, shape: tuple[int, int]) -> NDArray[np.float64]:
-    array = np.array(value, dtype=float)
-    if array.shape != shape:
-        raise ValueError(f"expected a {shape[0]}x{shape[1]} matrix, got shape {array.shape}")
-    return array
-
-
 def _what(exc: BaseException) -> str:
     """A short, one-line account of an exception (KeyError's message is just the key)."""
     if isinstance(exc, KeyError):
         return f"missing key {exc.args[0]!r}"
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _object_labels(data: dict[str, Any]) -> ObjectLabels:
-    lm = data["landmarks"]
-    return ObjectLabels(
-        instance_id=data["instance_id"], category=data["category"], category_id=data["category_id"],
-        object_to_world=np.array(data["object_to_world"], dtype=float),
-        object_to_camera=np.array(data["object_to_camera"], dtype=float),
-        bbox=tuple(data["bbox"]),  # type: ignore[arg-type]
-        visible_pixels=data["visible_pixels"], unoccluded_pixels=data["unoccluded_pixels"],
-        visible_fraction=data["visible_fraction"],
-        box3d_camera=np.array(data["box3d_camera"], dtype=float),
-        ignore=bool(data.get("ignore", False)),
-        asset_bounds=np.array(data["asset_bounds"], dtype=float).reshape(2, 3) if "asset_bounds" in data else None,
-        person=PersonAttributes(**data["person"]) if "person" in data else None,
-        landmarks=_landmarks(lm),
-        face=_face(data["face"]) if "face" in data else None,
-    )
-
-
-def _landmarks(lm: dict[str, Any]) -> LandmarkLabels:
-    n = len(lm["names"])
-    return LandmarkLabels(
-        names=tuple(lm["names"]),
-        xyz_world=np.array(lm["xyz_world"], dtype=float).reshape(n, 3),
-        xyz_camera=np.array(lm["xyz_camera"], dtype=float).reshape(n, 3),
-        uv=np.array(lm["uv"], dtype=float).reshape(n, 2),
-        in_frame=np.array(lm["in_frame"], dtype=bool).reshape(n),
-        visible=np.array(lm["visible"], dtype=bool).reshape(n),
-    )
-
-
-def _face(data: dict[str, Any]) -> FaceLabels:
-    euler, gaze = data["head_euler_deg"], data["gaze_deg"]
-    return FaceLabels(
-        landmarks=_landmarks(data["landmarks"]), box=tuple(int(v) for v in data["box"]),  # type: ignore[arg-type]
-        head_rotation=np.array(data["head_rotation"], dtype=float).reshape(3, 3),
-        head_euler_deg=(float(euler["yaw"]), float(euler["pitch"]), float(euler["roll"])),
-        head_position=np.array(data["head_position"], dtype=float).reshape(3),
-        gaze_camera=np.array(data["gaze_camera"], dtype=float).reshape(2, 3),
-        gaze_deg=(float(gaze["yaw"]), float(gaze["pitch"])), expression=str(data["expression"]),
-        expression_weights=tuple((str(k), float(v)) for k, v in data["expression_weights"].items()))
 
 
 @dataclass(frozen=True)
@@ -439,14 +348,11 @@ class Dataset:
         if not header_path.is_file():
             raise DatasetError(f"{self.root}: not a renderer dataset (no dataset.json)")
         try:
-            header = read_json_object(header_path, "dataset header")
+            self.header = read_header(header_path)
         except ValueError as exc:
             raise DatasetError(str(exc)) from None
-        if header.get("format") != FORMAT_NAME:
-            raise DatasetError(f"{header_path}: not a renderer dataset header")
-        self.header: dict[str, Any] = header
-        self.channels = written_channels(header)
-        self.layout = header.get("layout", "files")
+        self.channels = self.header.channels
+        self.layout = self.header.layout
         self._shards: dict[int, tuple[Path, dict[str, MemberSpan]]] = {}
         if self.layout == "shards":
             for path in shard_paths(self.root):
@@ -468,10 +374,8 @@ class Dataset:
 
     @property
     def categories(self) -> dict[int, str]:
-        try:
-            return {int(c["id"]): str(c["name"]) for c in self.header["categories"]}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DatasetError(f"{self.root / 'dataset.json'}: malformed categories ({_what(exc)})") from None
+        """{category id: name}."""
+        return self.header.category_names
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -480,8 +384,8 @@ class Dataset:
     def sequence_length(self) -> int:
         """Frames per sequence (1: stills)."""
         try:
-            return int(self.header["scene"].get("sequence", {}).get("length", 1))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return self.header.sequence_length
+        except (TypeError, ValueError) as exc:
             raise DatasetError(f"{self.root / 'dataset.json'}: malformed scene ({_what(exc)})") from None
 
     def sequence(self, s: int) -> list[Frame]:

@@ -1,5 +1,6 @@
-"""What the dataset's writer and reader share: format constants, frame names, atomic file writes, the
-dataset.json fields both read. The reader (renderer.io.dataset) never imports the writer."""
+"""What the dataset's writer and reader share: format constants, frame names, atomic file writes and
+strict JSON (the typed header and frame records: renderer.io.records). The reader
+(renderer.io.dataset) never imports the writer."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from renderer.channels import CHANNEL_NAMES, CHANNELS
-from renderer.config.schema import DEFAULT_OUTPUTS
 from renderer.errors import RendererError
 
 FORMAT_NAME = "renderer-dataset"
@@ -80,15 +79,3 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"{path}: malformed {what} (not a JSON object)")
     return value
-
-
-def written_channels(header: dict[str, Any]) -> tuple[str, ...]:
-    """The image channels a dataset's frames have (dataset.json's outputs; all before outputs existed),
-    derived ones included."""
-    outputs = header.get("outputs", list(DEFAULT_OUTPUTS))  # datasets from before outputs existed
-    return tuple(c for c in CHANNEL_NAMES if c in outputs)
-
-
-def stored_channels(header: dict[str, Any]) -> tuple[str, ...]:
-    """The written channels that have files (derived ones are made when read: renderer.channels)."""
-    return tuple(c for c in written_channels(header) if CHANNELS[c].stored)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -19,19 +18,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import trimesh
-from numpy.typing import NDArray
 
 from renderer import __version__
 from renderer.assets.catalog import BOX_EDGES, PERSON_CATEGORY, TABLE_CATEGORY, TRAY_CATEGORY, AssetCatalog
 from renderer.assets.inputs import changed_input, input_hashes
 from renderer.channels import CHANNEL_NAMES, CHANNELS
-from renderer.config.schema import SceneConfig, scene_from_dict, scene_to_dict
+from renderer.config.schema import DEFAULT_OUTPUTS, SceneConfig, scene_from_dict, scene_to_dict
 from renderer.errors import RendererError
 from renderer.humans.keypoints import SKELETON as PERSON_SKELETON
 from renderer.io.format import (
-    FORMAT_NAME,
     FORMAT_VERSION,
     LAYOUTS,
     OutputError,
@@ -40,7 +36,15 @@ from renderer.io.format import (
     atomic_write_json,
     frame_name,
     read_json_object,
-    stored_channels,
+)
+from renderer.io.records import (
+    Category,
+    ClassNames,
+    DatasetHeader,
+    FrameRecord,
+    ImageSize,
+    RunRecord,
+    read_header,
 )
 from renderer.io.shards import (
     DEFAULT_SHARD_SIZE,
@@ -55,9 +59,8 @@ from renderer.io.shards import (
 )
 from renderer.scene.body import BODY_PARTS, COVERINGS, FACE_CLASSES
 from renderer.scene.buffers import RenderBuffers
-from renderer.scene.camera import camera_model
 from renderer.scene.description import INSTANCE_IDS, FrameDescription
-from renderer.scene.records import OCCLUSION_TOLERANCE, FaceLabels, LandmarkLabels, ObjectLabels, as_stored
+from renderer.scene.records import OCCLUSION_TOLERANCE, ObjectLabels
 
 CONVENTIONS = {
     "camera_frame": "OpenCV: x right, y down, z forward",
@@ -73,30 +76,19 @@ CONVENTIONS = {
 
 
 def dataset_header(config: SceneConfig, seed: int, catalog: AssetCatalog, layout: str = "files",
-                   shard_size: int = DEFAULT_SHARD_SIZE) -> dict[str, Any]:
+                   shard_size: int = DEFAULT_SHARD_SIZE) -> DatasetHeader:
     """dataset.json without run figures; its IDENTITY_KEYS are what a resumed run must match."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout: {layout!r} is not one of {', '.join(LAYOUTS)}")
-    return {
-        "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
-        "renderer_version": __version__,
-        "seed": seed,
-        "image": {"width": config.image.width, "height": config.image.height},
-        "categories": [{"id": cid, "name": name} for name, cid in catalog.categories.items()],
-        "conventions": CONVENTIONS,
-        "scene_file": config.source,
-        "scene": scene_to_dict(config),
-        "skipped_assets": sorted(catalog.skipped),
-        "skeletons": _skeletons(config, catalog),
-        # The names of the class channels' values, 1-based (0 = no person): docs/people.md.
-        "classes": {"body_parts": list(BODY_PARTS), "body_covering": list(COVERINGS),
-                    "face_segmentation": list(FACE_CLASSES)},
-        "inputs": input_hashes(config, catalog),
-        "outputs": [c for c in CHANNEL_NAMES if c in config.outputs],
-        "layout": layout,
-        **({"shard_size": shard_size} if layout == "shards" else {}),
-    }
+    return DatasetHeader(
+        version=FORMAT_VERSION, renderer_version=__version__, seed=seed,
+        image=ImageSize(config.image.width, config.image.height),
+        categories=tuple(Category(cid, name) for name, cid in catalog.categories.items()),
+        conventions=dict(CONVENTIONS), scene_file=config.source, scene=scene_to_dict(config),
+        skipped_assets=tuple(sorted(catalog.skipped)), skeletons=_skeletons(config, catalog),
+        classes=ClassNames(BODY_PARTS, COVERINGS, FACE_CLASSES),
+        inputs=input_hashes(config, catalog), outputs=tuple(c for c in CHANNEL_NAMES if c in config.outputs),
+        layout="shards" if layout == "shards" else "files", shard_size=shard_size if layout == "shards" else None)
 
 
 def _skeletons(config: SceneConfig, catalog: AssetCatalog) -> dict[str, list[list[str]]]:
@@ -131,7 +123,7 @@ def same_scene(written: Any, current: Any) -> bool:
         return False
 
 
-def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes: dict[str, trimesh.Trimesh]) -> None:
+def prepare_dataset(root: str | os.PathLike[str], dataset: DatasetHeader, meshes: dict[str, trimesh.Trimesh]) -> None:
     """Check the output folder and create (or, for the same dataset, reuse) its skeleton.
 
     A folder that holds a dataset with another identity (IDENTITY_KEYS of the header), or any other
@@ -139,6 +131,7 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
     """
     root = Path(root)
     header_path = root / "dataset.json"
+    header = dataset.to_dict()  # compared as stored: a header of any version is read, never refused as malformed
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: exists and is not a folder")
     if header_path.is_file():
@@ -161,7 +154,7 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
         raise OutputError(f"{root}: folder is not empty and holds no dataset.json; use another --out")
     fresh = not header_path.is_file()  # new, or a set-up that was interrupted: (re)write every mesh
     try:
-        for sub in _folders(header):
+        for sub in _folders(dataset):
             (root / sub).mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(root)
         for asset_id, mesh in meshes.items():
@@ -171,14 +164,14 @@ def prepare_dataset(root: str | os.PathLike[str], header: dict[str, Any], meshes
                 assert isinstance(data, bytes)
                 atomic_write_bytes(path, data)
         if not header_path.is_file():
-            atomic_write_json(header_path, header)
+            atomic_write_json(header_path, dataset.to_dict())
     except OSError as exc:
         raise OutputError(f"{root}: cannot write output ({_reason(exc)})") from None
 
 
-def _folders(header: dict[str, Any]) -> list[str]:
-    frames = [*stored_channels(header), "meta"]
-    if header.get("layout") == "shards":
+def _folders(header: DatasetHeader) -> list[str]:
+    frames = [*header.stored_channels, "meta"]
+    if header.layout == "shards":
         return [SHARDS, *(f"{STAGING}/{sub}" for sub in frames), "meshes"]
     return [*frames, "meshes"]
 
@@ -258,12 +251,13 @@ class DatasetWriter:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         try:
-            header = read_json_object(self.root / "dataset.json", "dataset header")
-        except ValueError:
-            header = {}  # a folder prepare_dataset did not make: write everything, as files
-        self.channels = stored_channels(header)
-        self.layout = header.get("layout", "files")
-        self.shard_size = int(header.get("shard_size", DEFAULT_SHARD_SIZE))
+            header = read_header(self.root / "dataset.json")
+        except ValueError:  # a folder prepare_dataset did not make: write the default channels, as files
+            self.channels = tuple(c for c in CHANNEL_NAMES if c in DEFAULT_OUTPUTS and CHANNELS[c].stored)
+            self.layout, self.shard_size = "files", DEFAULT_SHARD_SIZE
+        else:
+            self.channels = header.stored_channels
+            self.layout, self.shard_size = header.layout, header.frames_per_shard
         self.frames_root = self.root / STAGING if self.layout == "shards" else self.root
 
     def _members(self) -> list[tuple[str, str]]:
@@ -326,7 +320,7 @@ class DatasetWriter:
                 atomic_write_bytes(root / name_ / f"{name}{CHANNELS[name_].suffix}", data)
             for name_ in self.channels:  # the data files' names are durable before the meta file names them
                 _fsync_folder(root / name_)
-            atomic_write_json(root / "meta" / f"{name}.json", frame_meta(frame, labels), indent=None)
+            atomic_write_json(root / "meta" / f"{name}.json", FrameRecord.of(frame, labels).to_dict(), indent=None)
             _fsync_folder(root / "meta")
         except OSError as exc:
             raise OutputError(f"{self.root}: cannot write frame {frame.index} ({_reason(exc)})") from None
@@ -365,14 +359,16 @@ class DatasetWriter:
             raise OutputError(f"{self.root}: cannot write shard {path.name} ({_reason(exc)})") from None
         return len(order)
 
-    def finish(self, run: dict[str, Any]) -> None:
+    def finish(self, run: RunRecord) -> None:
         """Record the run's figures in dataset.json (frames written, seconds, frames/s)."""
         header_path = self.root / "dataset.json"
         try:
-            payload = json.loads(header_path.read_text())
-            payload.setdefault("runs", []).append(run)
-            payload["frames"] = len(self.completed())
-            atomic_write_json(header_path, payload)
+            header = read_header(header_path)
+        except ValueError as exc:
+            raise OutputError(str(exc)) from None
+        header = dataclasses.replace(header, runs=(*header.runs, run), frames=len(self.completed()))
+        try:
+            atomic_write_json(header_path, header.to_dict())
         except OSError as exc:
             raise OutputError(f"{self.root}: cannot update dataset.json ({_reason(exc)})") from None
 
@@ -432,53 +428,6 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _listed(array: NDArray[Any]) -> Any:
-    return np.asarray(array).tolist()
-
-
-def _landmarks_meta(landmarks: LandmarkLabels) -> dict[str, Any]:
-    return {"names": list(landmarks.names), "xyz_world": _listed(landmarks.xyz_world),
-            "xyz_camera": _listed(landmarks.xyz_camera), "uv": _listed(landmarks.uv),
-            "in_frame": np.asarray(landmarks.in_frame).tolist(), "visible": np.asarray(landmarks.visible).tolist()}
-
-
-def _face_meta(face: FaceLabels) -> dict[str, Any]:
-    yaw, pitch, roll = face.head_euler_deg
-    return {"landmarks": _landmarks_meta(face.landmarks), "box": list(face.box),
-            "head_rotation": _listed(face.head_rotation),
-            "head_euler_deg": {"yaw": yaw, "pitch": pitch, "roll": roll},
-            "head_position": _listed(face.head_position), "gaze_camera": _listed(face.gaze_camera),
-            "gaze_deg": {"yaw": face.gaze_deg[0], "pitch": face.gaze_deg[1]},
-            "expression": face.expression, "expression_weights": dict(face.expression_weights)}
-
-
 def frame_meta(frame: FrameDescription, labels: list[ObjectLabels]) -> dict[str, Any]:
-    """Everything about a frame that is not an image: its description, camera and per-object labels."""
-    cam = frame.camera
-    return {
-        "index": frame.index,
-        "camera": {**camera_model(cam).intrinsics(),  # model, K, distortion (OpenCV's form)
-                   "world_to_camera": np.asarray(cam.world_to_camera).tolist(),
-                   "width": cam.width, "height": cam.height, "near": cam.near, "far": cam.far},
-        "objects": [
-            {
-                "instance_id": lab.instance_id,
-                "category": lab.category,
-                "category_id": lab.category_id,
-                "object_to_world": _listed(lab.object_to_world),
-                "object_to_camera": _listed(lab.object_to_camera),
-                "bbox": list(lab.bbox),
-                "visible_pixels": lab.visible_pixels,
-                "unoccluded_pixels": lab.unoccluded_pixels,
-                "visible_fraction": lab.visible_fraction,
-                "ignore": lab.ignore,
-                "box3d_camera": _listed(lab.box3d_camera),
-                **({"asset_bounds": _listed(lab.asset_bounds)} if lab.asset_bounds is not None else {}),
-                **({"person": dataclasses.asdict(lab.person)} if lab.person is not None else {}),
-                "landmarks": _landmarks_meta(lab.landmarks),
-                **({"face": _face_meta(lab.face)} if lab.face is not None else {}),
-            }
-            for lab in map(as_stored, labels)
-        ],
-        "description": frame.to_dict(),
-    }
+    """The meta file's JSON object of a frame: its FrameRecord (renderer.io.records) as plain data."""
+    return FrameRecord.of(frame, labels).to_dict()

@@ -30,6 +30,7 @@ from renderer.channels import CHANNELS
 from renderer.config.schema import SceneConfig
 from renderer.errors import RendererError
 from renderer.humans.catalog import scene_catalog
+from renderer.io.records import RunRecord
 from renderer.io.shards import DEFAULT_SHARD_SIZE
 from renderer.io.writers import DatasetWriter, ShardPacking, dataset_header, prepare_dataset
 from renderer.labels.constraints import ConstraintError, unmet_constraint
@@ -164,8 +165,8 @@ def generate(config: SceneConfig, out: str | os.PathLike[str], *, frames: int, s
         if own_renderer and renderer is not None:
             renderer.close()
     summary = GenerationSummary(Path(out), written, frames - pending, seconds)
-    writer.finish({"frames_written": written, "seconds": round(seconds, 3), "workers": workers,
-                   "executor": executor, "frames_per_second": round(summary.frames_per_second, 3), **run_facts})
+    writer.finish(RunRecord(frames_written=written, seconds=round(seconds, 3), workers=workers, executor=executor,
+                            frames_per_second=round(summary.frames_per_second, 3), **run_facts))
     return summary
 
 

@@ -8,12 +8,12 @@ camera frame, world z up with the table top at z = 0.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+
+from renderer.scene.plain import from_plain, to_plain
 
 Matrix = tuple[tuple[float, ...], ...]
 
@@ -407,66 +407,12 @@ class FrameDescription:
         return tuple(o for o in self.objects if o.labelled)
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_plain(self)
+        """Plain JSON data (renderer.scene.plain); every float kept exactly."""
+        plain: dict[str, Any] = to_plain(self)
+        return plain
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> FrameDescription:
-        frame: FrameDescription = _from_plain(FrameDescription, data)
-        return frame.check_instance_ids()
-
-
-def _to_plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not (f.metadata.get("omit_if_none") and getattr(value, f.name) in (None, ()))}
-    if isinstance(value, tuple | list):
-        return [_to_plain(v) for v in value]
-    return value
-
-
-def _tupled(value: Any) -> Any:
-    return tuple(_tupled(v) for v in value) if isinstance(value, list) else value
-
-
-def _nested_type(hint: Any) -> tuple[type | None, bool]:
-    """(the description type inside a field's annotation, whether the field is a tuple of them)."""
-    args = typing.get_args(hint)
-    if typing.get_origin(hint) is tuple and args and isinstance(args[0], type) and dataclasses.is_dataclass(args[0]):
-        return args[0], True
-    for candidate in (hint, *args):  # X, or X | None
-        if isinstance(candidate, type) and dataclasses.is_dataclass(candidate):
-            return candidate, False
-    return None, False
-
-
-@functools.cache
-def _field_types(cls: type) -> dict[str, tuple[type | None, bool]]:
-    hints = typing.get_type_hints(cls)
-    return {f.name: _nested_type(hints[f.name]) for f in dataclasses.fields(cls)}
-
-
-def _from_plain(cls: type, data: Any) -> Any:
-    """The description of type ``cls`` from its to_dict form; the nested types come from the fields'
-    annotations, so every part is rebuilt as its own type. Unknown keys and a dict where no description
-    belongs raise ValueError (a damaged or foreign file, not a silently different frame)."""
-    if not isinstance(data, dict):
-        raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
-    hints = _field_types(cls)
-    unknown = sorted(set(data) - set(hints))
-    if unknown:
-        raise ValueError(f"{cls.__name__}: unknown key {unknown[0]!r}")
-    kwargs: dict[str, Any] = {}
-    for name, value in data.items():
-        nested, many = hints[name]
-        if nested is not None and value is not None:
-            if many:
-                if not isinstance(value, list):
-                    raise ValueError(f"{cls.__name__}.{name}: expected a list, got {type(value).__name__}")
-                kwargs[name] = tuple(_from_plain(nested, v) for v in value)
-            else:
-                kwargs[name] = _from_plain(nested, value)
-        elif isinstance(value, dict):
-            raise ValueError(f"{cls.__name__}.{name}: an object where a value belongs")
-        else:
-            kwargs[name] = _tupled(value)
-    return cls(**kwargs)
+        """The description back from to_dict's form; ValueError for unknown or missing keys, or for
+        instance ids that break INSTANCE_IDS."""
+        return from_plain(FrameDescription, data).check_instance_ids()

@@ -7,12 +7,13 @@ without importing the label computation (which needs meshes).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from renderer.scene.description import PersonAttributes
+from renderer.scene.plain import OMIT_IF_NONE, array_shape
 
 # A landmark is occluded when the surface seen at its pixel, extended as a plane (the pixel's depth and
 # normal) to the landmark's own ray, lies in front of it by more than this fraction of the landmark's
@@ -31,11 +32,11 @@ class LandmarkLabels:
     """
 
     names: tuple[str, ...]
-    xyz_world: NDArray[np.float64]
-    xyz_camera: NDArray[np.float64]
-    uv: NDArray[np.float64]
-    in_frame: NDArray[np.bool_]
-    visible: NDArray[np.bool_]
+    xyz_world: NDArray[np.float64] = field(metadata=array_shape(-1, 3))
+    xyz_camera: NDArray[np.float64] = field(metadata=array_shape(-1, 3))
+    uv: NDArray[np.float64] = field(metadata=array_shape(-1, 2))
+    in_frame: NDArray[np.bool_] = field(metadata=array_shape(-1))
+    visible: NDArray[np.bool_] = field(metadata=array_shape(-1))
 
 
 @dataclass(frozen=True)
@@ -49,23 +50,25 @@ class FaceLabels:
     R = Ry(yaw) Rx(pitch) Rz(roll); head_position: the head frame's origin (between the eyeball
     centres) in the camera frame, metres. gaze_camera: (2, 3) unit gaze of the left and right eye in
     the camera frame; gaze_deg: (yaw, pitch) of their mean in the head frame. expression: its name and
-    the facial-action weights it was built with.
+    the facial-action weights it was built with. Stored (renderer.scene.plain) with the angles as
+    objects {yaw, pitch, roll} and {yaw, pitch}, and the weights as {action: weight}.
     """
 
     landmarks: LandmarkLabels
     box: tuple[int, int, int, int]
-    head_rotation: NDArray[np.float64]
-    head_euler_deg: tuple[float, float, float]
-    head_position: NDArray[np.float64]
-    gaze_camera: NDArray[np.float64]
-    gaze_deg: tuple[float, float]
+    head_rotation: NDArray[np.float64] = field(metadata=array_shape(3, 3))
+    head_euler_deg: tuple[float, float, float] = field(metadata={"keys": ("yaw", "pitch", "roll")})
+    head_position: NDArray[np.float64] = field(metadata=array_shape(3))
+    gaze_camera: NDArray[np.float64] = field(metadata=array_shape(2, 3))
+    gaze_deg: tuple[float, float] = field(metadata={"keys": ("yaw", "pitch")})
     expression: str
-    expression_weights: tuple[tuple[str, float], ...]
+    expression_weights: tuple[tuple[str, float], ...] = field(metadata={"pairs": True})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ObjectLabels:
-    """Per-object labels of one frame.
+    """Per-object labels of one frame (a meta file's object record, fields in the order it stores them;
+    renderer.scene.plain writes and reads it).
 
     bbox: visible 2D box [x, y, w, h] from the instance mask ([0, 0, 0, 0] if not visible).
     visible_pixels: pixels of the instance mask. unoccluded_pixels: pixels it covers rendered alone.
@@ -80,18 +83,18 @@ class ObjectLabels:
     instance_id: int
     category: str
     category_id: int
-    object_to_world: NDArray[np.float64]
-    object_to_camera: NDArray[np.float64]
+    object_to_world: NDArray[np.float64] = field(metadata=array_shape(4, 4))
+    object_to_camera: NDArray[np.float64] = field(metadata=array_shape(4, 4))
     bbox: tuple[int, int, int, int]
     visible_pixels: int
     unoccluded_pixels: int
     visible_fraction: float
-    box3d_camera: NDArray[np.float64]
-    landmarks: LandmarkLabels
     ignore: bool = False  # seen less than constraints.min_visible_fraction: crowd / ignore in exports
-    asset_bounds: NDArray[np.float64] | None = None
-    person: PersonAttributes | None = None  # a person's demographic labels (renderer.humans); else None
-    face: FaceLabels | None = None  # a person's face labels where the scene asks for them
+    box3d_camera: NDArray[np.float64] = field(metadata=array_shape(8, 3))
+    asset_bounds: NDArray[np.float64] | None = field(default=None, metadata={**OMIT_IF_NONE, **array_shape(2, 3)})
+    person: PersonAttributes | None = field(default=None, metadata=OMIT_IF_NONE)  # a person's labels (renderer.humans)
+    landmarks: LandmarkLabels
+    face: FaceLabels | None = field(default=None, metadata=OMIT_IF_NONE)  # where the scene asks for face labels
 
 
 # Derived labels are stored at the precision they carry, not 17 digits: poses to 1e-9 (rotation entries;
