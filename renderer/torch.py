@@ -247,7 +247,7 @@ def _rendered_anyway(name: str, outputs: Sequence[str]) -> bool:
     channel = CHANNELS[name]
     if name in outputs:
         return True
-    return not (channel.motion or channel.drawn) and all(_rendered_anyway(r, outputs) for r in channel.requires)
+    return not channel.on_request and all(_rendered_anyway(r, outputs) for r in channel.requires)
 
 
 class GeneratedDataset(TorchDataset):  # type: ignore[misc]

@@ -61,7 +61,7 @@ def _frame(extents: tuple[float, float, float], camera: CameraDescription, z: fl
 
 
 def test_label_pass_reads_face_classes_and_uv_and_keeps_a_bounded_set_of_mesh_buffers() -> None:
-    from renderer.labels.flow import motion_buffers
+    from renderer.labels.flow import surface_attributes
     from renderer.render.frame import FrameRenderer
     from renderer.render.gl.caches import MeshBufferCache
 
@@ -77,16 +77,19 @@ def test_label_pass_reads_face_classes_and_uv_and_keeps_a_bounded_set_of_mesh_bu
             extents = (1.0 + 0.01 * k, 0.8, 0.2)
             frame = _frame(extents, camera, z)
             buffers = labels.render(frame, lookup)
-            motion = motion_buffers(labels, frame, None, None, buffers, lookup,
-                                    channels=("body_parts", "surface_uv"))
+            attributes = surface_attributes(labels, frame, lookup, ("body_parts", "body_covering", "surface_uv"))
             assert len(labels.meshes) <= 8  # trimmed before each pass: the budget's worth + this frame's
         assert len(labels.meshes) >= 3  # and it does keep some
         surface = buffers.instance == 1
         assert surface.sum() > 0.3 * w * h
-        assert np.all(motion.face_class[surface] == 7) and np.all(motion.face_class[~surface] == 0)
+        from renderer.scene.body import unpack_face_classes
+
+        parts, coverings = unpack_face_classes(np.full((1, 1), 7, np.uint32))[:2]  # what class 7 packs
+        for name, expected_class in (("body_parts", parts[0, 0]), ("body_covering", coverings[0, 0])):
+            assert np.all(attributes[name][surface] == expected_class) and np.all(attributes[name][~surface] == 0)
         # UV is box_mesh's planar map of the point seen: (x / X + 1/2, y / Y + 1/2) on the front face.
         rows, cols = np.nonzero(surface)
         front_z = z - extents[2] / 2
         x, y = (cols - K[0, 2]) / f * front_z, (rows - K[1, 2]) / f * front_z
         expected = np.stack([x / extents[0] + 0.5, y / extents[1] + 0.5], axis=1)
-        np.testing.assert_allclose(motion.surface_uv[rows, cols], expected, atol=1e-5)
+        np.testing.assert_allclose(attributes["surface_uv"][rows, cols], expected, atol=1e-5)

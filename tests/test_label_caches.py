@@ -23,10 +23,10 @@ def _frame(index: int) -> FrameDescription:
     return FrameDescription(index, 0, camera, (), (), 0.3, BackgroundDescription("solid", ((0.0, 0.0, 0.0),)))
 
 
-def _kept(value: int, texture: int | None = None) -> KeptPass:
+def _kept(value: int) -> KeptPass:
     buffers = LabelBuffers(depth=np.full((3, 4), value, np.float32), normals=np.zeros((3, 4, 3), np.float32),
                            instance=np.zeros((3, 4), np.uint16), unoccluded_pixels=np.zeros(0, np.int64))
-    return KeptPass(buffers, texture)
+    return KeptPass(buffers)
 
 
 def test_a_new_lookup_never_gets_the_passes_of_a_gone_one() -> None:
@@ -41,34 +41,27 @@ def test_a_new_lookup_never_gets_the_passes_of_a_gone_one() -> None:
         gc.collect()
 
 
-def test_least_recently_used_pass_goes_first_and_its_texture_is_freed() -> None:
+def test_least_recently_used_pass_goes_first() -> None:
     recent = RecentPasses(2)
     lookup = _Lookup()
-    recent.put(lookup, _frame(0), _kept(0, texture=10))
-    recent.put(lookup, _frame(1), _kept(1, texture=11))
+    recent.put(lookup, _frame(0), _kept(0))
+    recent.put(lookup, _frame(1), _kept(1))
     assert recent.get(lookup, _frame(0)) is not None  # frame 0 used again: frame 1 is now the oldest
-    recent.put(lookup, _frame(2), _kept(2, texture=12))
+    recent.put(lookup, _frame(2), _kept(2))
     assert recent.get(lookup, _frame(1)) is None and len(recent) == 2
-    assert recent.surface_textures() == {10, 12}
+    assert recent.get(lookup, _frame(0)) is not None
     kept = recent.get(lookup, _frame(2))
     assert kept is not None and kept.buffers.depth[0, 0] == 2
 
 
-def test_decoders_turn_raw_targets_into_typed_buffers() -> None:
+def test_decoders_turn_motion_targets_into_typed_buffers() -> None:
     from renderer.channels import CHANNELS
-    from renderer.render.gl.decoders import TARGET_OF, label_buffers, motion_buffers
+    from renderer.render.gl.decoders import TARGET_OF, motion_buffers
 
-    rng = np.random.default_rng(0)
-    normal_z = rng.normal(size=(3, 4, 4)).astype(np.float32)
-    ids = np.array([[0, 1.0001, 2.4999, 3]] * 3, np.float32)  # ids drawn as floats, rounded to the nearest
-    buffers = label_buffers(normal_z, ids, np.arange(3, dtype=np.int64))
-    assert buffers.instance.dtype == np.uint16 and buffers.instance[0].tolist() == [0, 1, 2, 3]
-    np.testing.assert_array_equal(buffers.depth, normal_z[..., 3])
-    np.testing.assert_array_equal(buffers.normals, normal_z[..., :3])
     flags = np.array([[0, 1, 3, 5, 7]], np.uint8)  # nothing, surface, +forward, +backward, both
     motion = motion_buffers({"flags": flags})
     assert motion.flow_forward_valid[0].tolist() == [False, False, True, False, True]
     assert motion.flow_backward_valid[0].tolist() == [False, False, False, True, True]
-    assert motion.flow_forward.shape == (0, 0, 2) and motion.object_coords.shape == (0, 0, 3)
+    assert motion.flow_forward.shape == (0, 0, 2) and motion.scene_flow_forward.shape == (0, 0, 3)
     # Every motion channel of the registry has its target, and only those do.
     assert set(TARGET_OF) == {name for name, channel in CHANNELS.items() if channel.motion}

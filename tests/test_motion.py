@@ -335,7 +335,7 @@ def test_a_plane_translating_parallel_to_the_image_has_the_closed_form_flow() ->
                               channels=("flow_forward", "flow_backward_valid"))
     np.testing.assert_array_equal(some.flow_forward, motion.flow_forward)
     np.testing.assert_array_equal(some.flow_backward_valid, motion.flow_backward_valid)
-    assert some.object_coords.size == some.flow_backward.size == 0
+    assert some.scene_flow_forward.size == some.flow_backward.size == 0
     surface = labels.depth > 0
     assert surface.sum() > 0.5 * w * h and not surface[:, 0].any()  # wider than half, inside the left edge
     face_z = z - 0.0005  # the front face of the thin box

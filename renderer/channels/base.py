@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from renderer.scene.buffers import RenderBuffers
     from renderer.scene.description import FrameDescription
+    from renderer.scene.fragments import FrameSurfaces
     from renderer.scene.records import ObjectLabels
 
 Array = NDArray[Any]
@@ -59,7 +60,13 @@ class Channel:
     ``derive`` reads, stored whenever this one is asked for.
     rank: the registry's order (dataset.json's ``outputs``, shard members, preview panels); fixed per
     channel so that datasets already written keep their order.
-    motion: made by the label pass's motion pass (needs the frames before and after in a sequence).
+    motion: made from the frames before and after in a sequence (optical and scene flow): made only
+    where the scene's outputs ask for it.
+    surface: for a per-pixel attribute of the surface seen at each pixel centre (normals aside: object
+    coordinates, texture coordinates, classes, materials), the pure function of the frame's fragments and
+    meshes (renderer.scene.fragments.FrameSurfaces) that makes it; the label pass makes it where the
+    scene's outputs ask for it (lens frames: per pinhole view, resampled at each pixel's nearest view
+    sample), and ``extract`` reads it back (``attribute_of``). A new attribute channel is this one module.
     drawn: made from a part of the frame description that the randomizers draw only where the scene's
     outputs ask for the channel (a depth sensor's model), so a frame has it only then.
     sample_key, to_sample: the key of ``renderer.torch`` samples that carry this channel (None: not in
@@ -83,6 +90,7 @@ class Channel:
     requires: tuple[str, ...] = ()
     rank: int = 1000
     motion: bool = False
+    surface: Callable[[FrameSurfaces], Array] | None = None
     drawn: bool = False
     sample_key: str | None = None
     to_sample: Callable[[Array], Array] = channels_first
@@ -92,6 +100,11 @@ class Channel:
     @property
     def stored(self) -> bool:
         return self.derive is None
+
+    @property
+    def on_request(self) -> bool:
+        """Made only where the scene's outputs ask for it (not by every frame's render)."""
+        return self.motion or self.drawn or self.surface is not None
 
     def read(self, data: bytes, suffix: str | None = None) -> Array:
         """The decoded array of a file with this suffix (default: the current one), checked; ValueError
@@ -104,6 +117,15 @@ class Channel:
 
 
 CHANNELS: dict[str, Channel] = {}
+
+
+def attribute_of(name: str) -> Callable[[FrameDescription, RenderBuffers], Array]:
+    """The ``extract`` of a surface-attribute channel: its array among the frame's attributes."""
+    def extract(frame: FrameDescription, buffers: RenderBuffers) -> Array:
+        if name not in buffers.attributes:
+            raise ValueError(f"channel {name} was not made by the label pass (not among the scene's outputs)")
+        return buffers.attributes[name]
+    return extract
 
 
 def register(channel: Channel) -> Channel:

@@ -2,8 +2,8 @@
 centre (renderer.scene.body.BODY_PARTS, 1-based: 1 = head ... 16 = right_foot) and what covers the
 surface there (COVERINGS, 1-based: 1 = skin ... 8 = shoes); 0 where no person is seen. 8-bit PNG.
 
-Both come from the label pass's second pass: the class of the triangle seen at the pixel centre, under
-the same depth test as the instance map, so a part mask is a subset of its person's instance mask.
+Both are the class of the triangle seen at the pixel centre in the label pass's fragments (the same
+rasterisation as the instance map), so a part mask is a subset of its person's instance mask.
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels.base import Channel, PanelSource
+from renderer.channels.base import Channel, PanelSource, attribute_of
 from renderer.channels.codecs import png_array, png_bytes
-from renderer.channels.motion_common import motion_of
 from renderer.channels.panels import OVERLAY_ALPHA, Image, instance_colors
 from renderer.scene.body import BODY_PARTS, COVERINGS, unpack_face_classes
-from renderer.scene.buffers import RenderBuffers
-from renderer.scene.description import FrameDescription
+from renderer.scene.fragments import FrameSurfaces
 
 
 def class_panel(labels: NDArray[np.uint8], count: int) -> Image:
@@ -38,20 +36,22 @@ def class_overlay(frame: PanelSource, name: str, count: int) -> Image | None:
     return out
 
 
-def _unpacked(buffers: RenderBuffers, which: int) -> NDArray[np.uint8]:
-    return unpack_face_classes(motion_of(buffers).face_class)[which]
+def face_classes(surfaces: FrameSurfaces) -> NDArray[np.uint32]:
+    """uint32 (H, W): the packed class (renderer.scene.body) of the triangle seen at each pixel centre, 0 = none."""
+    per_pixel = surfaces.face_attribute(lambda k, mesh: mesh.face_classes, np.uint32)
+    return surfaces.image(per_pixel, np.uint32)
 
 
 def _channel(name: str, group: str, classes: tuple[str, ...], which: int, rank: int, title: str) -> Channel:
-    def extract(frame: FrameDescription, buffers: RenderBuffers) -> NDArray[np.uint8]:
-        return _unpacked(buffers, which)
+    def surface(surfaces: FrameSurfaces) -> NDArray[np.uint8]:
+        return unpack_face_classes(face_classes(surfaces))[which]
 
     return Channel(
-        name=name, suffix=".png", dtype=np.dtype(np.uint8), ndim=2, extract=extract,
+        name=name, suffix=".png", dtype=np.dtype(np.uint8), ndim=2, extract=attribute_of(name), surface=surface,
         encode=png_bytes, decode=png_array,
         doc=f"uint8 PNG, 1-based index into {group} (1 {classes[0]} ... {len(classes)} {classes[-1]}; "
             "dataset.json names them), 0 = no person",
-        panel=lambda labels: class_panel(labels, len(classes)), rank=rank, motion=True, sample_key=name,
+        panel=lambda labels: class_panel(labels, len(classes)), rank=rank, sample_key=name,
         to_sample=lambda labels: labels.astype(np.int64),
         preview=lambda frame: class_overlay(frame, name, len(classes)), title=title)
 

@@ -3,8 +3,8 @@ ids (renderer.scene.body.FACE_CLASSES: 0 background, 1 skin, 2 nose, 3/4 right/l
 7/8 ears, 9 mouth interior, 10/11 top/bottom lip, 12 neck, 13 hair, 14 beard, 15 clothing, 16 glasses,
 17 headwear, 18 facewear) and 19 body_skin (bare skin below the neck). 8-bit PNG.
 
-A person's classes come from the label pass's second pass (the triangle seen at the pixel centre, under
-the instance map's depth test: renderer.humans.face_regions and the painted slots say which class each
+A person's classes are those of the triangle seen at the pixel centre in the label pass's fragments
+(renderer.humans.face_regions and the painted slots say which class each
 triangle is); accessories are objects of the categories in ACCESSORY_CLASSES, their instance's pixels.
 """
 
@@ -13,34 +13,34 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels.base import Channel
-from renderer.channels.body import class_overlay, class_panel
+from renderer.channels.base import Channel, attribute_of
+from renderer.channels.body import class_overlay, class_panel, face_classes
 from renderer.channels.codecs import png_array, png_bytes
-from renderer.channels.motion_common import motion_of
 from renderer.scene.body import FACE_CLASSES, unpack_face_classes
-from renderer.scene.buffers import RenderBuffers
-from renderer.scene.description import FrameDescription
+from renderer.scene.fragments import FrameSurfaces
 
 # Object categories that are worn (renderer.humans.accessories) and their face class.
 ACCESSORY_CLASSES = {"glasses": "glasses", "hat": "headwear", "face_mask": "facewear"}
 
 
-def _extract(frame: FrameDescription, buffers: RenderBuffers) -> NDArray[np.uint8]:
-    face = unpack_face_classes(motion_of(buffers).face_class)[2]
+def face_segmentation(surfaces: FrameSurfaces) -> NDArray[np.uint8]:
+    """The face class of the triangle seen at each pixel centre; worn accessories' objects their class."""
+    face = unpack_face_classes(face_classes(surfaces))[2]
     out = np.where(face > 0, face - 1, 0).astype(np.uint8)
-    instance = buffers.instance
-    for obj in frame.labelled_objects:
+    index = surfaces.fragments.object_index
+    for k, obj in enumerate(surfaces.frame.objects):
         name = ACCESSORY_CLASSES.get(obj.category)
-        if name is not None:
-            out[instance == obj.instance_id] = FACE_CLASSES.index(name)
+        if obj.labelled and name is not None:
+            out[index == k] = FACE_CLASSES.index(name)
     return out
 
 
 CHANNEL = Channel(
-    name="face_segmentation", suffix=".png", dtype=np.dtype(np.uint8), ndim=2, extract=_extract,
+    name="face_segmentation", suffix=".png", dtype=np.dtype(np.uint8), ndim=2,
+    extract=attribute_of("face_segmentation"), surface=face_segmentation,
     encode=png_bytes, decode=png_array,
     doc="uint8 PNG, FACE_CLASSES index (FaceSynthetics' ids 0-18, 19 body_skin; dataset.json names them), "
         "0 = background",
-    panel=lambda labels: class_panel(labels, len(FACE_CLASSES)), rank=93, motion=True,
+    panel=lambda labels: class_panel(labels, len(FACE_CLASSES)), rank=93,
     sample_key="face_segmentation", to_sample=lambda labels: labels.astype(np.int64),
     preview=lambda frame: class_overlay(frame, "face_segmentation", len(FACE_CLASSES)), title="face parsing")

@@ -1,4 +1,4 @@
-"""Helpers shared by the motion channels (object coordinates, NOCS, optical flow)."""
+"""Helpers shared by the float image channels (object coordinates, texture coordinates, flow) and masks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.channels.base import Channel
+from renderer.channels.base import Channel, attribute_of
 from renderer.channels.codecs import npy_zst_array, npy_zst_bytes, png_array, png_bytes
 from renderer.scene.buffers import MotionBuffers, RenderBuffers
+from renderer.scene.fragments import FrameSurfaces
 
 
 def motion_of(buffers: RenderBuffers) -> MotionBuffers:
@@ -20,14 +21,15 @@ def motion_of(buffers: RenderBuffers) -> MotionBuffers:
 
 
 def float_image_channel(name: str, doc: str, panel: Callable[[Any], NDArray[np.uint8]], rank: int,
-                        **metadata: Any) -> Channel:
-    """A motion channel holding a float32 (H, W, C) image of MotionBuffers field ``name``, stored as a
-    bit-exact .npy in a zstd frame; torch samples carry it channels first under its own name."""
+                        surface: Callable[[FrameSurfaces], NDArray[Any]] | None = None, **metadata: Any) -> Channel:
+    """A channel holding a float32 (H, W, C) image, stored as a bit-exact .npy in a zstd frame; torch
+    samples carry it channels first under its own name. Made by ``surface`` from the frame's fragments
+    (a surface attribute), else the MotionBuffers field ``name`` (a motion channel)."""
+    extract = attribute_of(name) if surface is not None else (lambda frame, buffers: getattr(motion_of(buffers), name))
     return Channel(
-        name=name, suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3,
-        extract=lambda frame, buffers: getattr(motion_of(buffers), name),
-        encode=npy_zst_bytes, decode=npy_zst_array, doc=doc, panel=panel, rank=rank, motion=True, sample_key=name,
-        **metadata)
+        name=name, suffix=".npy.zst", dtype=np.dtype(np.float32), ndim=3, extract=extract,
+        encode=npy_zst_bytes, decode=npy_zst_array, doc=doc, panel=panel, rank=rank, motion=surface is None,
+        surface=surface, sample_key=name, **metadata)
 
 
 def mask_bytes(mask: NDArray[np.bool_]) -> bytes:

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from renderer.channels.base import PanelSource
 from renderer.channels.motion_common import float_image_channel
+from renderer.scene.fragments import FrameSurfaces
 
 
 def coords_panel(coords: NDArray[np.float32]) -> NDArray[np.uint8]:
@@ -26,6 +27,12 @@ def _preview(frame: PanelSource) -> NDArray[np.uint8] | None:
     return None if "nocs" in frame.channels else coords_panel(frame.array("object_coords"))
 
 
+def object_coords(surfaces: FrameSurfaces) -> NDArray[np.float32]:
+    """The surface point at each pixel centre in its object's unscaled asset frame."""
+    points = surfaces.vertex_attribute(lambda mesh: mesh.vertices, 3)
+    return surfaces.image(points.astype(np.float32), np.float32)
+
+
 CHANNEL = float_image_channel(
     "object_coords", "float32 H×W×3, the surface point in its object's unscaled asset frame, metres, 0 = no surface; "
-    ".npy.zst", coords_panel, rank=50, preview=_preview, title="object coordinates")
+    ".npy.zst", coords_panel, rank=50, surface=object_coords, preview=_preview, title="object coordinates")

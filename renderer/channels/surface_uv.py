@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from renderer.channels.base import array_panel
 from renderer.channels.motion_common import float_image_channel
+from renderer.scene.fragments import FrameSurfaces
 
 
 def uv_panel(uv: NDArray[np.float32]) -> NDArray[np.uint8]:
@@ -21,7 +22,14 @@ def uv_panel(uv: NDArray[np.float32]) -> NDArray[np.uint8]:
     return out
 
 
+def surface_uv(surfaces: FrameSurfaces) -> NDArray[np.float32]:
+    """The seen mesh's own (u, v) at each pixel centre, interpolated over its triangle; 0 where none."""
+    uv = surfaces.vertex_attribute(lambda mesh: mesh.uv, 2)
+    return surfaces.image(uv.astype(np.float32), np.float32)
+
+
 CHANNEL = float_image_channel(
     "surface_uv", "float32 H×W×2, the mesh's texture coordinates (u, v) at the pixel centre (people: anny's UV "
-    "layout, DensePose-style), 0 = none; .npy.zst", uv_panel, rank=92, preview=array_panel("surface_uv", uv_panel),
+    "layout, DensePose-style), 0 = none; .npy.zst", uv_panel, rank=92, surface=surface_uv,
+    preview=array_panel("surface_uv", uv_panel),
     title="surface UV")

@@ -1,8 +1,9 @@
-"""Optical flow and its validity, made in the label pass's motion pass (a shader per pixel).
+"""Optical flow and its validity, made from the label pass's fragments (renderer.scene.fragments).
 
-The motion pass gets, per pixel, the camera-frame position that the surface point seen at the pixel
-centre has in another frame (its object and the camera moved; interpolated exactly, since the point is
-linear over each triangle), and projects it with that frame's K into (u', v'); flow is
+Per pixel, the surface point seen at the pixel centre (its triangle and barycentric coordinates, from
+the fragments) is carried to another frame: the same triangle and barycentric coordinates of the same
+object's mesh there (its object and the camera moved, a person's mesh deformed; exact, since the point
+is linear over each triangle), and projected with that frame's K into (u', v'); flow is
 (u' - c, v' - r) for the pixel in row r, column c. The point is visible there (valid) when it lies in front of
 the camera, inside the image (-1/2 <= u' < W - 1/2, the same for v'), and the surface the other frame
 shows at that pixel, extended as a plane (its depth and normal) to the point's own ray, lies within
@@ -13,8 +14,11 @@ other-frame position minus the point's position in this frame's camera frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from renderer.assets.meshes import MeshLookup
 from renderer.render.gl.decoders import NEIGHBOUR_TARGETS, TARGET_OF
@@ -23,7 +27,20 @@ from renderer.scene.buffers import LabelBuffers, MotionBuffers
 from renderer.scene.description import FrameDescription
 from renderer.scene.records import OCCLUSION_TOLERANCE
 
-MOTION_CHANNELS = tuple(TARGET_OF)  # what the motion pass can make (the registry's motion channels)
+MOTION_CHANNELS = tuple(TARGET_OF)  # what the motion labels can make (the registry's motion channels)
+
+
+def surface_attributes(label_pass: Any, frame: FrameDescription, catalog: MeshLookup,
+                       channels: Collection[str]) -> Mapping[str, NDArray[Any]]:
+    """The per-pixel surface attributes of ``frame`` that ``channels`` (surface channels of
+    renderer.channels) ask for, each made by its channel from the frame's fragments and meshes."""
+    from renderer.channels import CHANNELS
+
+    make = {name: CHANNELS[name].surface for name in channels if CHANNELS[name].surface is not None}
+    if not make:
+        return {}
+    made: dict[str, np.ndarray] = label_pass.attributes(frame, catalog, make)
+    return made
 
 
 def motion_buffers(label_pass: Any, frame: FrameDescription, before: FrameDescription | None,

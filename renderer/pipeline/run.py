@@ -34,7 +34,7 @@ from renderer.io.records import RunRecord
 from renderer.io.shards import DEFAULT_SHARD_SIZE
 from renderer.io.writers import DatasetWriter, ShardPacking, dataset_header, prepare_dataset
 from renderer.labels.constraints import ConstraintError, unmet_constraint
-from renderer.labels.flow import start_motion_buffers
+from renderer.labels.flow import start_motion_buffers, surface_attributes
 from renderer.labels.objects import frame_labels
 from renderer.render.gl.gl_platform import BackendError
 from renderer.sampling.motion import describe_frame, neighbours, shutter_frames
@@ -186,13 +186,17 @@ def make_frame(config: SceneConfig, catalog: AssetCatalog, renderer: FrameRender
     for attempt in range(constraints.max_attempts):
         frame = describe_frame(config, catalog, seed=seed, index=index, attempt=attempt)
         label_buffers = renderer.labels.render(frame, catalog)
+        surface = [c for c in config.outputs if CHANNELS[c].surface is not None]
+        if surface:
+            label_buffers = dataclasses.replace(
+                label_buffers, attributes=surface_attributes(renderer.labels, frame, catalog, surface))
         motion = [c for c in config.outputs if CHANNELS[c].motion]
         finish_motion = None
         exposure = (config.sequence.shutter, config.sequence.rolling_shutter)
         blurred = max(exposure) > 0 and frame.sequence is not None
         if motion or blurred:
             before, after = neighbours(config, catalog, frame, seed=seed)
-        if motion:  # drawn now, read back after the RGB image: the rasteriser works while Python does
+        if motion:  # made after the RGB image
             finish_motion = start_motion_buffers(renderer.labels, frame, before, after, label_buffers, catalog,
                                                  motion)
         labels = frame_labels(frame, label_buffers, catalog, constraints.min_visible_fraction)

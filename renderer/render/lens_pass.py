@@ -1,14 +1,14 @@
 """The label pass of frames whose cameras have lenses: the plan's pinhole views (renderer.render.lens)
 drawn by one LabelPass of the view canvas's size, then resampled along each pixel's own ray.
 
-It answers what LabelPass answers (render, draw_motion, amodal_masks), so the pipeline, the labels and
+It answers what LabelPass answers (render, attributes, draw_motion, amodal_masks), so the pipeline, the labels and
 the writers take lens frames unchanged. A pinhole frame of the canvas size passes straight through.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +17,12 @@ from numpy.typing import NDArray
 
 from renderer.assets.meshes import MeshLookup
 from renderer.render import lens
-from renderer.render.gl.decoders import BACKWARD_VALID, FORWARD_VALID
-from renderer.render.gl.label_pass import MOTION_OUTPUT_NAMES, LabelPass, model_matrix
+from renderer.render.gl.decoders import BACKWARD_VALID, FORWARD_VALID, NEIGHBOUR_TARGETS
+from renderer.render.gl.label_pass import LabelPass, model_matrix
 from renderer.scene.buffers import LabelBuffers
 from renderer.scene.camera import camera_model
 from renderer.scene.description import FrameDescription
+from renderer.scene.fragments import FrameSurfaces
 
 KEPT_FRAMES = 3  # a frame and its two neighbours (the motion pass asks for all three)
 
@@ -99,6 +100,15 @@ class LensLabelPass:
             return np.zeros((len(frame.labelled_objects), plan.height, plan.width), bool)
         return np.ascontiguousarray(np.moveaxis(lens.nearest(plan, per_view), -1, 0))
 
+    def attributes(self, frame: FrameDescription, catalog: MeshLookup,
+                   make: dict[str, Callable[[FrameSurfaces], NDArray[Any]]]) -> dict[str, NDArray[Any]]:
+        """LabelPass.attributes through the lens: each view's, at each pixel's nearest view sample."""
+        if frame.camera.lens is None:
+            return self.inner.attributes(frame, catalog, make)
+        plan = self._plan(frame)
+        per_view = [self.inner.attributes(view_frame(frame, plan, k), catalog, make) for k in range(len(plan.views))]
+        return {name: np.asarray(lens.nearest(plan, [v[name] for v in per_view])) for name in make}
+
     def neighbour_buffers(self, frame: FrameDescription, catalog: MeshLookup) -> LabelBuffers | None:
         """What draw_motion needs of a neighbouring frame given to it: nothing for a lens frame (it
         draws the neighbour's views itself)."""
@@ -109,7 +119,7 @@ class LensLabelPass:
     def draw_motion(self, frame: FrameDescription, catalog: MeshLookup,
                     before: tuple[FrameDescription, LabelBuffers | None] | None,
                     after: tuple[FrameDescription, LabelBuffers | None] | None,
-                    tolerance: float, targets: frozenset[str] = MOTION_OUTPUT_NAMES) -> Any:
+                    tolerance: float, targets: frozenset[str] = NEIGHBOUR_TARGETS) -> Any:
         """LabelPass.draw_motion through the lens (module docstring of renderer.render.lens): each view's
         motion pass against the neighbours seen through the same face, resampled; optical flow from the
         surface point on the pixel's ray moved by its scene flow, projected through the neighbour's lens."""

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+if TYPE_CHECKING:
+    from renderer.scene.fragments import FrameSurfaces
+
 
 @dataclass(frozen=True)
 class MotionBuffers:
-    """The label pass's per-pixel motion and object-coordinate labels (renderer.labels.flow), H x W, image rows.
+    """The per-pixel motion labels (renderer.labels.flow), H x W, image rows.
 
-    object_coords: float32 (H, W, 3), the surface point at the pixel centre in its object's own
-        (unscaled asset) frame, metres; 0 = no surface.
-    (NOCS is not here: it is derived from object_coords when read, renderer.channels.nocs.)
     flow_forward, flow_backward: float32 (H, W, 2), (du, dv) in pixels from the pixel centre to where
         the same surface point projects in the next / previous frame, wherever it lies in front of that
         camera (occluded or outside the image included); 0 where there is no surface or no such frame.
@@ -24,24 +26,15 @@ class MotionBuffers:
         the next / previous frame's camera frame minus its position in this frame's (the 3D motion
         relative to the camera that optical flow is the image of); 0 where there is no surface or no
         such frame.
-    surface_uv: float32 (H, W, 2), the mesh's own texture coordinates (u, v) at the pixel centre,
-        interpolated perspective-correctly (exact for the surface point); 0 where there is no surface or
-        the mesh has no per-vertex UV. People share anny's UV layout, so (u, v) is a point of the same
-        body surface for every person and pose (DensePose-style correspondences).
-    face_class: uint32 (H, W), the class of the triangle seen at the pixel centre as its mesh's lookup
-        gives it (renderer.scene.body: a person's part and covering), 0 = none.
-    A field the scene's outputs do not ask for is empty (0 x 0): the motion pass skips it.
+    A field the scene's outputs do not ask for is empty (0 x 0).
     """
 
-    object_coords: NDArray[np.float32]
     flow_forward: NDArray[np.float32]
     flow_forward_valid: NDArray[np.bool_]
     flow_backward: NDArray[np.float32]
     flow_backward_valid: NDArray[np.bool_]
     scene_flow_forward: NDArray[np.float32]
     scene_flow_backward: NDArray[np.float32]
-    surface_uv: NDArray[np.float32]
-    face_class: NDArray[np.uint32]
 
 
 @dataclass(frozen=True)
@@ -54,15 +47,22 @@ class LabelBuffers:
     instance: uint16 (H, W), instance id of the surface at the pixel centre; 0 = background.
     unoccluded_pixels: int64 (N,), for the frame's N objects in order, the pixel centres each object
         covers when rendered alone (nothing in front of it); empty when not asked for.
-    All come from one non-multisampled pass, so id, depth and normal at a pixel describe the same
-    surface point: the one the ray through the pixel centre hits first.
+    All come from one non-multisampled rasterisation (its fragments), so id, depth and normal at a pixel
+    describe the same surface point: the one the ray through the pixel centre hits first.
+    motion: the motion labels, when asked for (renderer.labels.flow).
+    attributes: the per-pixel surface attributes the scene's outputs ask for, by channel name (each a
+        channel's ``surface`` function of the fragments: renderer.channels.base.Channel).
+    surfaces: the fragments and meshes they were made from (pinhole frames; None for an id-only pass
+        and lens frames).
     """
 
     depth: NDArray[np.float32]
     normals: NDArray[np.float32]
     instance: NDArray[np.uint16]
     unoccluded_pixels: NDArray[np.int64]
-    motion: MotionBuffers | None = None  # when the scene's outputs ask for motion or object coordinates
+    motion: MotionBuffers | None = None  # when the scene's outputs ask for motion
+    attributes: Mapping[str, NDArray[Any]] = field(default_factory=dict)
+    surfaces: FrameSurfaces | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class RenderBuffers:
     """Buffers of one frame, rows top to bottom (image order), H x W.
 
     rgb: uint8 (H, W, 3), the engine's colour image over the background, sensor effects applied.
-    depth, normals, instance, unoccluded_pixels, motion: the label pass's (LabelBuffers), whichever engine
+    depth, normals, instance, unoccluded_pixels, motion, attributes: the label pass's (LabelBuffers), whichever engine
     made the RGB image.
     """
 
@@ -96,8 +96,10 @@ class RenderBuffers:
     instance: NDArray[np.uint16]
     unoccluded_pixels: NDArray[np.int64]
     motion: MotionBuffers | None = None
+    attributes: Mapping[str, NDArray[Any]] = field(default_factory=dict)
 
     @staticmethod
     def of(rgb: NDArray[np.uint8], labels: LabelBuffers) -> RenderBuffers:
         return RenderBuffers(rgb=rgb, depth=labels.depth, normals=labels.normals, instance=labels.instance,
-                             unoccluded_pixels=labels.unoccluded_pixels, motion=labels.motion)
+                             unoccluded_pixels=labels.unoccluded_pixels, motion=labels.motion,
+                             attributes=labels.attributes)

@@ -25,7 +25,6 @@ from renderer.scene.description import FrameDescription, MeshSource
 @dataclass(frozen=True)
 class KeptPass:
     buffers: LabelBuffers
-    surface_texture: int | None  # the normal + z texture its surfaces stay in (for the motion pass)
 
 
 class RecentPasses:
@@ -57,10 +56,6 @@ class RecentPasses:
         while len(self._passes) > self.size:
             self._passes.popitem(last=False)
 
-    def surface_textures(self) -> set[int]:
-        """The textures kept passes hold (not free for a new pass)."""
-        return {p.surface_texture for p in self._passes.values() if p.surface_texture is not None}
-
     def clear(self) -> None:
         self._passes.clear()
 
@@ -70,17 +65,15 @@ class RecentPasses:
 
 @dataclass(frozen=True)
 class MeshBuffers:
-    """A mesh uploaded for drawing: vertex array, its buffers, the face-normal texture, index count,
-    the mesh's box centre and diagonal (for drawing order), and the bytes its buffers hold."""
+    """A mesh uploaded for drawing: vertex array, its buffers, index count, the mesh's box centre and
+    diagonal (for drawing order), and the bytes its buffers hold."""
 
     vao: int
     buffers: list[int]
-    normals_texture: int
     count: int
     centre: NDArray[np.float32]
     diagonal: float
     nbytes: int = 0
-    textures: tuple[int, ...] = ()  # further textures of its own (surface classes), freed with it
     vertices: int = 0
 
 

@@ -1,4 +1,4 @@
-"""Decoders: the label and motion passes' raw render targets, read back from GL, turned into the typed
+"""Decoders: the label pass's fragments and the numpy labels made from them, turned into the typed
 buffers the labels and channels use. Pure numpy (no GL), so each one is tested on arrays alone."""
 
 from __future__ import annotations
@@ -10,39 +10,63 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.scene.buffers import LabelBuffers, MotionBuffers
+from renderer.scene.fragments import FrameSurfaces, SurfaceSeen, flow_to, moved_points
 
-# The motion pass's flags target: bit 0 a surface, bit 1 forward flow valid, bit 2 backward flow valid.
+# The motion targets' flags: bit 0 a surface, bit 1 forward flow valid, bit 2 backward flow valid.
 FORWARD_VALID, BACKWARD_VALID = 2, 4
 
-# The render target of the motion pass that makes each motion channel (validity: the flags target).
-TARGET_OF = {"object_coords": "object_coords", "flow_forward": "flow_forward",
-             "flow_backward": "flow_backward", "flow_forward_valid": "flags", "flow_backward_valid": "flags",
-             "scene_flow_forward": "scene_flow_forward", "scene_flow_backward": "scene_flow_backward",
-             "surface_uv": "surface_uv", "body_parts": "face_class", "body_covering": "face_class",
-             "face_segmentation": "face_class"}
-# The targets that read the neighbouring frames' label passes (the others need no sequence).
-NEIGHBOUR_TARGETS = frozenset({"flow_forward", "flow_backward", "flags", "scene_flow_forward", "scene_flow_backward"})
+# The motion target that makes each motion channel (validity: the flags target).
+TARGET_OF = {"flow_forward": "flow_forward", "flow_backward": "flow_backward", "flow_forward_valid": "flags",
+             "flow_backward_valid": "flags", "scene_flow_forward": "scene_flow_forward",
+             "scene_flow_backward": "scene_flow_backward"}
+# The targets that read the neighbouring frames' label passes: all of them.
+NEIGHBOUR_TARGETS = frozenset(TARGET_OF.values())
 
 
-def label_buffers(normal_z: NDArray[np.float32], ids: NDArray[np.float32],
+def label_buffers(depth: NDArray[np.float32], normals: NDArray[np.float32], instance: NDArray[np.uint16],
                   unoccluded: NDArray[np.int64]) -> LabelBuffers:
-    """The label pass's targets: (H, W, 4) normal + camera z (empty when not read) and (H, W) float ids."""
-    return LabelBuffers(depth=np.ascontiguousarray(normal_z[..., 3]), normals=np.ascontiguousarray(normal_z[..., :3]),
-                        instance=np.rint(ids).astype(np.uint16), unoccluded_pixels=unoccluded)
+    """The label pass's buffers: (H, W) depth, (H, W, 3) normals (both empty when not made), ids."""
+    return LabelBuffers(depth=np.ascontiguousarray(depth), normals=np.ascontiguousarray(normals),
+                        instance=np.ascontiguousarray(instance), unoccluded_pixels=unoccluded)
+
+
+def motion_targets(here: FrameSurfaces, before: tuple[FrameSurfaces, SurfaceSeen] | None,
+                   after: tuple[FrameSurfaces, SurfaceSeen] | None, tolerance: float,
+                   targets: frozenset[str]) -> dict[str, NDArray[Any]]:
+    """The motion targets (``flow_forward``, ``flow_backward``, ``flags``, ``scene_flow_forward``,
+    ``scene_flow_backward``) of a frame's surfaces given its neighbours' (None at a sequence's ends):
+    each pixel's surface point carried to the same triangle and barycentric coordinates there
+    (renderer.labels.flow). Only ``targets`` are returned."""
+    height, width = here.fragments.shape
+    flags = here.image(np.ones(len(here.pixels), np.uint8), np.uint8)
+    out: dict[str, NDArray[Any]] = {}
+    for name, bit, other in (("forward", FORWARD_VALID, after), ("backward", BACKWARD_VALID, before)):
+        wanted = {f"flow_{name}", f"scene_flow_{name}", "flags"} & targets
+        if not wanted:
+            continue
+        if other is None:
+            out[f"flow_{name}"] = np.zeros((height, width, 2), np.float32)
+            out[f"scene_flow_{name}"] = np.zeros((height, width, 3), np.float32)
+            continue
+        surfaces, seen = other
+        there = moved_points(here, surfaces)
+        out[f"scene_flow_{name}"] = here.image((there - here.points).astype(np.float32), np.float32)
+        flow, valid = flow_to(here, there, surfaces.frame, seen, tolerance)
+        out[f"flow_{name}"] = here.image(flow.astype(np.float32), np.float32)
+        flags[here.image(valid, bool)] |= np.uint8(bit)
+    out["flags"] = flags
+    return {name: out[name] for name in targets if name in out}
 
 
 def motion_buffers(targets: Mapping[str, NDArray[Any]]) -> MotionBuffers:
-    """The motion pass's targets read back (only those asked for); the others empty (0 x 0)."""
+    """The motion targets made (only those asked for); the others empty (0 x 0)."""
     flags = targets.get("flags")
     empty2, empty3 = np.zeros((0, 0, 2), np.float32), np.zeros((0, 0, 3), np.float32)
     no_mask = np.zeros((0, 0), dtype=bool)
     return MotionBuffers(
-        object_coords=targets.get("object_coords", empty3),
         flow_forward=targets.get("flow_forward", empty2),
         flow_forward_valid=(flags & FORWARD_VALID) != 0 if flags is not None else no_mask,
         flow_backward=targets.get("flow_backward", empty2),
         flow_backward_valid=(flags & BACKWARD_VALID) != 0 if flags is not None else no_mask,
         scene_flow_forward=targets.get("scene_flow_forward", empty3),
-        scene_flow_backward=targets.get("scene_flow_backward", empty3),
-        surface_uv=targets.get("surface_uv", empty2),
-        face_class=targets.get("face_class", np.zeros((0, 0), dtype=np.uint32)))
+        scene_flow_backward=targets.get("scene_flow_backward", empty3))
