@@ -37,19 +37,15 @@ def asset_mesh(mesh: dict[str, Any]) -> trimesh.Trimesh:
             loaded = _box(mesh["extents"])
         elif kind == "body":
             loaded = body_reference(mesh["body"])[0]
-        elif kind == "accessory" and mesh.get("body"):  # a shell over the skin: defined there, checked
-            from renderer.humans.model import body_model  # here on how it is rendered
-            from renderer.humans.worn import worn_mesh
+        elif kind == "accessory":  # a worn thing: its geometry is its kind's (renderer.humans.wardrobe), a shell
+            from renderer.humans.model import body_model  # over the posed skin or rigid glasses; the check
+            from renderer.humans.wardrobe import WORN  # here is on how it is rendered
+            from renderer.scene.description import MeshSource
+            from renderer.scene.plain import from_plain
 
-            body = mesh["body"]
-            posed = body_model().pose(tuple((n, v) for n, v in body["phenotype"]),
-                                      tuple((b, tuple(a)) for b, a in body["joints"]),
-                                      tuple((n, v) for n, v in body.get("expression", [])))
-            loaded = worn_mesh(mesh["path"], posed)
-        elif kind == "accessory":  # procedural; its geometry is defined there (the check is on rendering it)
-            from renderer.assets.accessories import accessory_mesh
-
-            loaded = accessory_mesh(mesh["path"], tuple(mesh["extents"]))
+            source = from_plain(MeshSource, mesh)
+            loaded = WORN[source.path].mesh(
+                source, lambda body: body_model().pose(body.phenotype, body.joints, body.expression))
         elif kind == "tray":  # an open box: floor of thickness `wall`, walls up to the height (outer x, y)
             x, y, height = mesh["extents"]
             wall = mesh["wall"]

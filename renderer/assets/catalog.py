@@ -21,6 +21,7 @@ import gc
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -335,16 +336,20 @@ def _read_mesh(path: Path) -> trimesh.Trimesh | trimesh.Scene:
     return scene.to_mesh() if scene.geometry else scene
 
 
+# The meshes made from their source's sizes alone, by mesh kind (MeshSource.kind).
+PROCEDURAL_MESHES: dict[str, Callable[[MeshSource], trimesh.Trimesh]] = {
+    "box": lambda source: box_mesh(source.extents),
+    "tray": lambda source: tray_mesh(source.extents, source.wall),
+}
+
+
 def load_mesh(source: MeshSource) -> trimesh.Trimesh:
     """Load and check a mesh; raise AssetError with one line on anything unusable."""
-    if source.kind == "box":
-        return box_mesh(source.extents)
-    if source.kind == "tray":
-        return tray_mesh(source.extents, source.wall)
-    if source.kind == "accessory":
-        from renderer.assets.accessories import accessory_mesh
-
-        return accessory_mesh(source.path, source.extents)
+    procedural = PROCEDURAL_MESHES.get(source.kind)
+    if procedural is not None:
+        return procedural(source)
+    if source.kind != "file":  # bodies and worn things: renderer.humans.catalog.PeopleCatalog builds them
+        raise AssetError(f"{source.kind} {source.path!r}: this catalog has no people to build it from")
     path = Path(source.path)
     if not path.is_file():
         raise AssetError(f"{path}: mesh file not found")

@@ -4,8 +4,9 @@ layout, so that both engines draw the same person from the mesh's own material.
 Every face of the body gets a *slot* (skin, palm, top, bottom, shoes, hair, brow, sclera, iris) from its
 body part, its position along the limb in the rest pose (sleeve and trouser lengths) and, on the head, its
 position relative to the eyes (hair line, brows); the texture is the slot's colour per texel, with the
-garment's pattern. Garments and hair are painted, not modelled: a long-haired person has hair down the
-back of the head and neck, not strands over the shoulders (docs/people.md).
+garment's pattern. The slots and the garments (which stretch of which body part each covers) are entries
+of renderer.humans.wardrobe, one per kind. Garments and hair are painted, not modelled: a long-haired
+person has hair down the back of the head and neck, not strands over the shoulders (docs/people.md).
 """
 
 from __future__ import annotations
@@ -18,31 +19,13 @@ from numpy.typing import NDArray
 
 from renderer.config.people import HAIR_STYLES as HAIR_STYLE_NAMES
 from renderer.humans.parts import BODY_PARTS
+from renderer.humans.wardrobe import GARMENTS, SLOTS_TABLE
 from renderer.scene.body import COVERINGS, FACE_CLASSES, pack_face_classes
 from renderer.scene.color import srgb_from_linear
 from renderer.scene.description import BodyDescription
 
 TEXTURE_SIZE = 512
-SLOTS = ("skin", "palm", "top", "bottom", "shoes", "hair", "stubble", "brow", "sclera", "iris", "lips",
-         "beard", "beard_stubble", "mouth", "lashes")
-
-# Garment -> {body part: (t from, t to)} it covers; t runs 0 -> 1 along the limb from its proximal joint.
-_ARMS = ("left_upper_arm", "right_upper_arm")
-_FOREARMS = ("left_lower_arm", "right_lower_arm")
-_THIGHS = ("left_upper_leg", "right_upper_leg")
-_SHINS = ("left_lower_leg", "right_lower_leg")
-_FEET = ("left_foot", "right_foot")
-GARMENTS: dict[str, dict[str, tuple[float, float]]] = {
-    "none": {},
-    "tshirt": {"torso": (0, 1), **{p: (0.0, 0.45) for p in _ARMS}},
-    "longsleeve": {"torso": (0, 1), **{p: (0.0, 1.0) for p in _ARMS}, **{p: (0.0, 0.92) for p in _FOREARMS}},
-    "tanktop": {"torso": (0, 1)},
-    "shorts": {"pelvis": (0, 1), **{p: (0.0, 0.45) for p in _THIGHS}},
-    "trousers": {"pelvis": (0, 1), **{p: (0.0, 1.0) for p in _THIGHS}, **{p: (0.0, 0.93) for p in _SHINS}},
-    "skirt": {"pelvis": (0, 1), **{p: (0.0, 0.7) for p in _THIGHS}},
-    "shoes": {p: (0.0, 1.0) for p in _FEET},
-    "boots": {**{p: (0.0, 1.0) for p in _FEET}, **{p: (0.72, 1.0) for p in _SHINS}},
-}
+SLOTS = tuple(slot.name for slot in SLOTS_TABLE)  # a face's slot: an index into this
 # Hair styles: the hair line's height above the eyes (metres) at the forehead, over the ears and at the
 # nape (below: neck), as a function of the distance behind the eyes; None: bald.
 HAIR_STYLES = {"bald": None, "buzz": (0.065, 0.012, -0.045), "short": (0.058, 0.010, -0.055),
@@ -133,12 +116,6 @@ def face_slots(body: BodyDescription) -> NDArray[np.int64]:
     return _face_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style, body.facial_hair)
 
 
-# The covering label (renderer.scene.body.COVERINGS) of each painted slot.
-COVERING_OF_SLOT = {"skin": "skin", "palm": "skin", "top": "top", "bottom": "bottom", "shoes": "shoes",
-                    "hair": "hair", "stubble": "hair", "brow": "eyebrows", "sclera": "eyes", "iris": "eyes",
-                    "lips": "lips", "beard": "hair", "beard_stubble": "hair", "mouth": "skin", "lashes": "hair"}
-
-
 def face_classes(body: BodyDescription) -> NDArray[np.uint32]:
     """(F,) packed body part, covering and face class of every face (renderer.scene.body), read-only."""
     return garment_face_classes(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style, body.facial_hair)
@@ -147,7 +124,7 @@ def face_classes(body: BodyDescription) -> NDArray[np.uint32]:
 @functools.lru_cache(maxsize=128)
 def garment_face_classes(top: str, bottom: str, shoes: str, hair_style: str,
                          facial_hair: str = "none") -> NDArray[np.uint32]:
-    covering = np.array([COVERINGS.index(COVERING_OF_SLOT[name]) for name in SLOTS])
+    covering = np.array([COVERINGS.index(slot.covering) for slot in SLOTS_TABLE])
     slots = _face_slots(top, bottom, shoes, hair_style, facial_hair)
     classes = pack_face_classes(face_layout().part, covering[slots], face_segmentation_classes(slots))
     classes.setflags(write=False)
@@ -160,8 +137,6 @@ CLASS_OF_REGION = {"other": "body_skin", "skin": "skin", "nose": "nose", "right_
                    "left_eye": "left_eye", "right_brow": "right_brow", "left_brow": "left_brow",
                    "right_ear": "right_ear", "left_ear": "left_ear", "mouth_interior": "mouth_interior",
                    "upper_lip": "top_lip", "lower_lip": "bottom_lip", "neck": "neck"}
-CLASS_OF_SLOT = {"top": "clothing", "bottom": "clothing", "shoes": "clothing", "hair": "hair", "stubble": "hair",
-                 "beard": "beard", "beard_stubble": "beard"}
 
 
 def face_segmentation_classes(slots: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -171,8 +146,9 @@ def face_segmentation_classes(slots: NDArray[np.int64]) -> NDArray[np.int64]:
 
     region_class = np.array([FACE_CLASSES.index(CLASS_OF_REGION[name]) for name in FACE_REGIONS])
     out = region_class[face_regions()]
-    for slot, name in CLASS_OF_SLOT.items():
-        out[slots == SLOTS.index(slot)] = FACE_CLASSES.index(name)
+    for k, slot in enumerate(SLOTS_TABLE):
+        if slot.face_class is not None:
+            out[slots == k] = FACE_CLASSES.index(slot.face_class)
     return np.asarray(out, dtype=np.int64)
 
 
@@ -194,10 +170,10 @@ def _face_slots(top: str, bottom: str, shoes: str, hair_style: str, facial_hair:
     hands = np.isin(part_name, ("left_hand", "right_hand"))
     inward = np.where(part_name == "left_hand", -1.0, 1.0)  # the palm faces the thigh in the rest pose
     slots[hands & (layout.normal[:, 0] * inward > 0.45)] = SLOTS.index("palm")
-    soles = np.isin(part_name, _FEET) & (layout.normal[:, 2] < -0.6)
+    soles = np.isin(part_name, ("left_foot", "right_foot")) & (layout.normal[:, 2] < -0.6)
     slots[soles] = SLOTS.index("palm")
-    for kind, slot in ((bottom, "bottom"), (top, "top"), (shoes, "shoes")):
-        for part, (lo, hi) in GARMENTS[kind].items():
+    for kind, slot in ((bottom, "bottom"), (top, "top"), (shoes, "shoes")):  # the garment of each slot
+        for part, (lo, hi) in GARMENTS[kind].covers.items():
             covered = (layout.part == BODY_PARTS.index(part)) & (layout.along >= lo) & (layout.along <= hi)
             slots[covered] = SLOTS.index(slot)
     x, y, z = layout.head.T  # from the eyes: x the person's left, y back, z up

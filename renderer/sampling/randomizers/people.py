@@ -20,6 +20,7 @@ from renderer.humans.parts import BODY_PARTS
 from renderer.humans.phenotype import sample_phenotype
 from renderer.humans.poses import NAMED_POSES, sample_pose
 from renderer.humans.skin import skin_albedo
+from renderer.humans.wardrobe import WORN, Wearer
 from renderer.sampling.randomizers.base import FrameDraft, Randomizer
 from renderer.scene.color import linear_from_srgb, rgb_tuple
 from renderer.scene.description import (
@@ -124,50 +125,25 @@ def sample_body(config: PeopleConfig, rng: np.random.Generator, person_id: int,
 
 def worn_accessories(draft: FrameDraft, person: ObjectDescription, face: FaceConfig, rng: np.random.Generator,
                      first_id: int) -> list[ObjectDescription]:
-    """The accessories a person wears (each with its probability), fitted to their posed head: glasses
-    on the eyes' distance, the nose's depth and the temples' width (renderer.assets.accessories); a hat
-    and a face mask as shells over the person's own skin (renderer.humans.worn)."""
+    """The things a person wears (each with its probability), each fitted to them by its kind
+    (renderer.humans.wardrobe.WORN: glasses sized to the head, a hat and a face mask as shells over the
+    person's own skin)."""
     posed = posed_body_of(draft.catalog, person.mesh)
     head = head_frame(posed.head_bone, posed.eye_bones)
     on_head = np.unique(posed.faces[posed.face_parts == BODY_PARTS.index("head")])
-    local = (posed.vertices[on_head] - head[:3, 3]) @ head[:3, :3]  # (x left, y down, z back)
-    x, y, z = local.T
+    assert person.mesh.body is not None
+    wearer = Wearer(body=person.mesh.body, object_to_world=np.asarray(person.object_to_world), posed=posed, head=head,
+                    head_vertices=(posed.vertices[on_head] - head[:3, 3]) @ head[:3, :3])  # (x left, y down, z back)
     worn: list[ObjectDescription] = []
     for name, probability in face.accessories.items():
         if probability <= 0 or float(rng.uniform()) >= probability:
             continue
-        if name == "glasses":
-            eye_half = float(np.linalg.norm(posed.eye_bones[0][:3, 3] - posed.eye_bones[1][:3, 3]) / 2)
-            bridge = (np.abs(x) < 0.01) & (np.abs(y) < 0.012)
-            depth = float(-z[bridge].min()) + 0.006 if bridge.any() else 0.03
-            temple = (np.abs(y) < 0.015) & (z > 0.0) & (z < 0.05)
-            extents = (eye_half, depth, float(np.abs(x[temple]).max()) + 0.003 if temple.any() else 0.075)
-            colour, metallic, roughness = _frame_colour(rng)
-            source = MeshSource("accessory", path=name, extents=tuple(round(e, 6) for e in extents))  # type: ignore[arg-type]
-            to_world = np.asarray(person.object_to_world) @ head
-        else:  # a shell over the person's own skin (renderer.humans.worn), in the person's frame
-            rgb = colorsys.hsv_to_rgb(float(rng.uniform()), float(rng.uniform(0.0, 0.7)), float(rng.uniform(0.15, 0.9)))
-            colour, metallic, roughness = (*_linear(rgb), 1.0), 0.0, 0.85
-            source = MeshSource("accessory", path=name, body=person.mesh.body)
-            to_world = np.asarray(person.object_to_world)
+        fitted = WORN[name].fit(wearer, rng)
         worn.append(ObjectDescription(
             instance_id=first_id + len(worn), asset_id=f"{person.asset_id}_{name}", category=name,
-            category_id=draft.catalog.categories[name], mesh=source, scale=1.0, object_to_world=as_matrix(to_world),
-            material=MaterialDescription(base_color=colour, metallic=metallic, roughness=roughness)))
+            category_id=draft.catalog.categories[name], mesh=fitted.mesh, scale=1.0,
+            object_to_world=as_matrix(fitted.object_to_world), material=fitted.material))
     return worn
-
-
-def _frame_colour(rng: np.random.Generator) -> tuple[tuple[float, float, float, float], float, float]:
-    """Glasses frames: black, tortoiseshell brown, metal (silver or gold) or a colour."""
-    kind = int(rng.integers(4))
-    if kind == 0:
-        return (0.02, 0.02, 0.02, 1.0), 0.0, 0.3
-    if kind == 1:
-        return (0.12, 0.05, 0.02, 1.0), 0.0, 0.35
-    if kind == 2:
-        return ((0.8, 0.8, 0.82, 1.0) if rng.uniform() < 0.5 else (0.9, 0.7, 0.35, 1.0)), 1.0, 0.25
-    rgb = _linear(colorsys.hsv_to_rgb(float(rng.uniform()), 0.7, 0.6))
-    return (*rgb, 1.0), 0.0, 0.35
 
 
 def with_face(body: BodyDescription, face: FaceConfig, rng: np.random.Generator) -> BodyDescription:
