@@ -4,9 +4,12 @@ keys a newer version added (with defaults) never block a resume, while a changed
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MESHES = ROOT / "assets" / "meshes"
@@ -54,3 +57,57 @@ def test_a_header_with_an_unknown_or_changed_scene_is_refused(tmp_path: Path) ->
         result = _run(scene, out, 2, "--resume")
         assert result.returncode == 2 and "scene differs" in result.stderr, (change, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_resuming_from_another_folder_compares_relative_asset_paths_as_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """The stored scene is compared as written, never resolved against the working directory: a scene
+    whose assets are ``../assets/...`` (as every shipped scene's) resumes from any folder."""
+    from renderer import cli
+
+    (tmp_path / "assets").mkdir()
+    shutil.copy(MESHES / "cone.obj", tmp_path / "assets" / "cone.obj")
+    (tmp_path / "scenes").mkdir()
+    (tmp_path / "scenes" / "scene.yaml").write_text(
+        "image: {width: 64, height: 48}\nobjects:\n  count: 1\n  assets:\n    - path: ../assets/cone.obj\n")
+    out = tmp_path / "ds"
+    monkeypatch.chdir(tmp_path / "scenes")
+    assert cli.main(["generate", "scene.yaml", "--out", str(out), "--frames", "1"]) == 0
+    header_path = out / "dataset.json"
+    original = json.loads(header_path.read_text())
+    assert original["scene"]["objects"]["assets"][0]["path"] == "../assets/cone.obj"
+    monkeypatch.chdir(tmp_path)  # where ../assets/cone.obj names nothing
+    capfd.readouterr()
+
+    older = json.loads(json.dumps(original))
+    older["scene"]["camera"].pop("target_jitter")  # an older version's header: the same scene
+    header_path.write_text(json.dumps(older, indent=1))
+    assert cli.main(["generate", "scenes/scene.yaml", "--out", str(out), "--frames", "2", "--resume"]) == 0, \
+        capfd.readouterr().err
+    assert (out / "rgb" / "000001.png").is_file()
+
+    changed = json.loads(json.dumps(original))
+    changed["scene"]["camera"]["near"] = 0.5
+    header_path.write_text(json.dumps(changed, indent=1))
+    capfd.readouterr()
+    assert cli.main(["generate", "scenes/scene.yaml", "--out", str(out), "--frames", "3", "--resume"]) == 2
+    err = capfd.readouterr().err
+    assert "scene differs" in err and "matches no mesh file" not in err and err.count("\n") == 1, err
+
+
+def test_same_scene_never_resolves_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from renderer.config.schema import SceneConfig, scene_from_dict, scene_to_dict
+    from renderer.io.writers import same_scene
+
+    monkeypatch.chdir(tmp_path)  # an empty folder: no asset, image folder or map is found from here
+    current = scene_to_dict(scene_from_dict({
+        "objects": {"assets": [{"path": "../assets/meshes/*.obj"}]},
+        "background": {"kind": "images", "images": "../backgrounds"},
+        "environment": {"kind": "hdri", "images": "../maps"},
+    }))
+    written = json.loads(json.dumps(current))
+    written["camera"].pop("target_jitter")
+    assert same_scene(written, current)
+    written["camera"]["near"] = 0.5
+    assert not same_scene(written, current)
+    assert isinstance(scene_from_dict(current), SceneConfig)
