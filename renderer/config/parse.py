@@ -190,18 +190,18 @@ def apply_override(data: Any, setting: str, root: type, source: str = "<memory>"
         if isinstance(part, int):
             if not isinstance(node, list) or part >= len(node):
                 raise ConfigError(f"--set {key_path}: {where} does not exist")
-            node = node[part]
             tp = _item_type(tp)
         else:
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {key_path}: {_join_parts(parts[:depth])} is not a mapping")
             tp = _field_type(tp, part)
-            if part in node and dataclasses.is_dataclass(tp):
-                try:
-                    node[part] = _long_form(tp, node[part], where)
-                except KeyPathError as exc:
-                    raise exc.config_error(source) from None
-            node = node.setdefault(part, {})
+            node.setdefault(part, {})
+        if dataclasses.is_dataclass(tp):
+            try:
+                node[part] = _long_form(tp, node[part], where)
+            except KeyPathError as exc:
+                raise exc.config_error(source) from None
+        node = node[part]
     last = parts[-1]
     if isinstance(last, int):
         if not isinstance(node, list) or last >= len(node):
