@@ -29,16 +29,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.channels import CHANNELS, RenderedFrame
+from renderer.errors import require_extra
 from renderer.humans.catalog import scene_catalog
 from renderer.scene.camera import camera_model
 from renderer.scene.records import LandmarkLabels, ObjectLabels, as_stored
 
-try:
-    import torch
-    from torch.utils.data import Dataset as TorchDataset
-    from torch.utils.data import IterableDataset
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError("renderer.torch needs PyTorch: pip install 'renderer[torch]'") from exc
+require_extra("torch", "torch", "renderer.torch", package="PyTorch")
+
+import torch  # noqa: E402
+from torch.utils.data import Dataset as TorchDataset  # noqa: E402
+from torch.utils.data import IterableDataset  # noqa: E402
 
 # The fields that carry a channel (each channel's ``sample_key``), read from that channel; then the
 # per-object and camera fields, read from meta files. ``masks`` are made from the instance channel.

@@ -53,11 +53,11 @@ _LIMBS = {"upper_arm": ("upperarm01", "lowerarm01"), "lower_arm": ("lowerarm01",
 
 @functools.cache
 def face_layout() -> FaceLayout:
-    import torch
-
     from renderer.humans.model import body_model
 
-    model = body_model()
+    model = body_model()  # first: one clear line where the people extra is missing
+    import torch
+
     with torch.no_grad():
         out = model.model(phenotype_kwargs={"age": 0.67})
     rest = out["rest_vertices"][0].cpu().numpy().astype(np.float64)

@@ -97,11 +97,10 @@ class _Reference:
 
 
 def _reference() -> _Reference:
-    import torch
-
     from renderer.humans.model import body_model, load_anny
 
-    load_anny()
+    load_anny()  # first: one clear line where the people extra is missing
+    import torch
     from anny.face_segmentation import get_face_segmentation_mask
     from anny.paths import get_anny_root_dir
 

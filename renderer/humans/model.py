@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.errors import require_extra
 from renderer.humans.keypoints import KEYPOINTS
 from renderer.humans.parts import BODY_PARTS, part_of_bone
 from renderer.humans.poses import rotation_xyz
@@ -222,8 +223,11 @@ def body_model() -> BodyModel:
 
 
 def load_anny() -> Any:
-    """The anny package, imported safely (every use of anny goes through here)."""
+    """The anny package, imported safely (every use of anny goes through here); a MissingExtraError
+    naming the people extra where anny or torch is missing."""
+    require_extra("torch", "people", "people", package="PyTorch")
     _keep_triton_out()
+    require_extra("anny", "people", "people")
     _quiet_warp()
     import anny
 

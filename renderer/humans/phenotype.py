@@ -43,11 +43,12 @@ class Calibration:
 
 @functools.cache
 def calibration() -> Calibration:
-    import torch
-
     from renderer.humans.model import load_anny
 
-    root = load_anny().paths.get_anny_root_dir() / "data" / "shape_calibration"
+    anny = load_anny()  # first: one clear line where the people extra is missing
+    import torch
+
+    root = anny.paths.get_anny_root_dir() / "data" / "shape_calibration"
     shape: dict[str, dict[str, _Beta]] = {}
     mapping = None
     for gender, name in (("male", "boys"), ("female", "girls")):

@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from renderer.errors import RendererError
+from renderer.errors import RendererError, require_extra
 from renderer.inspect.preview import frame_row
 from renderer.io.dataset import Dataset
 from renderer.io.format import atomic_write_bytes
@@ -138,13 +138,9 @@ def _png_data_uri(image: NDArray[np.uint8]) -> str:
 
 def _plots(stats: DatasetStatistics) -> dict[str, str]:
     """{title: PNG data URI} for each plot."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ReportError("renderer report needs matplotlib: pip install 'renderer[report]'") from None
+    matplotlib = require_extra("matplotlib", "report", "renderer report")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
     def figure_uri(fig: Any) -> str:
         buffer = io.BytesIO()

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from renderer.assets.catalog import AssetCatalog, AssetError
 from renderer.channels import CHANNELS
 from renderer.config.schema import SceneConfig
-from renderer.errors import RendererError
+from renderer.errors import RendererError, require_extra
 from renderer.humans.catalog import scene_catalog
 from renderer.io.records import RunRecord
 from renderer.io.shards import DEFAULT_SHARD_SIZE
@@ -339,10 +339,9 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 def _run_ray(config: SceneConfig, out: str | os.PathLike[str], seed: int, skip: frozenset[str],
              todo: Pending, address: str | None, progress: Progress | None, on_written: Written | None = None,
              run_facts: dict[str, Any] | None = None) -> int:
-    try:
-        import ray
-    except ImportError:
-        raise BackendError("the ray executor needs Ray: pip install 'renderer[ray]'") from None
+    require_extra("ray", "ray", "the ray executor", package="Ray")
+    import ray
+
     if not ray.is_initialized():
         ray.init(address=address, log_to_driver=False, include_dashboard=False, logging_level=logging.WARNING)
     task = ray.remote(num_cpus=1)(_ray_shard)

@@ -14,8 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from renderer.config.schema import ConfigError, SceneConfig
-from renderer.errors import quiet_stderr
+from renderer.config.schema import SceneConfig
+from renderer.errors import quiet_stderr, require_extra
 from renderer.sampling.placement import TRAY_WALL, Draft, resting_rotation
 
 if TYPE_CHECKING:
@@ -27,13 +27,9 @@ LOST_BELOW = -0.05  # metres: objects that fell off the support are left out
 
 
 def require_pybullet() -> Any:
-    """The pybullet module, or a ConfigError saying which extra to install."""
-    try:
-        with quiet_stderr():  # pybullet's C code prints a build banner to stderr on import
-            import pybullet
-    except ImportError:
-        raise ConfigError("objects.placement: physics needs pybullet: pip install 'renderer[physics]'") from None
-    return pybullet
+    """The pybullet module, or a MissingExtraError saying which extra to install."""
+    with quiet_stderr():  # pybullet's C code prints a build banner to stderr on import
+        return require_extra("pybullet", "physics", "objects.placement: physics")
 
 
 

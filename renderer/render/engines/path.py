@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from renderer.assets.catalog import AssetCatalog
 from renderer.caching import LruCache
 from renderer.config.schema import RenderConfig
+from renderer.errors import require_extra
 from renderer.render.engines.shading import KEPT_MESH_BYTES, KEPT_TEXTURES, shading_arrays
 from renderer.render.gl.gl_context import GLContext
 from renderer.render.gl.gl_platform import BackendError
@@ -90,11 +91,11 @@ def load_mitsuba(variant: str) -> Any:
         libllvm = _find_libllvm()
         if libllvm is not None:
             os.environ["DRJIT_LIBLLVM_PATH"] = libllvm
-    try:
-        import drjit as dr
-        import mitsuba as mi
-    except ImportError:
-        raise BackendError("the path engine needs Mitsuba 3: pip install 'renderer[path]'") from None
+    for module in ("drjit", "mitsuba"):
+        require_extra(module, "path", "the path engine", package="Mitsuba 3")
+    import drjit as dr
+    import mitsuba as mi
+
     order = [variant] if variant != "auto" else ["cuda_ad_rgb", "llvm_ad_rgb", "scalar_rgb"]
     errors = []
     for name in order:
@@ -385,11 +386,10 @@ def display_rgba(linear: NDArray[np.float32], alpha: NDArray[np.float32]) -> NDA
 def denoise(color: NDArray[np.float32], albedo: NDArray[np.float32],
             normal: NDArray[np.float32]) -> NDArray[np.float32]:
     """Intel Open Image Denoise (pyoidn) on HDR colour with albedo and normal guides."""
-    try:
-        import pyoidn
-    except ImportError:
-        raise BackendError("denoising needs Intel Open Image Denoise: pip install 'renderer[path]' "
-                           "(or set render.denoise: false)") from None
+    require_extra("pyoidn", "path", "denoising", package="Intel Open Image Denoise",
+                  hint="(or set render.denoise: false)")
+    import pyoidn
+
     return np.asarray(pyoidn.denoise(np.ascontiguousarray(color), np.ascontiguousarray(np.clip(albedo, 0, 1)),
                                      np.ascontiguousarray(np.clip(normal, -1, 1)), hdr=True), dtype=np.float32)
 
