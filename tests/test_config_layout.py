@@ -112,3 +112,13 @@ def test_a_short_form_is_a_hook_of_its_section_in_parsing_and_in_set() -> None:
 
 def test_lens_models_are_defined_once() -> None:
     assert LENS_MODELS is description.LENS_MODELS
+
+
+def test_a_config_made_in_code_is_checked_on_disk_before_anything_is_written(tmp_path: Path) -> None:
+    from renderer.pipeline.run import generate
+
+    config = scene_from_dict({"image": {"width": 32, "height": 24}, "objects": {"count": 1, "assets": [
+        {"path": str(tmp_path / "nowhere" / "*.obj")}]}})
+    with pytest.raises(ConfigError, match=r"objects.assets\[0\].path: .* matches no mesh file"):
+        generate(config, tmp_path / "out", frames=1, seed=0)
+    assert not (tmp_path / "out").exists()

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from renderer.assets.catalog import AssetCatalog, AssetError
 from renderer.channels import CHANNELS
-from renderer.config.schema import SceneConfig
+from renderer.config.schema import SceneConfig, check_scene_files
 from renderer.errors import RendererError, require_extra
 from renderer.humans.catalog import scene_catalog
 from renderer.io.records import RunRecord
@@ -82,8 +82,10 @@ def load_catalog(config: SceneConfig, skip_bad_assets: bool = False,
     """The scene's assets, every mesh loaded and checked.
 
     A bad mesh or landmark file raises AssetError, unless ``skip_bad_assets``: then each bad asset is
-    reported through ``warn`` and left out (recorded in dataset.json as skipped_assets).
+    reported through ``warn`` and left out (recorded in dataset.json as skipped_assets). What the scene
+    names on disk is checked first (ConfigError naming the key), also for a config made in code.
     """
+    check_scene_files(config)
     catalog = scene_catalog(config)
     bad = catalog.find_bad_assets()
     if not bad:
