@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from renderer.config.checks import fraction as check_fraction
+
 
 @dataclass(frozen=True)
 class ExportOption:
@@ -43,13 +45,15 @@ class Exporter:
 
 
 def fraction(text: str) -> float:
-    """A number in [0, 1] (argparse type)."""
+    """A number in [0, 1] (argparse type; the rule of renderer.config.checks.fraction)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}")
+    try:
+        check_fraction("value", value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}") from None
     return value
 
 
