@@ -26,6 +26,7 @@ from renderer.scene.plain import OMIT_IF_NONE, array_shape, from_plain, to_plain
 
 DATA = Path(__file__).resolve().parent / "data"
 TABLETOP, FACES = DATA / "old_dataset_v5", DATA / "old_dataset_v5_faces"
+FORMAT_4 = DATA / "old_dataset_v4"  # written by d67985d: no lens model, asset_bounds or classes yet
 
 
 def _raw(path: Path) -> Any:
@@ -137,6 +138,28 @@ def test_records_write_back_the_stored_bytes(root: Path) -> None:
     for path in sorted((root / "meta").glob("*.json")):
         record = FrameRecord.from_dict(json.loads(path.read_text()))
         assert json.dumps(record.to_dict(), allow_nan=False) + "\n" == path.read_text(), path.name
+
+
+def test_a_format_4_dataset_reads_with_what_format_4_meant() -> None:
+    raw = _raw(FORMAT_4 / "dataset.json")
+    ds = Dataset(FORMAT_4)
+    assert ds.header.version == raw["version"] == 4 and ds.header.classes is None and "classes" not in raw
+    assert ds.channels == tuple(raw["outputs"]) == ("rgb", "depth", "normals", "instance", "semantic")
+    assert json.dumps(ds.header.to_dict(), indent=1) + "\n" == (FORMAT_4 / "dataset.json").read_text()
+    for i in range(len(ds)):
+        frame = ds[i]
+        meta = _raw(FORMAT_4 / "meta" / f"{frame.index:06d}.json")
+        assert "model" not in meta["camera"] and frame.lens_model == "pinhole"
+        assert _same(frame.K, meta["camera"]["K"]) and _same(frame.world_to_camera, meta["camera"]["world_to_camera"])
+        assert [(o.instance_id, o.category, o.bbox, o.ignore, o.asset_bounds) for o in frame.objects] == [
+            (o["instance_id"], o["category"], tuple(o["bbox"]), o["ignore"], None) for o in meta["objects"]]
+        for obj, ref in zip(frame.objects, meta["objects"], strict=True):
+            assert _same(obj.object_to_camera, ref["object_to_camera"])
+            assert _same(obj.landmarks.uv, ref["landmarks"]["uv"])
+        with np.load(FORMAT_4 / "normals" / f"{frame.index:06d}.npz") as npz:
+            assert np.array_equal(frame.normals, npz["normals"])
+        semantic = cv2.imread(str(FORMAT_4 / "semantic" / f"{frame.index:06d}.png"), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(frame.semantic, semantic)
 
 
 def _copy(tmp_path: Path) -> Path:

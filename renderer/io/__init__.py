@@ -1,3 +1,4 @@
-"""The dataset on disk: format constants and atomic writes shared by both sides (format), the writer,
-the reader (which never imports the writer) and tar shards.
+"""The dataset on disk: format constants and atomic writes shared by both sides (format), the typed
+header and frame records both sides share (records), the writer, the reader (which never imports the
+writer) and tar shards.
 """

@@ -134,7 +134,7 @@ def prepare_dataset(root: str | os.PathLike[str], dataset: DatasetHeader, meshes
     """
     root = Path(root)
     header_path = root / "dataset.json"
-    header = dataset.to_dict()  # compared as stored: a header of any version is read, never refused as malformed
+    header = dataset.to_dict()  # compared with the stored one as plain JSON: a header of any version compares
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: exists and is not a folder")
     if header_path.is_file():
@@ -167,7 +167,7 @@ def prepare_dataset(root: str | os.PathLike[str], dataset: DatasetHeader, meshes
                 assert isinstance(data, bytes)
                 atomic_write_bytes(path, data)
         if not header_path.is_file():
-            atomic_write_json(header_path, dataset.to_dict())
+            atomic_write_json(header_path, header)
     except OSError as exc:
         raise OutputError(f"{root}: cannot write output ({_reason(exc)})") from None
 
