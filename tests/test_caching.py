@@ -71,7 +71,7 @@ def test_label_pass_reads_face_classes_and_uv_and_keeps_a_bounded_set_of_mesh_bu
     lookup = _ClassedBoxes()
     with FrameRenderer(w, h) as renderer:
         labels = renderer.labels
-        budget = 5_000  # bytes: a few boxes' buffers (~0.8 kB each)
+        budget = 2_500  # bytes: a few boxes' buffers (~0.5 kB each)
         labels.meshes = MeshBufferCache(labels._upload_mesh, labels._free_mesh, budget=budget)
         for k in range(30):  # a new mesh every frame, as people bring
             extents = (1.0 + 0.01 * k, 0.8, 0.2)
