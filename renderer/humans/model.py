@@ -66,6 +66,9 @@ EYE_ATLAS = 512
 EYE_TILES = ((24.0, 488.0, 21.0), (70.0, 488.0, 21.0))
 
 BODY_DENSITY = 1010.0  # kg/m^3, the human body's mean density (for the mass estimate)
+# The reference body: its rest mesh is where the per-face rules are set (eye tiles, garments' and hair's
+# stretches, face regions); they then follow every body, as all share anny's triangles.
+REFERENCE_PHENOTYPE = {"age": 0.67}
 
 
 class BodyModel:
@@ -96,6 +99,9 @@ class BodyModel:
         self.split_of[self.vertex_of] = np.arange(len(self.vertex_of))
         self.face_parts = self._face_parts(faces)
         self.texture_uv = self._eye_tiles()
+        from anny.anthropometry import Anthropometry
+
+        self._anthropometry = Anthropometry(self.model)
         self._statures: dict[tuple[tuple[str, float], ...], tuple[float, float]] = {}
 
     def _eye_tiles(self) -> NDArray[np.float64]:
@@ -103,10 +109,7 @@ class BodyModel:
         of its own in a free corner of the atlas (EYE_TILES), its front hemisphere projected along the
         eye's axis onto a disc and its back pressed to the rim. In anny's layout a whole eyeball has ~13
         texels of a 512 atlas, too few for an iris and a pupil; the labels keep anny's UV (surface_uv)."""
-        torch = self._torch
-        with torch.no_grad():
-            out = self.model(phenotype_kwargs={"age": 0.67})
-        rest = out["rest_vertices"][0].cpu().numpy().astype(np.float64)
+        rest = self.reference_rest[0]
         indices = self.model.vertex_bone_indices.cpu().numpy()
         weights = self.model.vertex_bone_weights.cpu().numpy()
         texture_uv = self.uv.copy()
@@ -149,20 +152,28 @@ class BodyModel:
         return self._rest_facts(phenotype)[1]
 
     def _rest_facts(self, phenotype: tuple[tuple[str, float], ...]) -> tuple[float, float]:
-        """(height, mass) of the unposed body. Only the rest vertices are blended (anny's template plus
-        its phenotype blend shapes): none of the skinning (the same numbers: tests/test_people.py)."""
+        """(height, mass) of the unposed body, by anny's public API: its rest vertices blended from the
+        phenotype's blend-shape coefficients (none of the skinning: the same numbers, tests/test_people.py),
+        measured by anny's Anthropometry (height: the extent in z; volume, times our BODY_DENSITY)."""
         if phenotype not in self._statures:
             model = self.model
             with self._torch.no_grad():
-                _, values, local, facial = model.get_tensor_inputs(
-                    None, {name: float(value) for name, value in phenotype}, None, None)
-                coefficients = model._get_phenotype_blendshape_coefficients(values, local, facial)
-                rest = model.get_rest_vertices(coefficients)[0].cpu().numpy().astype(np.float64)
-            z = rest[:, 2]
-            tri = rest[self.model_faces]
-            volume = abs(float(np.einsum("ij,ij->i", tri[:, 0], np.cross(tri[:, 1], tri[:, 2])).sum()) / 6.0)
-            self._statures[phenotype] = (float(z.max() - z.min()), volume * BODY_DENSITY)
+                coefficients = model.get_phenotype_blendshape_coefficients(
+                    **{name: float(value) for name, value in phenotype})
+                rest = model.get_rest_vertices(coefficients)
+                height, volume = float(self._anthropometry.height(rest)[0]), float(self._anthropometry.volume(rest)[0])
+            self._statures[phenotype] = (height, volume * BODY_DENSITY)
         return self._statures[phenotype]
+
+    @functools.cached_property
+    def reference_rest(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(V, 3) rest vertices and (B, 3) bone heads (bone_labels order) of the reference body, the rest
+        mesh of REFERENCE_PHENOTYPE that the per-face rules are set on (eye tiles, the painter's layout,
+        face regions), in anny's frame, built once."""
+        with self._torch.no_grad():
+            out = self.model(phenotype_kwargs=dict(REFERENCE_PHENOTYPE))
+        return (out["rest_vertices"][0].cpu().numpy().astype(np.float64),
+                out["rest_bone_heads"][0].cpu().numpy().astype(np.float64))
 
     def pose(self, phenotype: tuple[tuple[str, float], ...],
              joints: tuple[tuple[str, tuple[float, float, float]], ...],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,26 +44,27 @@ class Calibration:
 
 @functools.cache
 def calibration() -> Calibration:
-    from renderer.humans.model import load_anny
+    """anny's age mapping and conditional shape distributions, read from its public shape distribution
+    (anny.shape_distribution.SimpleShapeDistribution: the WHO-calibrated morphological-age anchors and,
+    per gender, the Beta anchors of height, weight, muscle and proportions given anny's age)."""
+    from renderer.humans.model import body_model, load_anny
 
-    anny = load_anny()  # first: one clear line where the people extra is missing
-    import torch
+    load_anny()
+    from anny.shape_distribution import SimpleShapeDistribution
 
-    root = anny.paths.get_anny_root_dir() / "data" / "shape_calibration"
-    shape: dict[str, dict[str, _Beta]] = {}
-    mapping = None
-    for gender, name in (("male", "boys"), ("female", "girls")):
-        data = torch.load(root / f"{name}.pth", weights_only=True, map_location="cpu")
-        mapping = data["morphological_age_mapping"]
-        shape[gender] = {
-            phenotype: _Beta(*(np.asarray(data[f"conditional_{phenotype}_distribution"][key], dtype=float)
-                               for key in ("age_anchors", "alpha_anchors", "beta_anchors")))
-            for phenotype in ("height", "weight", "muscle", "proportions")}
-    assert mapping is not None
-    return Calibration(np.asarray(mapping["anny_age_anchors"], dtype=float),
-                       np.asarray(mapping["morphological_age_anchors"], dtype=float), shape)
+    distribution = SimpleShapeDistribution(body_model().model)
 
+    def values(tensor: Any) -> NDArray[np.float64]:
+        return np.asarray(tensor.detach().cpu().numpy(), dtype=float)
 
+    def beta(name: str, phenotype: str) -> _Beta:
+        conditional = getattr(distribution, f"{name}_conditional_{phenotype}_distribution")
+        return _Beta(*(values(getattr(conditional, key)) for key in ("age_anchors", "alpha_anchors", "beta_anchors")))
+
+    shape = {gender: {phenotype: beta(name, phenotype) for phenotype in ("height", "weight", "muscle", "proportions")}
+             for gender, name in (("male", "boys"), ("female", "girls"))}
+    mapping = distribution.morphological_age_mapping
+    return Calibration(values(mapping.anny_age_anchors), values(mapping.morphological_age_anchors), shape)
 
 
 Phenotype = tuple[tuple[str, float], ...]
