@@ -229,8 +229,8 @@ class Frame:
 
     @property
     def K(self) -> NDArray[np.float64]:
-        """(3, 3) float64 intrinsics, pixels."""
-        return self.record.camera.K
+        """(3, 3) float64 intrinsics, pixels (a copy: the record stays as read)."""
+        return self.record.camera.K.copy()
 
     @property
     def lens_model(self) -> str:
@@ -245,8 +245,8 @@ class Frame:
 
     @property
     def world_to_camera(self) -> NDArray[np.float64]:
-        """(4, 4) float64 rigid, world to the OpenCV camera frame, metres."""
-        return self.record.camera.world_to_camera
+        """(4, 4) float64 rigid, world to the OpenCV camera frame, metres (a copy)."""
+        return self.record.camera.world_to_camera.copy()
 
     @property
     def image_size(self) -> tuple[int, int]:
