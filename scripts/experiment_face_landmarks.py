@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from renderer.humans.face_landmarks import FLIP_68
+from renderer.io.dataset import Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENE = ROOT / "scenes" / "faces.yaml"
@@ -77,30 +78,26 @@ def load_faces(root: Path, frames: int) -> dict[str, Any]:
     not), in-frame flags, face box, head Euler angles and the person's attributes."""
     images, uv, in_frame, boxes, rows = [], [], [], [], []
     skipped = 0
-    for i in range(frames):
-        meta = json.loads((root / "meta" / f"{i:06d}.json").read_text())
-        faces = [o for o in meta["objects"] if o.get("face") is not None]
-        image = None
-        for o in faces:
-            face = o["face"]
-            x, y, w, h = face["box"]
-            if w < 4 or h < 4 or sum(face["landmarks"]["in_frame"]) < 17:
+    dataset = Dataset(root)
+    for position, index in enumerate(dataset.indices):
+        if index >= frames:
+            break
+        frame = dataset[position]
+        for o in frame.objects:
+            face, person = o.face, o.person
+            if face is None or person is None:
+                continue
+            x, y, w, h = face.box
+            if w < 4 or h < 4 or int(face.landmarks.in_frame.sum()) < 17:
                 skipped += 1
                 continue
-            if image is None:
-                bgr = cv2.imread(str(root / "rgb" / f"{i:06d}.png"), cv2.IMREAD_COLOR)
-                if bgr is None:
-                    raise SystemExit(f"cannot read {root / 'rgb' / f'{i:06d}.png'}")
-                image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            images.append(image)
-            uv.append(np.array(face["landmarks"]["uv"], dtype=np.float64))
-            in_frame.append(np.array(face["landmarks"]["in_frame"], dtype=bool))
+            images.append(frame.rgb)
+            uv.append(face.landmarks.uv)
+            in_frame.append(face.landmarks.in_frame)
             boxes.append((x, y, w, h))
-            euler = face["head_euler_deg"]
-            person = o["person"]
-            rows.append({"frame": i, "yaw": euler["yaw"], "pitch": euler["pitch"], "roll": euler["roll"],
-                         "monk_tone": int(person["monk_tone"]), "age_group": person["age_group"],
-                         "gender": person["gender"], "expression": face["expression"]})
+            yaw, pitch, roll = face.head_euler_deg
+            rows.append({"frame": index, "yaw": yaw, "pitch": pitch, "roll": roll, "monk_tone": person.monk_tone,
+                         "age_group": person.age_group, "gender": person.gender, "expression": face.expression})
     return {"images": images, "uv": np.array(uv), "in_frame": np.array(in_frame),
             "boxes": np.array(boxes, dtype=np.float64), "rows": rows, "skipped": skipped}
 
