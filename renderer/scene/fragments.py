@@ -127,14 +127,27 @@ class FrameSurfaces:
         return np.stack([x, y, np.ones_like(x)], axis=1)
 
     @functools.cached_property
+    def _hits(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(P, 3) barycentric coordinates and (P,) ray parameter t of each covered pixel's hit: where the
+        pixel centre's ray meets the plane of its triangle (Moller-Trumbore in float64, in the object's own
+        frame: the ray is carried there rather than every corner out of it; barycentric coordinates and t
+        are the same in both frames, the map being affine)."""
+        bary = np.empty((len(self.pixels), 3), dtype=np.float64)
+        t = np.empty(len(self.pixels), dtype=np.float64)
+        for k, where in self.groups:
+            mesh = self.meshes[k]
+            to_object = np.linalg.inv(self.model_views[k])
+            origin = to_object[:3, 3]
+            directions = self.rays[where] @ to_object[:3, :3].T
+            corners = mesh.vertices[mesh.faces[self.triangles[where]]]
+            bary[where], t[where] = ray_barycentrics(directions, corners, origin)
+        return bary, t
+
+    @property
     def barycentrics(self) -> NDArray[np.float64]:
         """float64 (P, 3): where each pixel centre's ray meets the plane of its triangle, as barycentric
-        coordinates of the triangle's corners (Moller-Trumbore in float64; sum 1)."""
-        out = np.empty((len(self.pixels), 3), dtype=np.float64)
-        for k, where in self.groups:
-            corners = self.camera_corners(k, where)
-            out[where] = ray_barycentrics(self.rays[where], corners)
-        return out
+        coordinates of the triangle's corners (sum 1)."""
+        return self._hits[0]
 
     def camera_corners(self, k: int, where: NDArray[np.int64]) -> NDArray[np.float64]:
         """float64 (n, 3, 3): the corners of the triangles seen at covered pixels ``where`` (all of object
@@ -146,8 +159,9 @@ class FrameSurfaces:
 
     @functools.cached_property
     def points(self) -> NDArray[np.float64]:
-        """float64 (P, 3), the surface point at each covered pixel centre in the camera frame (metres)."""
-        return self.interpolate(lambda k, where: self.camera_corners(k, where))
+        """float64 (P, 3), the surface point at each covered pixel centre in the camera frame (metres):
+        its ray (z = 1) times the hit's parameter."""
+        return self.rays * self._hits[1][:, None]
 
     def interpolate(self, corners_of: Callable[[int, NDArray[np.int64]], Array | None],
                     channels: int = 3) -> NDArray[np.float64]:
@@ -159,7 +173,7 @@ class FrameSurfaces:
         for k, where in self.groups:
             corners = corners_of(k, where)
             if corners is not None:
-                out[where] = np.einsum("nc,nck->nk", bary[where], np.asarray(corners, dtype=np.float64))
+                out[where] = weighted_corners(bary[where], np.asarray(corners, dtype=np.float64))
         return out
 
     def vertex_attribute(self, per_vertex: Callable[[SurfaceMesh], Array | None],
@@ -207,29 +221,44 @@ class FrameSurfaces:
             normal_matrix = np.linalg.inv(view[:3, :3]).T
             n = self.meshes[k].face_normals[self.triangles[where]].astype(np.float64) @ normal_matrix.T
             n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
-            corners = self.camera_corners(k, where)
-            facing = np.einsum("nk,nk->n", n, corners[:, 0])  # the triangle's plane seen from the camera
+            # Which side of the triangle's plane the camera is on, in the object's frame (the map is a
+            # scaled rigid motion: the sign is the camera frame's).
+            mesh = self.meshes[k]
+            triangles = self.triangles[where]
+            camera_centre = np.linalg.inv(view)[:3, 3]
+            first_corner = mesh.vertices[mesh.faces[triangles, 0]]
+            facing = np.einsum("nk,nk->n", mesh.face_normals[triangles].astype(np.float64),
+                               first_corner - camera_centre)
             n[facing > 0] *= -1
             out[where] = n
         return self.image(out.astype(np.float32), np.float32)
 
 
-def ray_barycentrics(rays: NDArray[np.float64], corners: NDArray[np.float64]) -> NDArray[np.float64]:
-    """(n, 3) barycentric coordinates of where rays from the origin along ``rays`` (n, 3) meet the planes
-    of the triangles ``corners`` (n, 3, 3); a triangle seen edge-on (no single point) gives its centroid."""
+def weighted_corners(bary: NDArray[np.float64], corners: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(n, C): corner values (n, 3, C) weighted by barycentric coordinates (n, 3)."""
+    return np.asarray(bary[:, 0:1] * corners[:, 0] + bary[:, 1:2] * corners[:, 1] + bary[:, 2:3] * corners[:, 2])
+
+
+def ray_barycentrics(rays: NDArray[np.float64], corners: NDArray[np.float64],
+                     origin: NDArray[np.float64] | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Barycentric coordinates (n, 3) and ray parameters t (n,) of where rays ``origin + t * rays`` (rays
+    (n, 3); origin (3,), default 0) meet the planes of the triangles ``corners`` (n, 3, 3); a triangle
+    seen edge-on (no single point) gives its centroid and t = 0."""
     a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
     e1, e2 = b - a, c - a
     p = np.cross(rays, e2)
     det = np.einsum("nk,nk->n", e1, p)
     flat = np.abs(det) < 1e-300
     inv = 1.0 / np.where(flat, 1.0, det)
-    t = -a
-    u = np.einsum("nk,nk->n", t, p) * inv
-    q = np.cross(t, e1)
+    s = -a if origin is None else origin - a
+    u = np.einsum("nk,nk->n", s, p) * inv
+    q = np.cross(s, e1)
     v = np.einsum("nk,nk->n", rays, q) * inv
+    t = np.einsum("nk,nk->n", e2, q) * inv
     out = np.stack([1.0 - u - v, u, v], axis=1)
     out[flat] = 1.0 / 3.0
-    return out
+    t[flat] = 0.0
+    return out, t
 
 
 def model_views64(frame: FrameDescription) -> NDArray[np.float64]:
@@ -254,15 +283,16 @@ def moved_points(here: FrameSurfaces, other: FrameSurfaces) -> NDArray[np.float6
     if len(other.frame.objects) != len(here.frame.objects):
         raise ValueError("neighbouring frames hold different objects")
 
-    def corners(k: int, where: NDArray[np.int64]) -> Array:
+    out = np.zeros((len(here.pixels), 3), dtype=np.float64)
+    bary = here.barycentrics
+    for k, where in here.groups:
         mesh, moved = here.meshes[k], other.meshes[k]
         if len(moved.vertices) != len(mesh.vertices):
             raise ValueError(f"object {k} changes its vertex count between neighbouring frames")
         view = other.model_views[k]
-        corners = moved.vertices[mesh.faces[here.triangles[where]]]
-        return np.asarray(corners @ view[:3, :3].T + view[:3, 3])
-
-    return here.interpolate(corners)
+        point = weighted_corners(bary[where], moved.vertices[mesh.faces[here.triangles[where]]])
+        out[where] = point @ view[:3, :3].T + view[:3, 3]
+    return out
 
 
 def flow_to(here: FrameSurfaces, points: NDArray[np.float64], other: FrameDescription, seen: SurfaceSeen,
@@ -360,7 +390,7 @@ def material_values(surfaces: FrameSurfaces) -> dict[str, NDArray[np.float64]]:
                                           and material.metallic_roughness_texture is None):
             continue
         corners = material.corner_uv[surfaces.triangles[where]].astype(np.float64)
-        uv = np.einsum("nc,nck->nk", surfaces.barycentrics[where], corners)
+        uv = weighted_corners(surfaces.barycentrics[where], corners)
         if material.base_color_texture is not None:
             albedo[where] *= bilinear_repeat(material.base_color_texture, uv)
         if material.metallic_roughness_texture is not None:
