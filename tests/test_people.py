@@ -15,14 +15,16 @@ import trimesh
 from raycast import first_hits
 from scene_reference import asset_mesh, body_reference, camera, placement, read_meta, reference_meshes
 
-from renderer.config.schema import scene_from_dict
+from renderer.config.schema import load_scene, scene_from_dict
 from renderer.humans.catalog import PeopleCatalog, build_body
 from renderer.humans.keypoints import KEYPOINTS
 from renderer.humans.parts import BODY_PARTS
 from renderer.humans.poses import JOINT_LIMITS, NAMED_POSES, angles_xyz, rotation_xyz, sample_pose
-from renderer.humans.skin import MONK_HEX, linear_rgb, monk_fit, reflectance
+from renderer.humans.skin import MONK_HEX
 from renderer.pipeline.run import generate
 from renderer.sampling.frame import sample_frame
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytest.importorskip("anny")
 
@@ -225,22 +227,69 @@ def test_sampled_arms_stay_outside_the_torso() -> None:
     assert worst < 0.02, f"up to {worst:.1%} of a forearm and hand inside the torso's hull"
 
 
-def test_skin_model_matches_the_monk_swatches_in_cielab() -> None:
-    """Delta-E 1976 of each tone's fitted skin against its published hex colour, both through OpenCV's
-    CIELAB (sRGB, D65): the table of docs/people.md."""
-    table = []
-    for tone, (melanin, blood, _) in enumerate(monk_fit(), start=1):
-        linear = linear_rgb(reflectance(melanin, blood)).astype(np.float32)
-        srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
-        ours = cv2.cvtColor(srgb.reshape(1, 1, 3).astype(np.float32), cv2.COLOR_RGB2Lab)[0, 0]
-        code = MONK_HEX[tone - 1]
-        swatch = np.array([[[int(code[i:i + 2], 16) for i in (1, 3, 5)]]], dtype=np.float32) / 255
-        theirs = cv2.cvtColor(swatch, cv2.COLOR_RGB2Lab)[0, 0]
-        table.append((float(np.linalg.norm(ours - theirs)), float(ours[0])))
-    delta = np.array([d for d, _ in table])
-    lightness = np.array([lum for _, lum in table])
+# Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes", Table 1:
+# (L1, a1, b1), (L2, a2, b2), Delta E00.
+SHARMA_PAIRS = (
+    ((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
+    ((50.0, 3.1571, -77.2803), (50.0, 0.0, -82.7485), 2.8615),
+    ((50.0, 2.8361, -74.0200), (50.0, 0.0, -82.7485), 3.4412),
+    ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
+    ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+    ((50.0, 2.5, 0.0), (61.0, -5.0, 29.0), 22.8977),
+    ((50.0, 2.5, 0.0), (56.0, -27.0, -3.0), 31.9030),
+    ((50.0, 2.5, 0.0), (58.0, 24.0, 15.0), 19.4535),
+)
+
+
+def test_ciede2000_gives_the_published_differences() -> None:
+    from renderer.humans.skin import delta_e_2000
+
+    for first, second, expected in SHARMA_PAIRS:
+        assert abs(float(delta_e_2000(np.array(first), np.array(second))) - expected) < 1e-4
+        assert abs(float(delta_e_2000(np.array(second), np.array(first))) - expected) < 1e-4
+
+
+def test_rendered_skin_albedo_matches_every_monk_swatch_and_darkens_with_every_tone() -> None:
+    """One portrait per Monk tone, its skin's rendered albedo (the albedo channel at the pixels the
+    body_covering channel calls skin, face and neck) against the published swatch: CIEDE2000 through
+    OpenCV's CIELAB, luminance strictly falling from tone 1 to 10, tone 10 as dark as its swatch."""
+    from renderer.humans.catalog import scene_catalog
+    from renderer.humans.skin import delta_e_2000
+    from renderer.labels.flow import surface_attributes
+    from renderer.render.frame import FrameRenderer
+    from renderer.sampling.frame import sample_frame
+    from renderer.scene.body import BODY_PARTS, COVERINGS
+
+    rows = []
+    with FrameRenderer(160, 160) as renderer:
+        for tone in range(1, 11):
+            config = load_scene(ROOT / "scenes" / "faces.yaml",
+                                ["image.width=160", "image.height=160", f"people.monk_tones=[{tone}, {tone}]",
+                                 "people.balance=[]", "people.face.head_yaw_deg=[-20, 20]",
+                                 "people.face.head_pitch_deg=[-10, 10]"])
+            catalog = scene_catalog(config)
+            frame = sample_frame(config, catalog, seed=11, index=tone)
+            renderer.labels.render(frame, catalog)
+            made = surface_attributes(renderer.labels, frame, catalog, ("albedo", "body_covering", "body_parts"))
+            skin = (made["body_covering"] == COVERINGS.index("skin") + 1) & np.isin(
+                made["body_parts"], [BODY_PARTS.index("head") + 1, BODY_PARTS.index("neck") + 1])
+            assert skin.sum() > 200, f"tone {tone}: {skin.sum()} skin pixels"
+            linear = np.median(made["albedo"][skin], axis=0).astype(np.float32)
+            srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+            ours = cv2.cvtColor(srgb.reshape(1, 1, 3).astype(np.float32), cv2.COLOR_RGB2Lab)[0, 0]
+            code = MONK_HEX[tone - 1]
+            swatch = np.array([[[int(code[i:i + 2], 16) for i in (1, 3, 5)]]], dtype=np.float32) / 255
+            theirs = cv2.cvtColor(swatch, cv2.COLOR_RGB2Lab)[0, 0]
+            swatch_linear = np.where(swatch <= 0.04045, swatch / 12.92, ((swatch + 0.055) / 1.055) ** 2.4)[0, 0]
+            weights = np.array([0.2126, 0.7152, 0.0722])
+            rows.append((float(delta_e_2000(ours.astype(float), theirs.astype(float))), float(linear @ weights),
+                         float(swatch_linear @ weights)))
+    delta = np.array([d for d, _, _ in rows])
+    ours_y = np.array([y for _, y, _ in rows])
+    print("CIEDE2000 per tone:", delta.round(2), "luminance:", ours_y.round(4))
     assert delta.mean() < 5.0 and delta.max() < 10.0, delta.round(2)
-    assert np.all(np.diff(lightness) < 0.5)  # darker with every tone
+    assert np.all(np.diff(ours_y) < 0), ours_y.round(4)  # darker with every tone
+    assert ours_y[-1] <= 1.1 * rows[-1][2]  # tone 10 as dark as its swatch (it was 1.9 x)
 
 
 def test_demographics_are_drawn_uniformly_over_tones_and_genders() -> None:
