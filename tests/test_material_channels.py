@@ -112,8 +112,8 @@ def test_material_channels_agree_with_the_engine_and_the_description(tmp_path: P
     for k in (1, 2, 3):
         np.testing.assert_allclose(made["roughness"][instance == k], expected_roughness[k], rtol=1e-6)
         np.testing.assert_allclose(made["metallic"][instance == k], expected_metallic[k], rtol=1e-6)
-    np.testing.assert_allclose(made["albedo"][instance == 3], np.broadcast_to((0.2, 0.5, 0.1), ((instance == 3).sum(), 3)),
-                               rtol=1e-6)
+    plain = made["albedo"][instance == 3]
+    np.testing.assert_allclose(plain, np.broadcast_to((0.2, 0.5, 0.1), plain.shape), rtol=1e-6)
     off = instance == 0
     assert not made["albedo"][off].any() and not made["roughness"][off].any() and not made["material_id"][off].any()
     # Ids: one per material, numbered in object order.
@@ -123,9 +123,9 @@ def test_material_channels_agree_with_the_engine_and_the_description(tmp_path: P
 
 
 def test_material_channels_are_written_read_and_batched(tmp_path: Path) -> None:
+    from renderer.config.schema import load_scene
     from renderer.io.dataset import Dataset
     from renderer.pipeline.run import generate
-    from renderer.config.schema import load_scene
 
     root = Path(__file__).resolve().parents[1]
     config = load_scene(root / "scenes" / "tabletop.yaml",

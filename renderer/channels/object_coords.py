@@ -29,8 +29,7 @@ def _preview(frame: PanelSource) -> NDArray[np.uint8] | None:
 
 def object_coords(surfaces: FrameSurfaces) -> NDArray[np.float32]:
     """The surface point at each pixel centre in its object's unscaled asset frame."""
-    points = surfaces.vertex_attribute(lambda mesh: mesh.vertices, 3)
-    return surfaces.image(points.astype(np.float32), np.float32)
+    return surfaces.image(surfaces.object_points.astype(np.float32), np.float32)
 
 
 CHANNEL = float_image_channel(

@@ -127,11 +127,17 @@ class FrameSurfaces:
         return np.stack([x, y, np.ones_like(x)], axis=1)
 
     @functools.cached_property
+    def corner_indices(self) -> dict[int, NDArray[np.int64]]:
+        """Per object seen, (n, 3) the vertex indices of the triangle at each of its covered pixels."""
+        return {k: self.meshes[k].faces[self.triangles[where]] for k, where in self.groups}
+
+    @functools.cached_property
     def _hits(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """(P, 3) barycentric coordinates and (P,) ray parameter t of each covered pixel's hit: where the
         pixel centre's ray meets the plane of its triangle (Moller-Trumbore in float64, in the object's own
         frame: the ray is carried there rather than every corner out of it; barycentric coordinates and t
-        are the same in both frames, the map being affine)."""
+        are the same in both frames, the map being affine). The terms that depend on the triangle and the
+        camera alone are made per face where the object shows fewer faces than pixels."""
         bary = np.empty((len(self.pixels), 3), dtype=np.float64)
         t = np.empty(len(self.pixels), dtype=np.float64)
         for k, where in self.groups:
@@ -139,9 +145,22 @@ class FrameSurfaces:
             to_object = np.linalg.inv(self.model_views[k])
             origin = to_object[:3, 3]
             directions = self.rays[where] @ to_object[:3, :3].T
-            corners = mesh.vertices[mesh.faces[self.triangles[where]]]
-            bary[where], t[where] = ray_barycentrics(directions, corners, origin)
+            if len(mesh.faces) <= 2 * len(where):
+                bary[where], t[where] = _per_face_hits(mesh, origin, directions, self.triangles[where])
+            else:
+                corners = mesh.vertices[self.corner_indices[k]]
+                bary[where], t[where] = ray_barycentrics(directions, corners, origin)
         return bary, t
+
+    @functools.cached_property
+    def object_points(self) -> NDArray[np.float64]:
+        """float64 (P, 3), the surface point at each covered pixel in its object's own (unscaled asset)
+        frame: the triangle's corners weighted by the barycentric coordinates."""
+        out = np.zeros((len(self.pixels), 3), dtype=np.float64)
+        bary = self.barycentrics
+        for k, where in self.groups:
+            out[where] = weighted_corners(bary[where], self.meshes[k].vertices[self.corner_indices[k]])
+        return out
 
     @property
     def barycentrics(self) -> NDArray[np.float64]:
@@ -185,7 +204,7 @@ class FrameSurfaces:
             values = per_vertex(mesh)
             if values is None:
                 return None
-            return np.asarray(values)[mesh.faces[self.triangles[where]]]
+            return np.asarray(values)[self.corner_indices[k]]
         return self.interpolate(corners, channels)
 
     def face_attribute(self, per_face: Callable[[int, SurfaceMesh], Array | None], dtype: Any,
@@ -214,24 +233,48 @@ class FrameSurfaces:
         return out.reshape(height, width, *values.shape[1:])
 
     def normals(self) -> NDArray[np.float32]:
-        """float32 (H, W, 3): unit face normals in the camera frame, turned to face the camera; 0 = none."""
+        """float32 (H, W, 3): unit face normals in the camera frame, turned to face the camera; 0 = none.
+        Made per face (then looked up) where the object shows fewer faces than pixels."""
         out = np.zeros((len(self.pixels), 3), dtype=np.float64)
         for k, where in self.groups:
+            mesh = self.meshes[k]
+            triangles = self.triangles[where]
+            per_face = len(mesh.faces) <= 2 * len(where)
+            faces = mesh.faces if per_face else mesh.faces[triangles]
+            object_normals = (mesh.face_normals if per_face else mesh.face_normals[triangles]).astype(np.float64)
             view = self.model_views[k]
-            normal_matrix = np.linalg.inv(view[:3, :3]).T
-            n = self.meshes[k].face_normals[self.triangles[where]].astype(np.float64) @ normal_matrix.T
+            n = object_normals @ np.linalg.inv(view[:3, :3])  # (inverse transpose) applied to rows
             n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
             # Which side of the triangle's plane the camera is on, in the object's frame (the map is a
             # scaled rigid motion: the sign is the camera frame's).
-            mesh = self.meshes[k]
-            triangles = self.triangles[where]
             camera_centre = np.linalg.inv(view)[:3, 3]
-            first_corner = mesh.vertices[mesh.faces[triangles, 0]]
-            facing = np.einsum("nk,nk->n", mesh.face_normals[triangles].astype(np.float64),
-                               first_corner - camera_centre)
+            facing = np.einsum("nk,nk->n", object_normals, mesh.vertices[faces[:, 0]] - camera_centre)
             n[facing > 0] *= -1
-            out[where] = n
+            out[where] = n[triangles] if per_face else n
         return self.image(out.astype(np.float32), np.float32)
+
+
+def _per_face_hits(mesh: SurfaceMesh, origin: NDArray[np.float64], directions: NDArray[np.float64],
+                   triangles: NDArray[np.int32]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """ray_barycentrics for rays from one ``origin`` (object frame) through each face in ``triangles``,
+    its ray-independent terms made once per face of the mesh."""
+    a = mesh.vertices[mesh.faces[:, 0]]
+    e1 = mesh.vertices[mesh.faces[:, 1]] - a
+    e2 = mesh.vertices[mesh.faces[:, 2]] - a
+    s = origin - a
+    q = np.cross(s, e1)
+    e2q = np.einsum("nk,nk->n", e2, q)
+    e1, e2, s, q, e2q = e1[triangles], e2[triangles], s[triangles], q[triangles], e2q[triangles]
+    p = np.cross(directions, e2)
+    det = np.einsum("nk,nk->n", e1, p)
+    flat = np.abs(det) < 1e-300
+    inv = 1.0 / np.where(flat, 1.0, det)
+    u = np.einsum("nk,nk->n", s, p) * inv
+    v = np.einsum("nk,nk->n", directions, q) * inv
+    out = np.stack([1.0 - u - v, u, v], axis=1)
+    out[flat] = 1.0 / 3.0
+    t = np.where(flat, 0.0, e2q * inv)
+    return out, t
 
 
 def weighted_corners(bary: NDArray[np.float64], corners: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -290,7 +333,10 @@ def moved_points(here: FrameSurfaces, other: FrameSurfaces) -> NDArray[np.float6
         if len(moved.vertices) != len(mesh.vertices):
             raise ValueError(f"object {k} changes its vertex count between neighbouring frames")
         view = other.model_views[k]
-        point = weighted_corners(bary[where], moved.vertices[mesh.faces[here.triangles[where]]])
+        if moved.vertices is mesh.vertices:  # the same mesh (a rigid object): only its pose changed
+            point = here.object_points[where]
+        else:
+            point = weighted_corners(bary[where], moved.vertices[here.corner_indices[k]])
         out[where] = point @ view[:3, :3].T + view[:3, 3]
     return out
 
