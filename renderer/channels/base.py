@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from renderer.registry import add
+
 if TYPE_CHECKING:
     from renderer.scene.buffers import RenderBuffers
     from renderer.scene.description import FrameDescription
@@ -129,15 +131,8 @@ def attribute_of(name: str) -> Callable[[FrameDescription, RenderBuffers], Array
 
 
 def register(channel: Channel) -> Channel:
-    """Add a channel to CHANNELS, kept in rank order."""
-    if channel.name in CHANNELS:
-        raise ValueError(f"channel {channel.name!r} registered twice")
-    if any(other.rank == channel.rank for other in CHANNELS.values()):
-        raise ValueError(f"channel {channel.name!r}: rank {channel.rank} already taken")
-    ordered = sorted([*CHANNELS.values(), channel], key=lambda c: c.rank)
-    CHANNELS.clear()
-    CHANNELS.update((c.name, c) for c in ordered)
-    return channel
+    """Add a channel to CHANNELS, kept in rank order (renderer.registry)."""
+    return add(CHANNELS, channel.name, channel, what="channel", rank=lambda c: c.rank)
 
 
 def array_panel(name: str, draw: Callable[[Array], NDArray[np.uint8]]) -> Callable[[PanelSource], NDArray[np.uint8]]:

@@ -24,6 +24,7 @@ from renderer.channels.codecs import npz_array, npz_bytes
 from renderer.channels.depth import depth_panel
 from renderer.scene.buffers import RenderBuffers
 from renderer.scene.camera import camera_model
+from renderer.scene.color import linear_from_display
 from renderer.scene.description import DepthSensorDescription, FrameDescription
 
 EDGE_STEP = 0.03  # a depth edge: a 4-neighbour more than this fraction of the pixel's depth away
@@ -86,7 +87,7 @@ def _missing(frame: FrameDescription, buffers: RenderBuffers, model: DepthSensor
         metallic[obj.instance_id] = obj.material.metallic
     shiny = metallic[np.minimum(buffers.instance, len(metallic) - 1)] > 0.5
     missing |= shiny & (draw < model.shiny_dropout)
-    luminance = ((buffers.rgb.astype(np.float64) / 255.0) ** 2.2) @ _LUMA
+    luminance = linear_from_display(buffers.rgb.astype(np.float64) / 255.0) @ _LUMA
     missing |= (luminance < model.dark_threshold) & (rng.uniform(size=cosine.shape) < model.dark_dropout)
     return np.asarray(missing)
 

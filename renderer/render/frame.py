@@ -27,6 +27,7 @@ from renderer.render.sensor import apply_sensor
 from renderer.sampling.motion import shutter_instants
 from renderer.scene.buffers import EngineImage, RenderBuffers
 from renderer.scene.camera import camera_model
+from renderer.scene.color import display_from_linear, linear_from_display
 from renderer.scene.description import FrameDescription
 from renderer.scene.environment import environment_background
 
@@ -87,14 +88,14 @@ def finish_rgb(frame: FrameDescription, image: EngineImage | list[tuple[FrameDes
     the sensor."""
     if isinstance(image, list):
         linear = np.stack([_linear(_over_background(f, im)) for f, im in image])
-        colour = np.power(_exposed(linear, *exposure), np.float32(1 / 2.2)).astype(np.float32)
+        colour = display_from_linear(_exposed(linear, *exposure)).astype(np.float32)
     else:
         colour = _over_background(frame, image)
     return conditions_and_sensor(frame, colour, depth)
 
 
 def _linear(display: NDArray[np.float32]) -> NDArray[np.float32]:
-    return np.power(np.clip(display, 0.0, 1.0), np.float32(2.2)).astype(np.float32)
+    return linear_from_display(display).astype(np.float32)
 
 
 def conditions_and_sensor(frame: FrameDescription, colour: NDArray[np.float32],
@@ -148,7 +149,7 @@ class FrameRenderer:
                 views.append(_linear(_over_background(seen, self.engine.render(seen, catalog))))
             linear.append(lens_colour(plan, views))
         exposed = _exposed(np.stack(linear), *exposure) if len(instants) > 1 else linear[0]
-        colour = np.power(np.clip(exposed, 0.0, None), np.float32(1 / 2.2)).astype(np.float32)
+        colour = display_from_linear(exposed).astype(np.float32)  # (at most 1: resampled from clamped views)
         return conditions_and_sensor(frame, colour, depth)
 
     @property
