@@ -111,7 +111,9 @@ def test_a_short_form_is_a_hook_of_its_section_in_parsing_and_in_set() -> None:
 
 
 def test_lens_models_are_defined_once() -> None:
-    assert LENS_MODELS is description.LENS_MODELS
+    from renderer.scene import camera
+
+    assert LENS_MODELS is camera.LENS_MODELS and not hasattr(description, "LENS_MODELS")
 
 
 def test_a_config_made_in_code_is_checked_on_disk_before_anything_is_written(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from renderer.config.checks import MAX_DEPTH_RATIO, MAX_FAR, MAX_LENGTH, MAX_PIXELS, MIN_NEAR, FloatDist, within
 from renderer.config.distributions import constant, uniform
-from renderer.scene.description import LENS_MODELS
+from renderer.scene.camera import LENS_COEFFICIENTS, LENS_MODELS
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,13 @@ class LensConfig:
     def __post_init__(self) -> None:
         if self.model not in LENS_MODELS:
             raise ValueError(f"model: {self.model!r} is not one of {', '.join(LENS_MODELS)}")
-        for name in ("k1", "k2", "k3", "k4", "k5", "k6", "p1", "p2"):
+        for name in LENS_COEFFICIENTS:
             within(name, getattr(self, name), -MAX_DISTORTION, MAX_DISTORTION)
-        if self.model == "fisheye":
-            for name in ("k5", "k6", "p1", "p2"):
-                dist = getattr(self, name)
-                if dist.min != 0 or dist.max != 0:
-                    raise ValueError(f"{name}: the fisheye model has only k1..k4")
+        takes = LENS_MODELS[self.model].coefficients
+        for name in LENS_COEFFICIENTS:
+            dist = getattr(self, name)
+            if name not in takes and (dist.min != 0 or dist.max != 0):
+                raise ValueError(f"{name}: the {self.model} model has only {', '.join(takes)}")
         if not 0.0 <= self.field_of_view_deg <= 360.0:
             raise ValueError(f"field_of_view_deg: {self.field_of_view_deg:g} is outside [0, 360]")
         if not 1 <= self.supersampling <= MAX_SUPERSAMPLING:

@@ -97,7 +97,7 @@ from renderer.config.sequence import (
     PeopleMotionConfig,
     SequenceConfig,
 )
-from renderer.scene.description import LENS_MODELS
+from renderer.scene.camera import LENS_MODELS
 
 __all__ = [
     "BACKGROUND_KINDS", "BALANCES", "CAMERA_AIMS", "CAMERA_MOTIONS", "DEFAULT_OUTPUTS", "DEPTH_SENSOR_KINDS",

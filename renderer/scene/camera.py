@@ -10,6 +10,7 @@ pixel (row r, column c) at (u, v) = (c, r). ``depth`` is z along the optical axi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -132,17 +133,15 @@ class Pinhole(_RaysToPoints):
 
 
 def camera_model(camera: CameraDescription) -> CameraModel:
-    """The model of a frame's camera: a pinhole of K, or its lens (camera.lens)."""
+    """The model of a frame's camera: a pinhole of K, or its lens (camera.lens, by LENS_MODELS)."""
     K = np.asarray(camera.K, dtype=np.float64)
     lens = camera.lens
     if lens is None:
         return Pinhole(K, camera.width, camera.height)
-    if lens.model == "brown_conrady":
-        return BrownConrady(K, camera.width, camera.height, tuple(lens.distortion), lens.field_of_view_deg)
-    if lens.model == "fisheye":
-        k = tuple(lens.distortion) + (0.0,) * (4 - len(lens.distortion))
-        return Fisheye(K, camera.width, camera.height, (k[0], k[1], k[2], k[3]), lens.field_of_view_deg)
-    raise ValueError(f"lens model {lens.model!r} is not one of brown_conrady, fisheye")
+    if lens.model not in LENS_MODELS:
+        raise ValueError(f"lens model {lens.model!r} is not one of {', '.join(LENS_MODELS)}")
+    return LENS_MODELS[lens.model].make(K, camera.width, camera.height, tuple(lens.distortion),
+                                        lens.field_of_view_deg)
 
 
 @dataclass(frozen=True)
@@ -293,3 +292,37 @@ def _within_field(unit: Array, field_of_view_deg: float) -> Array:
     out = unit.copy()
     out[outside] = np.nan
     return out
+
+
+@dataclass(frozen=True)
+class LensModel:
+    """A lens model's one entry (LENS_MODELS): everything the config, the randomizer, the camera and the
+    meta need to know of it.
+
+    name: ``camera.lens.model`` in scene files and the meta's camera ``model``.
+    coefficients: the scene file's coefficient keys it takes, in OpenCV's order (the order of
+        LensDescription.distortion); the config refuses a non-zero key that is not among them.
+    make: its CameraModel from (K, width, height, distortion, field_of_view_deg).
+    focal_for_fov: where the model's field of view is not a pinhole's, the focal length (pixels) that
+        spans ``fov_deg`` across ``height`` at zero distortion (a fisheye's equidistant r = f theta); None:
+        the pinhole's.
+    """
+
+    name: str
+    coefficients: tuple[str, ...]
+    make: Callable[[Array, int, int, tuple[float, ...], float], CameraModel]
+    focal_for_fov: Callable[[float, int], float] | None = None
+
+
+def _fisheye(K: Array, width: int, height: int, distortion: tuple[float, ...], field_of_view_deg: float) -> Fisheye:
+    k = tuple(distortion) + (0.0,) * (4 - len(distortion))
+    return Fisheye(K, width, height, (k[0], k[1], k[2], k[3]), field_of_view_deg)
+
+
+LENS_MODELS: dict[str, LensModel] = {
+    "brown_conrady": LensModel("brown_conrady", ("k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6"),
+                               lambda K, w, h, d, fov: BrownConrady(K, w, h, d, fov)),
+    "fisheye": LensModel("fisheye", ("k1", "k2", "k3", "k4"), _fisheye,
+                         focal_for_fov=lambda fov_deg, height: (height / 2) / float(np.deg2rad(fov_deg / 2))),
+}
+LENS_COEFFICIENTS = ("k1", "k2", "k3", "k4", "k5", "k6", "p1", "p2")  # every key of camera.lens a model may take

@@ -326,12 +326,9 @@ class DepthSensorDescription:
     noise_seed: int
 
 
-LENS_MODELS = ("brown_conrady", "fisheye")
-
-
 @dataclass(frozen=True)
 class LensDescription:
-    """A lens with distortion (renderer.scene.camera), in OpenCV's form: model brown_conrady with
+    """A lens with distortion (renderer.scene.camera, its LENS_MODELS), in OpenCV's form: model brown_conrady with
     distortion (k1, k2, p1, p2, k3, k4, k5, k6) as cv2.projectPoints takes it, or fisheye with (k1, k2,
     k3, k4) as cv2.fisheye.projectPoints does. field_of_view_deg: where above 0, pixels whose rays look
     more than half of it off the optical axis see nothing (a fisheye's image circle). supersampling:

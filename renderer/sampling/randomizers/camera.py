@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 
 from renderer.config.schema import LensConfig, SceneConfig
 from renderer.sampling.randomizers.base import FrameDraft, Randomizer, unit_direction
+from renderer.scene.camera import LENS_MODELS
 from renderer.scene.description import CameraDescription, LensDescription, as_matrix
 from renderer.scene.geometry import intrinsics_from_fov, look_at_world_to_camera, rotation_z
 
@@ -63,15 +64,16 @@ def camera_description(config: SceneConfig, rng: np.random.Generator,
     lens = None
     if cam.lens is not None:  # drawn last: a scene without a lens draws what it drew before
         lens = lens_description(cam.lens, rng)
-        if cam.lens.model == "fisheye" and cam.intrinsics is None:
-            K[0, 0] = K[1, 1] = (height / 2) / np.deg2rad(fov / 2)  # equidistant: r = f theta, fov across the height
+        focal_for_fov = LENS_MODELS[cam.lens.model].focal_for_fov
+        if focal_for_fov is not None and cam.intrinsics is None:
+            K[0, 0] = K[1, 1] = focal_for_fov(fov, height)  # e.g. a fisheye's: r = f theta, fov across the height
     return CameraDescription(width=width, height=height, K=as_matrix(K), world_to_camera=as_matrix(world_to_camera),
                              near=cam.near, far=cam.far, lens=lens)
 
 
 def lens_description(lens: LensConfig, rng: np.random.Generator) -> LensDescription:
     """A frame's lens: its coefficients drawn, in OpenCV's order for its model."""
-    names = ("k1", "k2", "k3", "k4") if lens.model == "fisheye" else ("k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6")
+    names = LENS_MODELS[lens.model].coefficients
     distortion = tuple(float(getattr(lens, name).sample(rng)) for name in names)
     return LensDescription(model=lens.model, distortion=distortion, field_of_view_deg=lens.field_of_view_deg,
                            supersampling=lens.supersampling)
