@@ -42,9 +42,6 @@ def test_importing_the_config_loads_no_channel_code() -> None:
     assert not {m for m in modules if m.startswith("renderer.channels") or m.split(".")[0] in ("cv2", "scipy")}
 
 
-@pytest.mark.xfail(strict=True, reason="outputs are checked against the channel registry, whose modules import "
-                   "cv2 and scipy at the top (renderer/channels/codecs.py, panels.py, depth.py, optical_flow.py, "
-                   "depth_sensor.py); importing those lazily there makes this pass")
 def test_parsing_a_scene_imports_no_cv2_or_scipy() -> None:
     modules = _modules_after("import renderer.config\nrenderer.config.load_scene('scenes/tabletop.yaml')")
     assert not {m for m in modules if m.split(".")[0] in ("cv2", "scipy")}

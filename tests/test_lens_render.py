@@ -252,7 +252,8 @@ def test_flow_through_a_lens_is_the_surface_motion_projected_by_opencv(tmp_path:
 
 
 def test_bad_lens_settings_are_one_config_error(tmp_path: Path) -> None:
-    for lens, words in (({"model": "zoom"}, "not one of"), ({"model": "fisheye", "p1": 0.1}, "fisheye model has only k1, k2, k3, k4"),
+    for lens, words in (({"model": "zoom"}, "not one of"),
+                        ({"model": "fisheye", "p1": 0.1}, "fisheye model has only k1, k2, k3, k4"),
                         ({"k1": float("nan")}, "k1"), ({"k1": 1e9}, "k1"), ({"supersampling": 9}, "supersampling"),
                         ({"field_of_view_deg": -5}, "field_of_view_deg"), ({"k7": 0.1}, "k7")):
         with pytest.raises(ConfigError, match=words):

@@ -10,6 +10,9 @@ defines ``CHANNEL`` (or ``CHANNELS``), plus its test; it is found and registered
 A *derived* channel (``derive``) is exactly a function of other channels and the frame's object records
 (NOCS: object coordinates, instance ids and each object's asset box). It is made when read, not stored:
 asking for it stores what it ``requires`` (renderer.config.schema adds them to the outputs).
+
+Channel modules import cv2 and scipy inside the functions that use them: the config checks a scene's
+outputs against this registry, and parsing a scene imports neither.
 """
 
 from __future__ import annotations

@@ -12,23 +12,24 @@ import io
 import zipfile
 from typing import Any
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from renderer.errors import quiet_stderr
 
-# One fixed row filter (SUB for photos, NONE for masks): about half the time of OpenCV's adaptive
-# filtering for the same size. Older OpenCV builds lack the flag.
-_PNG_FILTER = getattr(cv2, "IMWRITE_PNG_FILTER", None)
 NPZ_LEVEL = 3
 
 
 def png_bytes(image: NDArray[Any]) -> bytes:
     """PNG of a uint8/uint16 (H, W) or (H, W, 3) array, channels in OpenCV's BGR order."""
+    import cv2
+
     params = [cv2.IMWRITE_PNG_COMPRESSION, 1]
-    if _PNG_FILTER is not None:
-        params += [_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB if image.ndim == 3 else cv2.IMWRITE_PNG_FILTER_NONE]
+    # One fixed row filter (SUB for photos, NONE for masks): about half the time of OpenCV's adaptive
+    # filtering for the same size. Older OpenCV builds lack the flag.
+    png_filter = getattr(cv2, "IMWRITE_PNG_FILTER", None)
+    if png_filter is not None:
+        params += [png_filter, cv2.IMWRITE_PNG_FILTER_SUB if image.ndim == 3 else cv2.IMWRITE_PNG_FILTER_NONE]
     ok, data = cv2.imencode(".png", image, params)
     if not ok:  # pragma: no cover - cv2 fails only on unsupported dtypes
         raise ValueError("PNG encoding failed")
@@ -36,6 +37,7 @@ def png_bytes(image: NDArray[Any]) -> bytes:
 
 
 def png_array(data: bytes) -> NDArray[Any]:
+    import cv2
     with quiet_stderr():  # libpng prints its own complaints about damaged files
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
     if image is None:

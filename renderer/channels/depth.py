@@ -7,7 +7,6 @@ that chose it over OpenEXR and zstd).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -19,6 +18,8 @@ Image = NDArray[np.uint8]
 
 def depth_panel(depth: NDArray[np.float32]) -> Image:
     """Turbo colour map between the nearest and farthest surface, scale bar with metres bottom-left."""
+    import cv2
+
     from renderer.channels.panels import draw_text
 
     surface = depth > 0

@@ -16,7 +16,6 @@ by the description, so a frame's sensor depth replays exactly). docs/conditions.
 from __future__ import annotations
 
 import numpy as np
-import scipy.ndimage
 from numpy.typing import NDArray
 
 from renderer.channels.base import Channel, array_panel
@@ -57,6 +56,7 @@ def sensor_depth(frame: FrameDescription, buffers: RenderBuffers) -> NDArray[np.
 def _edges(z: NDArray[np.float64], surface: NDArray[np.bool_], model: DepthSensorDescription,
            rng: np.random.Generator) -> NDArray[np.float64]:
     """Depth with its edges frayed (lateral noise) or, for time of flight, mixed (flying pixels)."""
+    import scipy.ndimage
     padded = np.pad(z, 1, mode="edge")
     neighbours = np.stack([padded[:-2, 1:-1], padded[2:, 1:-1], padded[1:-1, :-2], padded[1:-1, 2:]])
     edge = (np.abs(neighbours - z).max(axis=0) > EDGE_STEP * np.maximum(z, 1e-6)) | (surface & (neighbours == 0).any(0))

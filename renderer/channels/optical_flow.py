@@ -10,7 +10,6 @@ files (cv2.readOpticalFlow).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -89,5 +88,6 @@ CHANNELS = (_flow_channel("forward"), _valid_channel("forward"), _flow_channel("
 
 def write_flo(path: str, flow: NDArray[np.float32]) -> None:
     """A Middlebury .flo file (what cv2.readOpticalFlow reads)."""
+    import cv2
     if not cv2.writeOpticalFlow(path, np.ascontiguousarray(flow, dtype=np.float32)):
         raise OSError(f"{path}: cannot write")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -17,6 +16,7 @@ Image = NDArray[np.uint8]
 
 def draw_text(image: Image, text: str, origin: tuple[int, int], size: float = 0.45) -> None:
     """White text on a dark box, readable on any background."""
+    import cv2
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 1)
     x, y = origin
     cv2.rectangle(image, (x - 2, y - th - 2), (x + tw + 2, y + base), (24, 24, 24), thickness=-1)
@@ -28,6 +28,7 @@ OVERLAY_ALPHA = 0.55  # weight of the instance colour in the instances panel
 
 def instance_colors(count: int) -> NDArray[np.uint8]:
     """(count + 1, 3) RGB; index = instance id, 0 (background) black. Golden-ratio hues: neighbours differ."""
+    import cv2
     hues = (np.arange(count + 1) * 0.618033988749895 * 180) % 180
     hsv = np.stack([hues, np.full_like(hues, 200), np.full_like(hues, 255)], -1).astype(np.uint8)[None]
     colors = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0]
@@ -42,6 +43,7 @@ def _colors_of(objects: Sequence[ObjectLabels]) -> NDArray[np.uint8]:
 def boxes_and_landmarks(rgb: Image, objects: Sequence[ObjectLabels]) -> Image:
     """The image with visible boxes (instance colour) and landmarks: visible ones as filled dots with a dark
     rim, occluded ones (in frame, behind something) as hollow rings."""
+    import cv2
     colors = _colors_of(objects)
     out = rgb.copy()
     for obj in objects:
@@ -61,6 +63,7 @@ def boxes_and_landmarks(rgb: Image, objects: Sequence[ObjectLabels]) -> Image:
 
 
 def _draw_points(out: Image, lm: LandmarkLabels, radius: int) -> None:
+    import cv2
     for (u, v), in_frame, visible in zip(lm.uv, lm.in_frame, lm.visible, strict=True):
         if not in_frame:
             continue
@@ -74,6 +77,7 @@ def _draw_points(out: Image, lm: LandmarkLabels, radius: int) -> None:
 
 def tinted_instances(rgb: Image, instance: NDArray[np.uint16], objects: Sequence[ObjectLabels]) -> Image:
     """Each instance mask tinted in its colour over the image, outlined, with its category."""
+    import cv2
     colors = _colors_of(objects)
     tint = colors[np.minimum(instance, len(colors) - 1)]
     covered = instance > 0
