@@ -220,6 +220,7 @@ def test_finishing_a_run_appends_its_record_and_keeps_the_headers_keys(tmp_path:
     (lambda m: m["objects"][0].pop("bbox"), "missing key 'bbox'"),
     (lambda m: m["objects"][0].update(object_to_world=[[1, 0], [0, 1]]), "object_to_world"),
     (lambda m: m["camera"].update(K=[1, 2, 3]), "K"),
+    (lambda m: m["camera"].update(K=[1, 0, 0, 0, 1, 0, 0, 0, 1]), "K: expected shape 3 x 3, got 9"),
     (lambda m: m["description"]["objects"][1].update(instance_id=7), "instance ids"),
 ])
 def test_a_meta_file_that_does_not_fit_the_record_is_named(tmp_path: Path, change: Any, message: str) -> None:
@@ -288,7 +289,8 @@ def test_the_serialiser_follows_the_annotations_and_the_field_metadata() -> None
     empty = from_plain(_Outer, {**expected, "points": []})
     assert empty.points.shape == (0, 2)
     for broken, message in [({**expected, "angles": {"yaw": 1.0}}, "angles"),
-                            ({**expected, "points": [1, 2, 3]}, "points"),
+                            ({**expected, "points": [1, 2, 3]}, "points: expected shape N x 2, got 3"),
+                            ({**expected, "points": [1, 2, 3, 4]}, "points: expected shape N x 2, got 4"),
                             ({**expected, "inner": {"name": "a"}}, "expected a list"),
                             ({**expected, "count": {"n": 1}}, "an object where a value belongs"),
                             ({k: v for k, v in expected.items() if k != "inner"}, "missing key 'inner'")]:

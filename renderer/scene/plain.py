@@ -116,9 +116,17 @@ def _decode(cls: type, name: str, field: _Field, value: Any) -> Any:
     if field.kind == "array":
         try:
             array = np.array(value, dtype=field.dtype)
-            return array.reshape(field.shape) if field.shape is not None else array
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{where}: {' '.join(str(exc).split())}") from None
+        shape = field.shape
+        if shape is None:
+            return array
+        if array.size == 0 and -1 in shape:  # an empty list: no rows of the stored width
+            return array.reshape(tuple(0 if n == -1 else n for n in shape))
+        if array.ndim != len(shape) or any(n not in (-1, m) for n, m in zip(shape, array.shape, strict=True)):
+            wanted = " x ".join("N" if n == -1 else str(n) for n in shape)
+            raise ValueError(f"{where}: expected shape {wanted}, got {' x '.join(map(str, array.shape))}")
+        return array
     if isinstance(value, dict):
         raise ValueError(f"{where}: an object where a value belongs")
     return _tupled(value)
