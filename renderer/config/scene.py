@@ -160,7 +160,8 @@ def _resolve_outputs(names: Sequence[str]) -> tuple[str, ...]:
     """The outputs checked against the channel registry, followed by what their derived channels need.
 
     The registry is imported here, when a scene is made, not when the config is imported; its channel
-    modules import cv2 and scipy at the top, so making a scene still loads those (tests/test_config_layout.py).
+    modules import their codecs (cv2, scipy) only where used, so parsing loads neither
+    (tests/test_config_layout.py).
     """
     from renderer.channels import resolve_outputs
 
