@@ -42,7 +42,8 @@ def test_a_bad_entry_is_refused() -> None:
 
 @pytest.mark.parametrize("name", sorted(set(GARMENTS) - {"none"}))
 def test_each_garment_paints_exactly_the_stretches_it_names(name: str) -> None:
-    from renderer.humans.appearance import face_layout, garment_face_classes
+    from renderer.humans.appearance import garment_face_classes
+    from renderer.humans.layout import face_layout
     from renderer.humans.parts import BODY_PARTS
 
     garment = GARMENTS[name]

@@ -23,7 +23,7 @@ from renderer.scene.body import COVERINGS, FACE_CLASSES
 from renderer.scene.description import BodyDescription, MaterialDescription, MeshSource
 
 if TYPE_CHECKING:
-    from renderer.humans.appearance import FaceLayout
+    from renderer.humans.layout import FaceLayout
     from renderer.humans.model import PosedBody
 
 
@@ -138,7 +138,7 @@ class WornKind(abc.ABC):
 @dataclass(frozen=True)
 class Shell(WornKind):
     """A worn thing that follows the person's own surface: a closed shell ``offset`` metres off the posed
-    skin of the faces ``covers`` picks on the reference rest layout (renderer.humans.appearance.face_layout),
+    skin of the faces ``covers`` picks on the reference rest layout (renderer.humans.layout.face_layout),
     smoothed by ``smoothing`` Laplacian passes and ``thickness`` thick; built in the body mesh frame (it
     shares the person's pose), so it fits every head shape, pose and expression exactly."""
 
@@ -171,7 +171,7 @@ class Shell(WornKind):
 
 @functools.cache
 def _shell_faces(shell: Shell) -> NDArray[np.bool_]:
-    from renderer.humans.appearance import face_layout
+    from renderer.humans.layout import face_layout
 
     return np.asarray(shell.covers(face_layout()))
 

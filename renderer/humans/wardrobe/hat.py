@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from renderer.humans.wardrobe.base import Shell
 
 if TYPE_CHECKING:
-    from renderer.humans.appearance import FaceLayout
+    from renderer.humans.layout import FaceLayout
 
 
 def _covers(layout: FaceLayout) -> NDArray[np.bool_]:
