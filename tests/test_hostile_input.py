@@ -240,3 +240,64 @@ def test_an_unreachable_ray_address_is_one_line_within_seconds(tmp_path: Path) -
     assert time.monotonic() - start < 60 and not (tmp_path / "out").exists()
     one_line(run("generate", str(scene), "--out", str(tmp_path / "out"), "--executor", "ray", "--address", "::"),
              "not a HOST:PORT")
+
+
+def _alias_bomb(levels: int, width: int) -> str:
+    """``levels`` nested lists of ``width`` aliases each: width**levels leaves in a few hundred bytes."""
+    lines = [f"a0: &a0 [{', '.join(['x'] * width)}]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels)]
+    return "\n".join(lines) + f"\nobjects: {{count: *a{levels - 1}}}\n"
+
+
+YAML_BOMBS = {
+    "self-referencing list": ("objects:\n  count: &a [1, *a]\n", "recursive alias (the value at line 2"),
+    "self-referencing mapping": ("camera: &c {fov_deg: 50, lens: *c}\n", "recursive alias"),
+    "cycle through two anchors": ("a: &a [&b [*a]]\n", "recursive alias"),
+    "10^9 leaves": (_alias_bomb(9, 10), "more than 20000 values once its aliases are expanded"),
+    "10^6 leaves, wide": (_alias_bomb(3, 100), "more than 20000 values"),
+    "too many aliases": ("a: &a 1\nb: [" + ", ".join(["*a"] * 1001) + "]\n", "more than 1000 aliases"),
+    "too many plain values": ("a: [" + ", ".join(["1"] * 20_001) + "]\n", "more than 20000 values"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(YAML_BOMBS))
+def test_recursive_aliases_and_alias_bombs_are_refused_fast_in_bounded_memory(tmp_path: Path, name: str) -> None:
+    from renderer.config.schema import ConfigError
+
+    text, message = YAML_BOMBS[name]
+    scene = tmp_path / "bomb.yaml"
+    scene.write_text(text)
+    tracemalloc.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(ConfigError, match="refused YAML") as caught:
+            load_scene(scene)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert message in str(caught.value) and str(scene) in str(caught.value)
+    assert time.monotonic() - start < 10 and peak < 256 * 2**20, (time.monotonic() - start, peak)
+
+
+def test_yaml_bombs_are_one_line_from_the_cli_and_in_set(tmp_path: Path) -> None:
+    scene = tmp_path / "bomb.yaml"
+    scene.write_text(_alias_bomb(9, 10))
+    out = tmp_path / "out"
+    one_line(run("generate", str(scene), "--out", str(out)), "bomb.yaml", "refused YAML")
+    one_line(run("generate", str(write_scene(tmp_path)), "--out", str(out), "--set", "camera.fov_deg=&a [*a]"),
+             "--set camera.fov_deg", "recursive alias")
+    assert not out.exists()
+
+
+def test_shared_aliases_within_the_caps_still_load(tmp_path: Path) -> None:
+    """Aliases are not refused as such: a value shared by a few keys, and a repeated key inside it named."""
+    scene = write_scene(tmp_path, "lights: &l {count: 2}\nx_shared: *l\n")
+    with pytest.raises(Exception, match="x_shared: unknown key"):
+        load_scene(scene)
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(SCENE.replace("count: [2, 3]", "count: &n [2, 3]") + "distractors: {count: *n}\n")
+    assert load_scene(ok).distractors.count.max == 3
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("a: &a {b: 1, b: 2}\nc: *a\n")
+    with pytest.raises(Exception, match=r"a\.b: duplicate key \(line 1\)"):
+        load_scene(dup)

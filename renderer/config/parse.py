@@ -21,7 +21,7 @@ import dataclasses
 import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import yaml
@@ -177,8 +177,10 @@ def apply_override(data: Any, setting: str, root: type, source: str = "<memory>"
     parts = [m.group(1) if m.group(1) is not None else int(m.group(2))
              for m in _PATH_PART.finditer(key_path.strip())]
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value = load_yaml(text)
+    except YamlLimitError as exc:
+        raise ConfigError(f"--set {key_path}: refused YAML: {exc}") from None
+    except (yaml.YAMLError, RecursionError):
         raise ConfigError(f"--set {key_path}: the value {text!r} is not valid YAML") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the scene file must be a mapping, got {type(data).__name__}")
@@ -236,36 +238,143 @@ def _join_parts(parts: Sequence[str | int]) -> str:
 # YAML text
 
 
-def read_yaml(text: str, source: str) -> Any:
-    """The plain data of a YAML document; ConfigError for malformed YAML and for a repeated key (YAML
-    lets it silently replace the first), naming its key path and line."""
+MAX_YAML_BYTES = 2**20
+"""The largest scene file read (bytes); scene files are a few kB."""
+MAX_YAML_NODES = 20_000
+"""The most values a YAML document may hold, with every alias counted as the values it stands for (a scene
+file holds a few hundred): bounds the time and memory of parsing an alias "bomb" (10^9 leaves in 100 bytes)."""
+MAX_YAML_ALIASES = 1_000
+"""The most aliases (``*name``) a YAML document may use."""
+
+
+class YamlLimitError(ValueError):
+    """YAML that is well formed but unsafe to expand: a recursive alias or too many values; one line."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader that counts what it composes (values and aliases) and stops at the caps,
+    before the document is built."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._events = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102 - PyYAML's hook
+        self._events += 1
+        if self._events > MAX_YAML_NODES:
+            raise YamlLimitError(f"more than {MAX_YAML_NODES} values")
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise YamlLimitError(f"more than {MAX_YAML_ALIASES} aliases (*name)")
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str) -> Any:
+    """The plain data of one YAML document (safe types only), bounded: YamlLimitError for a recursive alias
+    (``a: &x [1, *x]``), more than MAX_YAML_ALIASES aliases or more than MAX_YAML_NODES values once aliases
+    are expanded, found on the node graph before anything is built; yaml.YAMLError for malformed YAML;
+    RecursionError for deep nesting."""
+    return _load(text, lambda root: None)
+
+
+def _load(text: str, check: Callable[[yaml.Node], None]) -> Any:
+    loader = _BoundedLoader(text)
     try:
-        data = yaml.safe_load(text)
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        _expanded_size(root)
+        check(root)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """The number of values under ``root`` with every alias expanded, without expanding any: each node's
+    size is computed once (a node reached again through an alias reuses it); a node reached from inside
+    itself is a recursive alias. YamlLimitError for either problem."""
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            on_path.discard(key)
+            total = 1 + sum(size[id(child)] for child in children)
+            if total > MAX_YAML_NODES:
+                raise YamlLimitError(f"more than {MAX_YAML_NODES} values once its aliases are expanded")
+            size[key] = total
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            line = node.start_mark.line + 1
+            raise YamlLimitError(f"a recursive alias (the value at line {line} contains itself)")
+        on_path.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in on_path:
+                line = child.start_mark.line + 1
+                raise YamlLimitError(f"a recursive alias (the value at line {line} contains itself)")
+            if id(child) not in size:
+                stack.append((child, False))
+    return size[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def read_yaml(text: str, source: str) -> Any:
+    """The plain data of a YAML document (load_yaml: bounded, recursive aliases refused); ConfigError for
+    malformed or unsafe YAML and for a repeated key (YAML lets it silently replace the first), naming its
+    key path and line."""
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{source}: the scene file is {len(text)} characters, more than {MAX_YAML_BYTES} "
+                          f"(a scene file is a few kB)")
+    try:
+        return _load(text, lambda root: _refuse_duplicate_keys(root, source))
+    except YamlLimitError as exc:
+        raise ConfigError(f"{source}: refused YAML: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"{source}: malformed YAML{where}: {problem}") from None
-    _refuse_duplicate_keys(text, source)
-    return data
 
 
-def _refuse_duplicate_keys(text: str, source: str) -> None:
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    stack: list[tuple[Any, str]] = [(root, "")] if root is not None else []
+def _refuse_duplicate_keys(root: yaml.Node, source: str) -> None:
+    """A repeated key in any mapping, named by its key path and line. The node graph is walked once per node
+    (a mapping reached again through an alias is not walked again), so aliases cost nothing here."""
+    stack: list[tuple[Any, str]] = [(root, "")]
+    visited: set[int] = set()
     while stack:
         node, where = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
-            for key_node, value_node in node.value:
+            for key_node, _ in node.value:
                 key = str(key_node.value)
                 if key in seen:
                     line = key_node.start_mark.line + 1
                     raise ConfigError(f"{source}: {join(where, key)}: duplicate key (line {line})")
                 seen.add(key)
-                stack.append((value_node, join(where, key)))
+            # Pushed last to first, so that nodes are visited in document order: a shared value is named by
+            # the key path of its anchor (written before any alias to it).
+            stack.extend((value, join(where, str(key.value))) for key, value in reversed(node.value))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, join(where, i)) for i, item in enumerate(node.value))
+            stack.extend((item, join(where, i)) for i, item in reversed(list(enumerate(node.value))))
 
 
 # --------------------------------------------------------------------------------------------------
