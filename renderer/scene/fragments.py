@@ -108,7 +108,8 @@ class FrameSurfaces:
     @functools.cached_property
     def groups(self) -> list[tuple[int, NDArray[np.int64]]]:
         """(object index, positions among the covered pixels) for each object seen."""
-        order = np.argsort(self.objects, kind="stable")
+        narrow = self.objects.astype(np.int16) if len(self.meshes) < 2**15 else self.objects
+        order = np.argsort(narrow, kind="stable")  # a radix sort for 16-bit keys
         sorted_objects = self.objects[order]
         if not len(order):
             return []
@@ -234,24 +235,51 @@ class FrameSurfaces:
 
     def normals(self) -> NDArray[np.float32]:
         """float32 (H, W, 3): unit face normals in the camera frame, turned to face the camera; 0 = none.
-        Made per face (then looked up) where the object shows fewer faces than pixels."""
-        out = np.zeros((len(self.pixels), 3), dtype=np.float64)
-        for k, where in self.groups:
+        Made per face of each object seen (per seen triangle for a mesh with many more faces than the
+        pixels it covers), gathered into the image in one lookup."""
+        index = self.fragments.object_index
+        triangle = self.fragments.triangle
+        covered = np.bincount(index.ravel() + 1, minlength=len(self.meshes) + 1)[1:]
+        tables: list[NDArray[np.float64]] = [np.zeros((1, 3))]  # row 0: no surface
+        offsets = np.zeros(len(self.meshes) + 1, dtype=np.int64)  # offsets[k + 1]: object k's first row
+        face_of = None
+        rows = 1
+        for k in np.flatnonzero(covered):
             mesh = self.meshes[k]
-            triangles = self.triangles[where]
-            per_face = len(mesh.faces) <= 2 * len(where)
-            faces = mesh.faces if per_face else mesh.faces[triangles]
-            object_normals = (mesh.face_normals if per_face else mesh.face_normals[triangles]).astype(np.float64)
-            view = self.model_views[k]
-            n = object_normals @ np.linalg.inv(view[:3, :3])  # (inverse transpose) applied to rows
-            n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
-            # Which side of the triangle's plane the camera is on, in the object's frame (the map is a
-            # scaled rigid motion: the sign is the camera frame's).
-            camera_centre = np.linalg.inv(view)[:3, 3]
-            facing = np.einsum("nk,nk->n", object_normals, mesh.vertices[faces[:, 0]] - camera_centre)
-            n[facing > 0] *= -1
-            out[where] = n[triangles] if per_face else n
-        return self.image(out.astype(np.float32), np.float32)
+            if len(mesh.faces) > 4 * covered[k]:  # a large mesh seen small: only the triangles it shows
+                if face_of is None:
+                    face_of = np.zeros(index.shape, dtype=np.int64)
+                where = index == k
+                seen, inverse = np.unique(triangle[where], return_inverse=True)
+                face_of[where] = rows + inverse.ravel()
+                tables.append(self._camera_normals(int(k), seen))
+                rows += len(seen)
+                offsets[k + 1] = -1
+                continue
+            offsets[k + 1] = rows
+            tables.append(self._camera_normals(int(k), None))
+            rows += len(mesh.faces)
+        table = np.concatenate(tables).astype(np.float32)
+        base = offsets[index + 1]
+        flat = np.where(base > 0, base + triangle, 0)
+        if face_of is not None:
+            flat = np.where(base < 0, face_of, flat)
+        return np.asarray(table[flat])
+
+    def _camera_normals(self, k: int, faces: NDArray[np.int64] | None) -> NDArray[np.float64]:
+        """(F', 3) float64: object k's face normals (all, or those of ``faces``) in the camera frame, unit
+        and turned to face the camera: the side of each triangle's plane the camera is on, found in the
+        object's frame (the map is a scaled rigid motion: the sign is the camera frame's)."""
+        mesh = self.meshes[k]
+        chosen = mesh.faces if faces is None else mesh.faces[faces]
+        object_normals = (mesh.face_normals if faces is None else mesh.face_normals[faces]).astype(np.float64)
+        view = self.model_views[k]
+        n = object_normals @ np.linalg.inv(view[:3, :3])  # (inverse transpose) applied to rows
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+        camera_centre = np.linalg.inv(view)[:3, 3]
+        facing = np.einsum("nk,nk->n", object_normals, mesh.vertices[chosen[:, 0]] - camera_centre)
+        n[facing > 0] *= -1
+        return np.asarray(n)
 
 
 def _per_face_hits(mesh: SurfaceMesh, origin: NDArray[np.float64], directions: NDArray[np.float64],
