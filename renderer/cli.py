@@ -98,10 +98,20 @@ def _channels(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from renderer.export import EXPORTERS
+    from renderer.export import EXPORTERS, ExportError
 
-    options = {o.keyword: getattr(args, o.keyword) for o in EXPORTERS[args.format].options}
-    print(f"{args.format}: {_run_export(args.format, args.dataset, args.out, options)}")
+    exporter = EXPORTERS[args.format]
+    own = {o.keyword for o in exporter.options}
+    for other in EXPORTERS.values():  # a flag of another format is a mistake, not something to ignore
+        for option in other.options:
+            if option.keyword not in own and getattr(args, option.keyword) is not None:
+                raise ExportError(f"{option.flag} is an option of the {other.name} export, not of {args.format}")
+    options = {o.keyword: o.default if getattr(args, o.keyword) is None else getattr(args, o.keyword)
+               for o in exporter.options}
+    path = _run_export(args.format, args.dataset, args.out, options)
+    print(f"{args.format}: {path}")
+    for line in exporter.describe(Path(path)) if exporter.describe is not None else []:
+        print(line)
     return 0
 
 
@@ -223,8 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default=None, help="output folder (default: DATASET/coco or DATASET/bop)")
     for exporter in EXPORTERS.values():
         for option in exporter.options:
-            export.add_argument(option.flag, dest=option.keyword, default=option.default, choices=option.choices,
-                                type=option.parse or str, help=option.help)
+            export.add_argument(option.flag, dest=option.keyword, default=None, choices=option.choices,
+                                type=option.parse or str, help=f"{option.help} (default {option.default!r})")
     export.set_defaults(run=_export)
 
     channels = sub.add_parser("channels", help="list the label channels a scene's outputs can name")

@@ -7,7 +7,7 @@ flags come from the registry.
 
 from __future__ import annotations
 
-from renderer.export.base import Exporter, ExportOption
+from renderer.export.base import Exporter, ExportError, ExportOption
 from renderer.export.bop import export_bop
 from renderer.export.coco import export_coco
 from renderer.export.flo import export_flo
@@ -25,5 +25,5 @@ def _register_modules() -> None:
 
 _register_modules()
 
-__all__ = ["EXPORTERS", "ExportOption", "Exporter", "export_bop", "export_coco", "export_flo", "export_kitti_flow",
-           "export_yolo"]
+__all__ = ["EXPORTERS", "ExportError", "ExportOption", "Exporter", "export_bop", "export_coco", "export_flo",
+           "export_kitti_flow", "export_yolo"]

@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from renderer.config.checks import fraction as check_fraction
+from renderer.errors import RendererError
+
+
+class ExportError(RendererError, ValueError):
+    """An export cannot run as asked (an option value the dataset or the format does not allow); the
+    message is one line naming the option, and the CLI prints it and exits 2."""
 
 
 @dataclass(frozen=True)
@@ -30,12 +36,14 @@ class ExportOption:
 @dataclass(frozen=True)
 class Exporter:
     """``exporter(root, out, **options)`` writes the format for the dataset at root and returns the
-    folder (or main file) written; ``doc``: one line for ``renderer export --help`` and docs/export.md."""
+    folder (or main file) written; ``doc``: one line for ``renderer export --help`` and docs/export.md;
+    ``describe(path)``: lines the CLI prints after the path (other files written and what they are for)."""
 
     name: str
     export: Callable[..., Path]
     doc: str
     options: tuple[ExportOption, ...] = ()
+    describe: Callable[[Path], list[str]] | None = None
 
     def __call__(self, root: str | Path, out: str | Path | None = None, **options: Any) -> Path:
         unknown = sorted(set(options) - {o.keyword for o in self.options})

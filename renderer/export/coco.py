@@ -7,13 +7,16 @@ and the principal point in ``K`` are shifted by +0.5 from our pixel-centre conve
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from renderer.export.base import Exporter, ExportOption, fraction
+from renderer.export.base import Exporter, ExportError, ExportOption, fraction
+from renderer.humans.keypoints import COCO_SIGMAS, KEYPOINTS
 from renderer.io.dataset import Dataset, Frame
 from renderer.io.format import atomic_write_json, frame_name
 
@@ -50,6 +53,16 @@ def _rle_string(counts: list[int]) -> str:
 
 KEYPOINT_LAYOUTS = ("per_category", "padded")
 PADDING_PREFIX = "unused_"
+# OKS sigma of a keypoint (COCOeval's per-keypoint falloff, a fraction of the object's scale): COCO's own for
+# the body keypoints, this for object landmarks and padding (a tight 5 % of the object's scale).
+OBJECT_KEYPOINT_SIGMA = 0.05
+_NAMED_SIGMAS = dict(zip(KEYPOINTS, COCO_SIGMAS, strict=True))
+
+
+def keypoint_sigmas(names: list[str]) -> list[float]:
+    """The OKS sigma of each keypoint name (the category record's ``sigmas``, for COCOeval's
+    ``params.kpt_oks_sigmas``): COCO's for the person keypoints, OBJECT_KEYPOINT_SIGMA for the rest."""
+    return [_NAMED_SIGMAS.get(name, OBJECT_KEYPOINT_SIGMA) for name in names]
 
 
 def keypoint_schema(dataset: Dataset, layout: str = "per_category") -> dict[str, tuple[list[str], list[list[int]]]]:
@@ -81,11 +94,11 @@ def coco_dict(dataset: Dataset, min_visible_fraction: float = 0.0, keypoints: st
     min_visible_fraction here are crowd regions (iscrowd 1: COCOeval neither rewards nor penalises
     detections on them)."""
     if keypoints not in KEYPOINT_LAYOUTS:
-        raise ValueError(f"keypoints: {keypoints!r} is not one of {', '.join(KEYPOINT_LAYOUTS)}")
+        raise ExportError(f"keypoints: {keypoints!r} is not one of {', '.join(KEYPOINT_LAYOUTS)}")
     schema = keypoint_schema(dataset, keypoints)
     categories = [
         {"id": cid, "name": name, "supercategory": "object", "keypoints": schema[name][0],
-         "skeleton": schema[name][1]}
+         "skeleton": schema[name][1], "sigmas": keypoint_sigmas(schema[name][0])}
         for cid, name in sorted(dataset.categories.items())
     ]
     images: list[dict[str, Any]] = []
@@ -158,20 +171,65 @@ def coco_folder(dataset: Dataset, root: str | Path, out: str | Path | None) -> P
     return target
 
 
+def keypoint_files(coco: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{file name: COCO dictionary} with one file per keypoint layout of ``coco`` (a coco_dict), which
+    pycocotools' COCOeval scores with its default parameters plus the file's sigmas.
+
+    COCOeval takes one sigma array (``params.kpt_oks_sigmas``) for all categories, so categories go into
+    one file only where their keypoint names and sigmas are equal; categories without keypoints go into
+    none. Each file holds every image, its categories, and their annotations with at least one keypoint
+    in the image (``num_keypoints > 0``): COCOeval ignores ground truth without keypoints, so a detection
+    of such an object would count as a false positive (COCO's person_keypoints does the same for
+    people it labels without keypoints; here they are simply left out). The file is named after the
+    layout's first category: ``keypoints_<category>.json``."""
+    groups: dict[tuple[tuple[str, ...], tuple[float, ...]], list[dict[str, Any]]] = {}
+    for category in coco["categories"]:
+        if category["keypoints"]:
+            groups.setdefault((tuple(category["keypoints"]), tuple(category["sigmas"])), []).append(category)
+    files: dict[str, dict[str, Any]] = {}
+    for categories in groups.values():
+        ids = {c["id"] for c in categories}
+        name = f"keypoints_{re.sub(r'[^A-Za-z0-9_.-]', '_', categories[0]['name'])}.json"
+        files[name] = {**coco, "categories": categories,
+                       "annotations": [a for a in coco["annotations"]
+                                       if a["category_id"] in ids and a["num_keypoints"] > 0]}
+    return files
+
+
 def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fraction: float = 0.0,
                 keypoints: str = "per_category") -> Path:
-    """Write ``<out>/instances.json`` (default out: ``<root>/coco``). Image paths (``rgb/NNNNNN.png``) are
-    relative to the dataset root in the files layout; a shards-layout dataset has no image files, so
+    """Write ``<out>/instances.json`` (default out: ``<root>/coco``) and, for keypoint evaluation, one
+    ``keypoints_<category>.json`` per keypoint layout (keypoint_files). Image paths (``rgb/NNNNNN.png``)
+    are relative to the dataset root in the files layout; a shards-layout dataset has no image files, so
     its images are written to ``<out>/rgb/`` and the paths are relative to ``<out>``."""
     dataset = Dataset(root)
     dataset.require(("rgb", "instance"), "the COCO export")
     target = coco_folder(dataset, root, out)
     path = target / "instances.json"
-    atomic_write_json(path, coco_dict(dataset, min_visible_fraction, keypoints), indent=None)
+    coco = coco_dict(dataset, min_visible_fraction, keypoints)
+    for stale in target.glob("keypoints_*.json"):
+        stale.unlink()  # a layout may be gone since the last export
+    for name, data in keypoint_files(coco).items():
+        atomic_write_json(target / name, data, indent=None)
+    atomic_write_json(path, coco, indent=None)
     return path
 
 
-EXPORTER = Exporter("coco", export_coco, "COCO instances: RLE masks, boxes, landmark keypoints", options=(
+def _describe(path: Path) -> list[str]:
+    """What ``renderer export --format coco`` prints after the path: the keypoint files and their use."""
+    lines = []
+    for file in sorted(path.parent.glob("keypoints_*.json")):
+        categories = json.loads(file.read_text())["categories"]
+        lines.append(f"  keypoints of {', '.join(c['name'] for c in categories)} "
+                     f"({len(categories[0]['keypoints'])} each): {file}")
+    if lines:
+        lines.insert(0, "  COCOeval scores one keypoint layout at a time (one sigma array): evaluate keypoints "
+                        "on these files, with params.kpt_oks_sigmas = the category's sigmas")
+    return lines
+
+
+EXPORTER = Exporter("coco", export_coco, "COCO instances: RLE masks, boxes, landmark keypoints", describe=_describe,
+                    options=(
     ExportOption("min_visible_fraction", "coco: objects seen less than this become crowd regions (iscrowd 1), "
                  "e.g. 0.1", 0.0, parse=fraction),
     ExportOption("keypoints", "coco: each category's own landmarks, or all padded to one count (Keypoint R-CNN)",

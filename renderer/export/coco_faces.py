@@ -12,6 +12,7 @@ from typing import Any
 
 from renderer.export.base import Exporter
 from renderer.export.coco import COCO_PIXEL_OFFSET, _image_entry, coco_folder, rle_from_mask
+from renderer.humans.face_landmarks import FACE_SIGMAS_68
 from renderer.io.dataset import Dataset
 from renderer.io.format import atomic_write_json
 
@@ -56,7 +57,8 @@ def coco_faces_dict(dataset: Dataset) -> dict[str, Any]:
                 "renderer_head_rotation": face.head_rotation.tolist(),
             })
     category = {"id": FACE_CATEGORY_ID, "name": "face", "supercategory": "person",
-                "keypoints": names or [], "skeleton": FACE_SKELETON}
+                "keypoints": names or [], "skeleton": FACE_SKELETON,
+                "sigmas": list(FACE_SIGMAS_68) if names else []}  # COCO-WholeBody's face sigmas
     return {"info": {"description": "renderer faces", "frames": len(images)}, "licenses": [], "images": images,
             "annotations": annotations, "categories": [category]}
 
