@@ -254,11 +254,11 @@ def test_300w_and_coco_faces_exports_read_back(faces_dataset: Path, tmp_path: Pa
         lines = path.read_text().splitlines()
         assert lines[:3] == ["version: 1", "n_points: 68", "{"] and lines[-1] == "}"
         points = np.array([[float(v) for v in line.split()] for line in lines[3:-1]])
-        frame, instance = path.stem.split("_")
-        meta = read_meta(faces_dataset, int(frame))
-        obj = next(o for o in meta["objects"] if o["instance_id"] == int(instance))
+        # One face per frame here: <frame>.pts beside <frame>.png (the pairing 300-W tools use).
+        meta = read_meta(faces_dataset, int(path.stem))
+        obj = next(o for o in meta["objects"] if "face" in o)
         assert np.allclose(points, np.array(obj["face"]["landmarks"]["uv"]) + 1.0, atol=1e-4)
-        assert (out / f"{frame}.png").is_file()
+        assert (out / f"{path.stem}.png").is_file()
     path = EXPORTERS["coco_faces"](faces_dataset, tmp_path / "coco")
     coco = COCO(str(path))
     annotations = coco.loadAnns(coco.getAnnIds())
