@@ -58,6 +58,11 @@ def frame_row(frame: Frame, scale: float = 1.0) -> Image:
                   for k, v in panels.items()}
     for name, panel in panels.items():
         draw_text(panel, CHANNELS[name].title or name, (5, 14), 0.4)
+    if not panels:  # none of the frame's channels draws a panel (e.g. flow only, on a sequence's last frame)
+        width, height = frame.image_size
+        blank = np.full((max(int(height * scale), 1), max(int(width * scale), 1), 3), 64, dtype=np.uint8)
+        draw_text(blank, "no channel with a panel", (5, 14), 0.4)
+        panels = {"": blank}
     row = np.concatenate(list(panels.values()), axis=1)
     caption = np.full((LABEL_HEIGHT, row.shape[1], 3), 32, dtype=np.uint8)
     visible = sum(1 for o in frame.objects if o.visible_pixels > 0)
@@ -70,7 +75,14 @@ def contact_sheet(dataset: Dataset, positions: Sequence[int], scale: float = 1.0
     """Rows of frame_row for the dataset's frames at these positions (0 .. len(dataset) - 1)."""
     if not positions:
         raise ValueError("no frames selected")
-    return np.concatenate([frame_row(dataset[p], scale) for p in positions], axis=0)
+    return np.concatenate(_same_width([frame_row(dataset[p], scale) for p in positions]), axis=0)
+
+
+def _same_width(rows: list[Image]) -> list[Image]:
+    """Rows padded on the right (dark) to the widest: frames of one dataset can have different panels
+    (the first frame of a sequence has no backward flow, the last no forward flow)."""
+    width = max(row.shape[1] for row in rows)
+    return [np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)), constant_values=16) for row in rows]
 
 
 def sequence_animation(dataset: Dataset, sequence: int, scale: float = 0.5) -> list[Image]:
@@ -78,7 +90,7 @@ def sequence_animation(dataset: Dataset, sequence: int, scale: float = 0.5) -> l
     frames = dataset.sequence(sequence)
     if not frames:
         raise ValueError(f"--sequence: sequence {sequence} has no written frame")
-    return [frame_row(frame, scale) for frame in frames]
+    return _same_width([frame_row(frame, scale) for frame in frames])
 
 
 def gif_bytes(rows: Sequence[Image], fps: float) -> bytes:

@@ -2,7 +2,9 @@
 
 Needs matplotlib (the ``renderer[report]`` extra). The statistics are plain data (DatasetStatistics),
 computed from the meta files (and, for the depth histogram, the depth of up to ``depth_frames``
-frames spread over the dataset), so they can be checked or reused without the page.
+frames spread over the dataset), so they can be checked or reused without the page. Any subset of
+channels is reported: sample frames show the panels there are, and a plot that needs a channel the
+dataset did not write is left out, the page saying which and why (``DatasetStatistics.left_out``).
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ class DatasetStatistics:
     depth_values: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
     depth_frames: int = 0
     people: PeopleStatistics = field(default_factory=PeopleStatistics)
+    left_out: dict[str, str] = field(default_factory=dict)  # {plot: why}, plots needing an unwritten channel
+
+
+DEPTH_PLOT = "Depth"
 
 
 def dataset_statistics(dataset: Dataset, depth_frames: int = 32, depth_pixels: int = 20000) -> DatasetStatistics:
@@ -114,6 +120,9 @@ def dataset_statistics(dataset: Dataset, depth_frames: int = 32, depth_pixels: i
     rng = np.random.default_rng(0)  # which pixels feed the histogram; fixed so reports are reproducible
     chosen = np.unique(np.linspace(0, len(dataset) - 1, min(depth_frames, len(dataset))).astype(int))
     depth_parts = []
+    left_out = {}
+    if "depth" not in dataset.channels:
+        chosen, left_out[DEPTH_PLOT] = chosen[:0], "depth was not written (the scene's outputs leave it out)"
     for i in chosen if len(dataset) else []:
         depth = dataset[int(i)].depth
         values = depth[depth > 0]
@@ -125,7 +134,7 @@ def dataset_statistics(dataset: Dataset, depth_frames: int = 32, depth_pixels: i
         visible_category_counts=dict(sorted(visible_counts.items())), visible_fractions=np.array(fractions),
         landmarks=dict(sorted(landmarks.items())),
         depth_values=np.concatenate(depth_parts) if depth_parts else np.zeros(0, np.float32),
-        depth_frames=len(depth_parts), people=people,
+        depth_frames=len(depth_parts), people=people, left_out=left_out,
     )
 
 
@@ -173,12 +182,13 @@ def _plots(stats: DatasetStatistics) -> dict[str, str]:
     ax.set_ylabel("objects")
     plots["Visible fraction"] = figure_uri(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    if len(stats.depth_values):
-        ax.hist(stats.depth_values, bins=50)
-    ax.set_xlabel("depth (m), pixels with a surface")
-    ax.set_ylabel("pixels (sampled)")
-    plots[f"Depth ({stats.depth_frames} frames sampled)"] = figure_uri(fig)
+    if DEPTH_PLOT not in stats.left_out:
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        if len(stats.depth_values):
+            ax.hist(stats.depth_values, bins=50)
+        ax.set_xlabel("depth (m), pixels with a surface")
+        ax.set_ylabel("pixels (sampled)")
+        plots[f"{DEPTH_PLOT} ({stats.depth_frames} frames sampled)"] = figure_uri(fig)
 
     fig, ax = plt.subplots(figsize=(6, 3.2))
     _visibility_bars(ax, stats.landmarks)
@@ -280,6 +290,8 @@ def report_html(dataset: Dataset, samples: int = 8, sample_scale: float = 0.35) 
     )
     plot_html = "\n".join(f'<figure><img alt="{esc(t)}" src="{uri}"><figcaption>{esc(t)}</figcaption></figure>'
                           for t, uri in plots.items())
+    left_out = "".join(f"<li>{esc(plot)}: {esc(why)}</li>" for plot, why in stats.left_out.items())
+    left_out_html = f'<p id="left-out">Left out of this report:</p><ul>{left_out}</ul>' if left_out else ""
     category_rows = "\n".join(
         f"<tr><td>{esc(name)}</td><td class='num'>{count}</td>"
         f"<td class='num'>{stats.visible_category_counts.get(name, 0)}</td>"
@@ -314,6 +326,7 @@ renderer {esc(header.renderer_version)}.</p>
 <div class="plots">
 {plot_html}
 </div>
+{left_out_html}
 <h2>Per category</h2>
 <table id="categories"><tr><th>category</th><th>instances</th><th>visible</th><th>landmarks visible</th>
 <th>landmarks occluded</th></tr>
