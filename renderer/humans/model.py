@@ -12,11 +12,13 @@ mesh frame is that frame shifted so that the posed body's lowest vertex lies on 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from renderer.errors import require_extra
+from renderer.humans.cache import BodyModelCacheError, body_model_cache_dir
 from renderer.humans.keypoints import KEYPOINTS
 from renderer.humans.parts import BODY_PARTS, part_of_bone
 from renderer.humans.poses import rotation_xyz
@@ -79,9 +82,10 @@ class BodyModel:
         import torch
 
         self._torch = torch
-        # The 52 ARKit-named facial actions (anny's CC0 Face Units) are blend shapes on the same topology.
-        self.model = anny.Anny(phenotypes="all", facial_actions="all")
-        self.regressor = anny.KeypointsRegressor.coco(self.model, labels=list(KEYPOINTS))
+        with _cache_errors_named():
+            # The 52 ARKit-named facial actions (anny's CC0 Face Units) are blend shapes on the same topology.
+            self.model = anny.Anny(phenotypes="all", facial_actions="all")
+            self.regressor = anny.KeypointsRegressor.coco(self.model, labels=list(KEYPOINTS))
         self.phenotype_labels = tuple(self.model.phenotype_labels)
         self.facial_action_labels = tuple(self.model.facial_action_labels)
         self.bone_labels = tuple(self.model.bone_labels)
@@ -231,6 +235,22 @@ def body_model() -> BodyModel:
     """The process's body model, built on first use (thread-safe)."""
     with _LOCK:
         return _model()
+
+
+@contextlib.contextmanager
+def _cache_errors_named() -> Iterator[None]:
+    """anny's failures to read or write its cache (what renderer.humans.cache checks before a run; a cache
+    damaged or made read-only since) as one BodyModelCacheError naming the cache, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise BodyModelCacheError(f"the body model's cache {body_model_cache_dir()} ($ANNY_CACHE_DIR): "
+                                  f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}") from None
+    except Exception as exc:
+        if type(exc).__name__ != "SafetensorError":
+            raise
+        raise BodyModelCacheError(f"the body model's cache {body_model_cache_dir()} ($ANNY_CACHE_DIR) holds a "
+                                  f"damaged file ({exc}); remove it to have it rebuilt") from None
 
 
 def load_anny() -> Any:

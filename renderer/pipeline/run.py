@@ -29,6 +29,7 @@ from renderer.assets.catalog import AssetCatalog, AssetError
 from renderer.channels import CHANNELS
 from renderer.config.schema import SceneConfig, check_scene_files
 from renderer.errors import RendererError, require_extra
+from renderer.humans.cache import check_body_model_cache
 from renderer.humans.catalog import scene_catalog
 from renderer.io.records import RunRecord
 from renderer.io.shards import DEFAULT_SHARD_SIZE
@@ -83,9 +84,12 @@ def load_catalog(config: SceneConfig, skip_bad_assets: bool = False,
 
     A bad mesh or landmark file raises AssetError, unless ``skip_bad_assets``: then each bad asset is
     reported through ``warn`` and left out (recorded in dataset.json as skipped_assets). What the scene
-    names on disk is checked first (ConfigError naming the key), also for a config made in code.
+    names on disk is checked first (ConfigError naming the key), also for a config made in code, and for a
+    scene with people the body model's cache (a damaged file removed to be rebuilt, else BodyModelCacheError).
     """
     check_scene_files(config)
+    if config.people.count.max > 0:
+        check_body_model_cache(warn or log.warning)
     catalog = scene_catalog(config)
     bad = catalog.find_bad_assets()
     if not bad:
