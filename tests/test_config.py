@@ -28,8 +28,8 @@ def write(tmp_path: Path, text: str) -> Path:
     [
         ("objects:\n  count: [5, 2]\n", "objects.count: min 5 > max 2"),
         ("camera:\n  fov: 60\n", "camera.fov: unknown key"),
-        ("camera:\n  fov_deg: [10, 190]\n", "camera.fov_deg: draws from [10, 190], outside (0, 180)"),
-        ("camera:\n  fov_deg: {normal: [60, 10]}\n", "camera.fov_deg: draws from [-inf, inf], outside (0, 180) "
+        ("camera:\n  fov_deg: [10, 190]\n", "camera.fov_deg: draws from [10, 190], outside [0.001, 180)"),
+        ("camera:\n  fov_deg: {normal: [60, 10]}\n", "camera.fov_deg: draws from [-inf, inf], outside [0.001, 180) "
          "(clip the normal)"),
         ("camera:\n  distance: fast\n", "camera.distance: expected a number or a distribution, got the string"),
         ("image:\n  width: 12.5\n", "image.width: expected an integer, got a number"),

@@ -301,3 +301,146 @@ def test_shared_aliases_within_the_caps_still_load(tmp_path: Path) -> None:
     dup.write_text("a: &a {b: 1, b: 2}\nc: *a\n")
     with pytest.raises(Exception, match=r"a\.b: duplicate key \(line 1\)"):
         load_scene(dup)
+
+
+def _safetensors(path: Path, payload: bytes = b"\x00" * 16) -> Path:
+    """A minimal whole safetensors file: one uint8 tensor of len(payload) bytes."""
+    import json
+    import struct
+
+    header = json.dumps({"__metadata__": {"data_version": "14"},
+                         "t": {"dtype": "U8", "shape": [len(payload)], "data_offsets": [0, len(payload)]}}).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(struct.pack("<Q", len(header)) + header + payload)
+    return path
+
+
+CACHE_DAMAGES = {
+    "zero bytes": (lambda p: p.write_bytes(b""), "0 bytes"),
+    "truncated data": (lambda p: p.write_bytes(p.read_bytes()[:-5]), "cut short"),
+    "truncated header": (lambda p: p.write_bytes(p.read_bytes()[:20]), "header of"),
+    "header not JSON": (lambda p: p.write_bytes(b"\x04\x00\x00\x00\x00\x00\x00\x00{{{{"), "not JSON"),
+    "too long": (lambda p: p.write_bytes(p.read_bytes() + b"junk"), "expected"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(CACHE_DAMAGES))
+def test_a_damaged_body_model_cache_file_is_removed_to_be_rebuilt_or_refused_read_only(
+        tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from renderer.humans.cache import BodyModelCacheError, check_body_model_cache, safetensors_problem
+
+    good = _safetensors(tmp_path / "cache" / "v14" / "load_data_1.safetensors")
+    bad = _safetensors(tmp_path / "cache" / "v14" / "build_model_data_2.safetensors")
+    spoil, phrase = CACHE_DAMAGES[damage]
+    spoil(bad)
+    assert safetensors_problem(good) is None and phrase in str(safetensors_problem(bad))
+    # Read-only (a read-only mount; root ignores permission bits, so the file system's answer is faked):
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if mode & os.W_OK else real_access(p, mode))
+    with pytest.raises(BodyModelCacheError, match=f"{bad}: damaged body model cache file .*read-only"):
+        check_body_model_cache(print, tmp_path / "cache")
+    assert bad.exists()
+    monkeypatch.setattr(os, "access", real_access)
+    warnings: list[str] = []
+    check_body_model_cache(warnings.append, tmp_path / "cache")
+    assert not bad.exists() and good.exists()
+    assert len(warnings) == 1 and str(bad) in warnings[0] and "rebuilt on first use" in warnings[0]
+
+
+def test_a_read_only_body_model_cache_without_a_built_model_is_refused(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from renderer.humans.cache import BodyModelCacheError, check_body_model_cache
+
+    (tmp_path / "cache" / "v14").mkdir(parents=True)
+    check_body_model_cache(print, tmp_path / "cache")  # writable and empty: anny builds it
+    check_body_model_cache(print, tmp_path / "not" / "yet")  # made by anny
+    monkeypatch.setattr(os, "access", lambda p, mode: not mode & os.W_OK)
+    with pytest.raises(BodyModelCacheError, match="read-only and holds no built model"):
+        check_body_model_cache(print, tmp_path / "cache")
+    with pytest.raises(BodyModelCacheError, match=f"cannot be made: {tmp_path} is read-only"):
+        check_body_model_cache(print, tmp_path / "not" / "yet")
+    _safetensors(tmp_path / "cache" / "v14" / "load_data_1.safetensors")
+    check_body_model_cache(print, tmp_path / "cache")  # read-only but built: loads
+
+
+PEOPLE = """image: {width: 64, height: 48}
+objects: {count: 0}
+people: {count: 1}
+"""
+
+
+@pytest.mark.parametrize("where", ["a regular file", "below a regular file"])
+def test_a_body_model_cache_that_is_no_folder_is_one_line_before_anything_is_written(tmp_path: Path,
+                                                                                     where: str) -> None:
+    scene = tmp_path / "people.yaml"
+    scene.write_text(PEOPLE)
+    blocker = tmp_path / "cache_file"
+    blocker.write_text("not a folder")
+    cache = blocker if where == "a regular file" else blocker / "anny"
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "renderer", "generate", str(scene), "--out", str(out)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300,
+                            env={**os.environ, "ANNY_CACHE_DIR": str(cache)})
+    one_line(result, str(cache), "$ANNY_CACHE_DIR", "not a folder")
+    assert not out.exists()
+
+
+EXTREME_NUMBERS = [  # (--set setting, the key path the one line names)
+    ("objects.assets[0].scale=1e-300", "objects.assets[0].scale"),
+    ("objects.assets[0].scale=1e300", "objects.assets[0].scale"),
+    ("camera.distance=1e-300", "camera.distance"),
+    ("camera.distance=[1e-300, 1]", "camera.distance"),
+    ("camera.distance=1e300", "camera.distance"),
+    ("camera.fov_deg=1e-300", "camera.fov_deg"),
+    ("camera.intrinsics={fx: 1e-300, fy: 1e-300, cx: 32, cy: 24}", "camera.intrinsics"),
+    ("camera.azimuth_deg=1e300", "camera.azimuth_deg"),
+    ("camera.roll_deg=-1e300", "camera.roll_deg"),
+    ("camera.near=1e-300", "camera.near"),
+    ("table.size=[1e-300, 1e-300]", "table"),
+    ("table.thickness=1e-300", "table"),
+    ("table.size=[1e300, 1]", "table"),
+    ("lights.distance=1e-300", "lights.distance"),
+    ("lights.spot_angle_deg=1e-300", "lights.spot_angle_deg"),
+    ("lights.elevation_deg=1e300", "lights.elevation_deg"),
+    ("environment.rotation_deg=1e300", "environment.rotation_deg"),
+    ("night.lamp_distance=1e-300", "night.lamp_distance"),
+    ("precipitation.rain_radius_m=1e-300", "precipitation.rain_radius_m"),
+    ("depth_sensor.baseline_m=1e-300", "depth_sensor.baseline_m"),
+    ("depth_sensor.depth_step_m=1e-300", "depth_sensor.depth_step_m"),
+    ("sequence.camera.baseline=1e-300", "sequence.camera.baseline"),
+    ("people.area=[1e-300, 1e-300]", "people.area"),
+]
+
+
+@pytest.mark.parametrize(("setting", "key"), EXTREME_NUMBERS)
+def test_extreme_lengths_scales_and_angles_are_refused_naming_the_key(tmp_path: Path, setting: str,
+                                                                      key: str) -> None:
+    from renderer.config.schema import ConfigError
+
+    scene = write_scene(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_scene(scene, [setting])
+    message = str(caught.value)
+    assert message.startswith(f"{scene}: {key}") and "\n" not in message, message
+
+
+def test_extreme_numbers_are_one_line_from_the_cli_before_anything_is_written(tmp_path: Path) -> None:
+    scene = write_scene(tmp_path)
+    out = tmp_path / "out"
+    for setting, key in [EXTREME_NUMBERS[0], EXTREME_NUMBERS[2], EXTREME_NUMBERS[10]]:
+        one_line(run("generate", str(scene), "--out", str(out), "--frames", "1", "--set", setting), key)
+    assert not out.exists()
+
+
+def test_the_smallest_accepted_values_still_render(tmp_path: Path) -> None:
+    """The lower bounds are physical, not arbitrary: a scene at every bound renders finite labels."""
+    from renderer.config.checks import MIN_LENGTH, MIN_SCALE
+    from renderer.io.dataset import Dataset
+
+    scene = write_scene(tmp_path)
+    config = load_scene(scene, [f"objects.assets[0].scale={MIN_SCALE}", f"camera.distance={10 * MIN_LENGTH}",
+                                "camera.near=0.0001", f"table.size=[{MIN_LENGTH}, {MIN_LENGTH}]",
+                                f"table.thickness={MIN_LENGTH}", "camera.fov_deg=0.001"])
+    generate(config, tmp_path / "out", frames=1, seed=0)
+    frame = Dataset(tmp_path / "out")[0]
+    assert np.isfinite(frame.depth[frame.depth > 0]).all() and frame.rgb.shape == (48, 64, 3)

@@ -7,7 +7,19 @@ import colorsys
 from dataclasses import dataclass
 from typing import Any
 
-from renderer.config.checks import MAX_INTENSITY, MAX_LENGTH, MAX_LIGHTS, FloatDist, IntDist, WordDist, within, words
+from renderer.config.checks import (
+    MAX_INTENSITY,
+    MAX_LENGTH,
+    MAX_LIGHTS,
+    MAX_TURN_DEG,
+    MIN_ANGLE_DEG,
+    MIN_LENGTH,
+    FloatDist,
+    IntDist,
+    WordDist,
+    within,
+    words,
+)
 from renderer.config.distributions import Distribution, constant, int_uniform, uniform
 
 TEXTURE_KINDS = ("wood", "checker", "noise", "stripes")
@@ -63,8 +75,10 @@ class LightsConfig:
         within("intensity", self.intensity, 0.0, MAX_INTENSITY)
         within("ambient", self.ambient, 0.0, MAX_INTENSITY)
         within("color_temperature_k", self.color_temperature_k, 1000.0, 40000.0)
-        within("distance", self.distance, 0.0, MAX_LENGTH, open_low=True)
-        within("spot_angle_deg", self.spot_angle_deg, 0.0, 90.0, open_low=True, open_high=True)
+        within("distance", self.distance, MIN_LENGTH, MAX_LENGTH)
+        within("spot_angle_deg", self.spot_angle_deg, MIN_ANGLE_DEG, 90.0, open_high=True)
+        within("elevation_deg", self.elevation_deg, -MAX_TURN_DEG, MAX_TURN_DEG)
+        within("azimuth_deg", self.azimuth_deg, -MAX_TURN_DEG, MAX_TURN_DEG)
 
 
 BACKGROUND_KINDS = ("solid", "gradient", "texture", "images")
@@ -127,6 +141,8 @@ class EnvironmentConfig:
         within("intensity", self.intensity, 0.0, MAX_INTENSITY)
         within("sun_intensity", self.sun_intensity, 0.0, MAX_INTENSITY)
         within("sun_elevation_deg", self.sun_elevation_deg, 0.0, 90.0)
+        within("rotation_deg", self.rotation_deg, -MAX_TURN_DEG, MAX_TURN_DEG)
+        within("sun_azimuth_deg", self.sun_azimuth_deg, -MAX_TURN_DEG, MAX_TURN_DEG)
         within("turbidity", self.turbidity, 1.7, 10.0)
         if "hdri" in self.kind.params and not self.images:
             raise ValueError("images: a folder of .hdr or .exr maps is needed for kind hdri")

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from renderer.config.checks import MAX_DEPTH_RATIO, MAX_FAR, MAX_LENGTH, MAX_PIXELS, MIN_NEAR, FloatDist, within
+from renderer.config.checks import (
+    MAX_DEPTH_RATIO,
+    MAX_FAR,
+    MAX_LENGTH,
+    MAX_PIXELS,
+    MAX_TURN_DEG,
+    MIN_ANGLE_DEG,
+    MIN_FOCAL_PX,
+    MIN_LENGTH,
+    MIN_NEAR,
+    FloatDist,
+    within,
+)
 from renderer.config.distributions import constant, uniform
 from renderer.scene.camera import LENS_COEFFICIENTS, LENS_MODELS
 
@@ -32,8 +44,8 @@ class IntrinsicsConfig:
     cy: float
 
     def __post_init__(self) -> None:
-        if not (0 < self.fx <= MAX_PIXELS and 0 < self.fy <= MAX_PIXELS):
-            raise ValueError(f"fx and fy must lie in (0, {MAX_PIXELS:g}]")
+        if not (MIN_FOCAL_PX <= self.fx <= MAX_PIXELS and MIN_FOCAL_PX <= self.fy <= MAX_PIXELS):
+            raise ValueError(f"fx and fy must lie in [{MIN_FOCAL_PX:g}, {MAX_PIXELS:g}]")
         if not (abs(self.cx) <= MAX_PIXELS and abs(self.cy) <= MAX_PIXELS):
             raise ValueError(f"cx and cy must lie in [-{MAX_PIXELS:g}, {MAX_PIXELS:g}]")
 
@@ -106,8 +118,10 @@ class CameraConfig:
     def __post_init__(self) -> None:
         if self.aim not in CAMERA_AIMS:
             raise ValueError(f"aim: {self.aim!r} is not one of {', '.join(CAMERA_AIMS)}")
-        within("fov_deg", self.fov_deg, 0.0, 180.0, open_low=True, open_high=True)
-        within("distance", self.distance, 0.0, MAX_LENGTH, open_low=True)
+        within("fov_deg", self.fov_deg, MIN_ANGLE_DEG, 180.0, open_high=True)
+        within("distance", self.distance, MIN_LENGTH, MAX_LENGTH)
+        within("azimuth_deg", self.azimuth_deg, -MAX_TURN_DEG, MAX_TURN_DEG)
+        within("roll_deg", self.roll_deg, -MAX_TURN_DEG, MAX_TURN_DEG)
         within("elevation_deg", self.elevation_deg, -90.0, 90.0)
         if not 0 <= self.target_jitter <= MAX_LENGTH:
             raise ValueError(f"target_jitter: {self.target_jitter:g} is outside [0, {MAX_LENGTH:g}]")

@@ -27,6 +27,13 @@ MAX_OBJECTS = 500  # objects (and distractors) per frame
 MAX_LIGHTS = 64  # lights per frame (the raster engine: at most RASTER_MAX_LIGHTS of each type)
 RASTER_MAX_LIGHTS = 4  # pyrender 0.1.45's shader has this many slots per light type
 MAX_SETTLE_SECONDS = 60.0  # simulated seconds of physics settling
+# Lower bounds where a positive value is needed: nothing smaller is physical here, and 1e-300 would reach
+# pyrender and numpy as a singular matrix or a zero near plane.
+MIN_LENGTH = 1e-4  # metres (0.1 mm): any length, size or distance that must be positive
+MIN_SCALE = 1e-3  # asset scale factor (a 1 m mesh at 1 mm)
+MIN_ANGLE_DEG = 1e-3  # fields of view, spot cones, incidence limits
+MIN_FOCAL_PX = 1.0  # focal lengths, pixels (1 px: a view of ~180 degrees across a few pixels)
+MAX_TURN_DEG = 3600.0  # angles that wrap (azimuths, rolls, rotations): ten turns either way
 
 
 def within(name: str, dist: Distribution, low: float, high: float, open_low: bool = False,

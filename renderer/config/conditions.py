@@ -5,8 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from renderer.config.checks import MAX_FAR, MAX_LENGTH, FloatDist, IntDist, WordDist, fraction, within, words
+from renderer.config.checks import (
+    MAX_FAR,
+    MAX_LENGTH,
+    MIN_ANGLE_DEG,
+    MIN_LENGTH,
+    FloatDist,
+    IntDist,
+    WordDist,
+    fraction,
+    within,
+    words,
+)
 from renderer.config.distributions import Distribution, constant, int_uniform, uniform
+
+MIN_DROP_RADIUS = 1e-5  # metres: the smallest rain or snow particle radius (drizzle is ~1e-4)
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,7 @@ class NightConfig:
         within("lamp_intensity", self.lamp_intensity, 0.0, 1e4)
         within("lamp_temperature_k", self.lamp_temperature_k, 1000.0, 40000.0)
         within("lamp_elevation_deg", self.lamp_elevation_deg, -90.0, 90.0)
-        within("lamp_distance", self.lamp_distance, 0.0, MAX_LENGTH, open_low=True)
+        within("lamp_distance", self.lamp_distance, MIN_LENGTH, MAX_LENGTH)
         within("lamp_spot_angle_deg", self.lamp_spot_angle_deg, 1.0, 89.0)
 
 
@@ -149,11 +162,11 @@ class PrecipitationConfig:
         fraction("probability", self.probability)
         words("kinds", self.kinds, PRECIPITATION_KINDS)
         within("count", self.count, 0, 200_000)
-        if not 0.0 < self.near_m < self.far_m <= MAX_LENGTH:
-            raise ValueError(f"near_m and far_m must satisfy 0 < near_m < far_m <= {MAX_LENGTH:g}")
-        if not 0.0 < self.rain_radius_m <= 0.05:
-            raise ValueError(f"rain_radius_m: {self.rain_radius_m:g} is outside (0, 0.05]")
-        within("snow_radius_m", self.snow_radius_m, 0.0, 0.05, open_low=True)
+        if not MIN_LENGTH <= self.near_m < self.far_m <= MAX_LENGTH:
+            raise ValueError(f"near_m and far_m must satisfy {MIN_LENGTH:g} <= near_m < far_m <= {MAX_LENGTH:g}")
+        if not MIN_DROP_RADIUS <= self.rain_radius_m <= 0.05:
+            raise ValueError(f"rain_radius_m: {self.rain_radius_m:g} is outside [{MIN_DROP_RADIUS:g}, 0.05]")
+        within("snow_radius_m", self.snow_radius_m, MIN_DROP_RADIUS, 0.05)
         within("rain_speed", self.rain_speed, 0.0, 100.0)
         within("snow_speed", self.snow_speed, 0.0, 100.0)
         within("exposure_s", self.exposure_s, 0.0, 1.0)
@@ -195,15 +208,17 @@ class DepthSensorConfig:
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name}: {value:g} is outside [0, 1]")
-        if not (0 < self.baseline_m <= 10 and 0 < self.disparity_step_px <= 10 and 0 < self.depth_step_m <= 1):
-            raise ValueError("baseline_m, disparity_step_px and depth_step_m must be positive (and sane)")
+        for name, low, high in (("baseline_m", 1e-3, 10.0), ("disparity_step_px", 1e-3, 10.0),
+                                ("depth_step_m", 1e-6, 1.0)):
+            if not low <= getattr(self, name) <= high:
+                raise ValueError(f"{name}: {getattr(self, name):g} is outside [{low:g}, {high:g}]")
         if not 0 <= self.edge_jitter_px <= 10:
             raise ValueError(f"edge_jitter_px: {self.edge_jitter_px:g} is outside [0, 10]")
         for name in ("flying_probability", "dark_threshold", "dark_dropout", "shiny_dropout"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name}: {getattr(self, name):g} is outside [0, 1]")
-        if not 0 < self.max_incidence_deg <= 90:
-            raise ValueError(f"max_incidence_deg: {self.max_incidence_deg:g} is outside (0, 90]")
+        if not MIN_ANGLE_DEG <= self.max_incidence_deg <= 90:
+            raise ValueError(f"max_incidence_deg: {self.max_incidence_deg:g} is outside [{MIN_ANGLE_DEG:g}, 90]")
         if not 0 <= self.min_range_m < self.max_range_m <= MAX_FAR:
             raise ValueError(f"min_range_m and max_range_m must satisfy 0 <= min < max <= {MAX_FAR:g}")
 

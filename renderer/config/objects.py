@@ -12,6 +12,8 @@ from renderer.config.checks import (
     MAX_OBJECTS,
     MAX_SCALE,
     MAX_SETTLE_SECONDS,
+    MIN_LENGTH,
+    MIN_SCALE,
     FloatDist,
     IntDist,
     WordDist,
@@ -31,8 +33,9 @@ class TableConfig:
     enabled: bool = True
 
     def __post_init__(self) -> None:
-        if not (0 < min(self.size) and max(self.size) <= MAX_LENGTH and 0 < self.thickness <= MAX_LENGTH):
-            raise ValueError(f"size and thickness must lie in (0, {MAX_LENGTH:g}] metres")
+        if not (MIN_LENGTH <= min(self.size) and max(self.size) <= MAX_LENGTH
+                and MIN_LENGTH <= self.thickness <= MAX_LENGTH):
+            raise ValueError(f"size and thickness must lie in [{MIN_LENGTH:g}, {MAX_LENGTH:g}] metres")
         words("texture", self.texture, (*TEXTURE_KINDS, "none"))
 
 
@@ -48,7 +51,7 @@ class AssetSource:
     def __post_init__(self) -> None:
         if not 0 < self.weight <= 1e9:
             raise ValueError(f"weight: {self.weight:g} is outside (0, 1e9]")
-        within("scale", self.scale, 0.0, MAX_SCALE, open_low=True)
+        within("scale", self.scale, MIN_SCALE, MAX_SCALE)
 
 
 POSES = ("upright", "stable", "free")
@@ -83,8 +86,9 @@ class PhysicsConfig:
     def __post_init__(self) -> None:
         if self.container not in ("tray", "table"):
             raise ValueError(f"container: {self.container!r} is not one of tray, table")
-        if not (0 < min(self.tray_size) and max(self.tray_size) <= MAX_LENGTH and 0 < self.wall_height <= MAX_LENGTH):
-            raise ValueError(f"tray_size and wall_height must lie in (0, {MAX_LENGTH:g}] metres")
+        if not (MIN_LENGTH <= min(self.tray_size) and max(self.tray_size) <= MAX_LENGTH
+                and MIN_LENGTH <= self.wall_height <= MAX_LENGTH):
+            raise ValueError(f"tray_size and wall_height must lie in [{MIN_LENGTH:g}, {MAX_LENGTH:g}] metres")
         if not 0 < self.settle_seconds <= MAX_SETTLE_SECONDS:
             raise ValueError(f"settle_seconds: {self.settle_seconds:g} is outside (0, {MAX_SETTLE_SECONDS:g}]")
         within("drop_height", self.drop_height, 0.0, MAX_LENGTH)

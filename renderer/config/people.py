@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from renderer.config.checks import FloatDist, IntDist, WordDist, within, words
+from renderer.config.checks import MIN_LENGTH, FloatDist, IntDist, WordDist, within, words
 from renderer.config.distributions import Distribution, constant, int_uniform, uniform
 from renderer.config.distributions import words as choice_of
 
@@ -169,8 +169,8 @@ class PeopleConfig:
         if not 0 <= self.pose_jitter_deg <= 90:
             raise ValueError(f"pose_jitter_deg: {self.pose_jitter_deg:g} is outside [0, 90]")
         within("yaw_deg", self.yaw_deg, -3600.0, 3600.0)
-        if not all(0 < a <= 1000.0 for a in self.area):
-            raise ValueError("area: both sides must lie in (0, 1000] metres")
+        if not all(MIN_LENGTH <= a <= 1000.0 for a in self.area):
+            raise ValueError(f"area: both sides must lie in [{MIN_LENGTH:g}, 1000] metres")
         if not 0 <= self.min_gap <= 10:
             raise ValueError(f"min_gap: {self.min_gap:g} is outside [0, 10] metres")
         words("hair_styles", self.hair_styles, HAIR_STYLES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from renderer.config.checks import MAX_LENGTH, MAX_SETTLE_SECONDS, FloatDist, WordDist, within, words
+from renderer.config.checks import MAX_LENGTH, MAX_SETTLE_SECONDS, MIN_LENGTH, FloatDist, WordDist, within, words
 from renderer.config.distributions import constant, uniform
 
 CAMERA_MOTIONS = ("static", "orbit", "dolly", "spline", "stereo")
@@ -40,7 +40,7 @@ class CameraMotionConfig:
 
     def __post_init__(self) -> None:
         words("kind", self.kind, CAMERA_MOTIONS)
-        within("baseline", self.baseline, 0.0, MAX_LENGTH, open_low=True)
+        within("baseline", self.baseline, MIN_LENGTH, MAX_LENGTH)
         within("zoom_speed_deg", self.zoom_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
         within("orbit_speed_deg", self.orbit_speed_deg, -MAX_SPIN_DEG, MAX_SPIN_DEG)
         within("dolly_speed", self.dolly_speed, -MAX_SPEED, MAX_SPEED)
