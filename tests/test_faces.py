@@ -159,8 +159,8 @@ def test_gaze_follows_the_eyeballs_of_the_mesh(faces_dataset: Path) -> None:
 
 
 def test_face_segmentation_is_the_class_of_the_ray_cast_triangle(faces_dataset: Path) -> None:
-    from renderer.channels.face_segmentation import ACCESSORY_CLASSES
     from renderer.humans.appearance import face_segmentation_classes, face_slots
+    from renderer.humans.wardrobe import WORN
     from renderer.io.dataset import Dataset
     from renderer.scene.body import FACE_CLASSES
     from renderer.scene.description import FrameDescription
@@ -181,8 +181,8 @@ def test_face_segmentation_is_the_class_of_the_ray_cast_triangle(faces_dataset: 
                 assert obj.mesh.body is not None
                 classes = face_segmentation_classes(face_slots(obj.mesh.body))
                 expected[here] = classes[triangles[here]]
-            elif obj.category in ACCESSORY_CLASSES:
-                expected[here] = FACE_CLASSES.index(ACCESSORY_CLASSES[obj.category])
+            elif obj.category in WORN:
+                expected[here] = FACE_CLASSES.index(WORN[obj.category].face_class)
         edge = scipy.ndimage.maximum_filter(expected, 3) != scipy.ndimage.minimum_filter(expected, 3)
         edge |= scipy.ndimage.maximum_filter(ids, 3) != scipy.ndimage.minimum_filter(ids, 3)
         person = (expected > 0) & ~edge

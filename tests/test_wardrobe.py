@@ -17,11 +17,21 @@ def test_the_config_names_exactly_the_registered_kinds() -> None:
     assert set(FaceConfig().accessories) == set(WORN)
 
 
-def test_worn_things_have_the_face_class_the_channel_writes() -> None:
-    """face_segmentation (a channel, below renderer.humans) labels worn objects by category."""
-    from renderer.channels.face_segmentation import ACCESSORY_CLASSES
+def test_worn_things_carry_their_face_class_in_the_catalog() -> None:
+    """face_segmentation (a channel, below renderer.humans) reads a worn thing's class from its triangles."""
+    from renderer.config.schema import scene_from_dict
+    from renderer.humans.catalog import PeopleCatalog
+    from renderer.scene.body import FACE_CLASSES, unpack_face_classes
+    from renderer.scene.description import MeshSource
 
-    assert {name: kind.face_class for name, kind in WORN.items()} == ACCESSORY_CLASSES
+    catalog = PeopleCatalog(scene_from_dict({"objects": {"count": 0}, "people": {"count": 1}}))
+    for name, kind in WORN.items():
+        if name != "glasses":  # shells are fitted over a body; glasses are a mesh of their own
+            continue
+        source = MeshSource("accessory", path=name, extents=(0.14, 0.05, 0.045))
+        parts, coverings, face = unpack_face_classes(catalog.face_classes(source))
+        assert not parts.any() and not coverings.any()
+        assert set(face.tolist()) == {FACE_CLASSES.index(kind.face_class) + 1}
 
 
 def test_slots_name_known_classes_and_garments_take_their_slot_s() -> None:

@@ -5,7 +5,8 @@ ids (renderer.scene.body.FACE_CLASSES: 0 background, 1 skin, 2 nose, 3/4 right/l
 
 A person's classes are those of the triangle seen at the pixel centre in the label pass's fragments
 (renderer.humans.face_regions and the painted slots say which class each
-triangle is); accessories are objects of the categories in ACCESSORY_CLASSES, their instance's pixels.
+triangle is); a worn thing's triangles carry its kind's class (renderer.humans.wardrobe), so a new worn
+kind needs nothing here.
 """
 
 from __future__ import annotations
@@ -19,20 +20,11 @@ from renderer.channels.codecs import png_array, png_bytes
 from renderer.scene.body import FACE_CLASSES, unpack_face_classes
 from renderer.scene.fragments import FrameSurfaces
 
-# Object categories that are worn (renderer.humans.accessories) and their face class.
-ACCESSORY_CLASSES = {"glasses": "glasses", "hat": "headwear", "face_mask": "facewear"}
-
 
 def face_segmentation(surfaces: FrameSurfaces) -> NDArray[np.uint8]:
-    """The face class of the triangle seen at each pixel centre; worn accessories' objects their class."""
+    """The face class of the triangle seen at each pixel centre (a person's, or a worn thing's)."""
     face = unpack_face_classes(face_classes(surfaces))[2]
-    out = np.where(face > 0, face - 1, 0).astype(np.uint8)
-    index = surfaces.fragments.object_index
-    for k, obj in enumerate(surfaces.frame.objects):
-        name = ACCESSORY_CLASSES.get(obj.category)
-        if obj.labelled and name is not None:
-            out[index == k] = FACE_CLASSES.index(name)
-    return out
+    return np.where(face > 0, face - 1, 0).astype(np.uint8)
 
 
 CHANNEL = Channel(

@@ -22,6 +22,7 @@ from renderer.humans.keypoints import KEYPOINTS, SKELETON
 from renderer.humans.model import PosedBody, body_model
 from renderer.humans.skin import palm_albedo
 from renderer.humans.wardrobe import WORN
+from renderer.scene.body import worn_face_classes
 from renderer.scene.description import BodyDescription, MeshSource
 
 # Posed bodies kept: a frame's people are built once for all its passes, and a sequence's neighbours
@@ -66,9 +67,12 @@ class PeopleCatalog(AssetCatalog):
         return super().landmarks(source)
 
     def face_classes(self, source: MeshSource) -> NDArray[np.uint32] | None:
-        """Per face of a body: its part and covering packed (renderer.scene.body); None for other meshes."""
+        """Per face of a body: its part and covering packed (renderer.scene.body); of a worn thing: its
+        kind's face class alone (no part, no covering); None for other meshes."""
         if source.kind == "body" and source.body is not None:
             return face_classes(source.body)
+        if source.kind == "accessory" and source.path in WORN:
+            return worn_face_classes(WORN[source.path].face_class, len(self.mesh(source).faces))
         return super().face_classes(source)
 
     def face(self, source: MeshSource) -> FaceGeometry | None:

@@ -48,6 +48,12 @@ def pack_face_classes(parts: NDArray[np.integer], coverings: NDArray[np.integer]
     return packed.astype(np.uint32)
 
 
+def worn_face_classes(face_class: str, count: int) -> NDArray[np.uint32]:
+    """(count,) uint32 per-face classes of a worn thing: its FACE_CLASSES name alone (part and covering
+    0: not a body's), so that face parsing labels it where its triangles are seen."""
+    return np.full(count, (FACE_CLASSES.index(face_class) + 1) << (2 * PART_BITS), dtype=np.uint32)
+
+
 def unpack_face_classes(classes: NDArray[np.uint32]) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]:
     """(body part, covering, face class) per pixel or face, each 1-based (0 = not a body)."""
     classes = np.asarray(classes, dtype=np.uint32)
