@@ -49,7 +49,7 @@ def _generate(args: argparse.Namespace) -> int:
     print(summary.line())
     for name in args.formats:
         if name != "native":
-            print(f"{name}: {_run_export(name, args.out, None)}")
+            _print_export(name, _run_export(name, args.out, None))
     return 0
 
 
@@ -108,11 +108,18 @@ def _export(args: argparse.Namespace) -> int:
                 raise ExportError(f"{option.flag} is an option of the {other.name} export, not of {args.format}")
     options = {o.keyword: o.default if getattr(args, o.keyword) is None else getattr(args, o.keyword)
                for o in exporter.options}
-    path = _run_export(args.format, args.dataset, args.out, options)
-    print(f"{args.format}: {path}")
-    for line in exporter.describe(Path(path)) if exporter.describe is not None else []:
-        print(line)
+    _print_export(args.format, _run_export(args.format, args.dataset, args.out, options))
     return 0
+
+
+def _print_export(name: str, path: str) -> None:
+    """The export's path, then what else it wrote and what for (its Exporter.describe)."""
+    from renderer.export import EXPORTERS
+
+    print(f"{name}: {path}")
+    describe = EXPORTERS[name].describe
+    for line in describe(Path(path)) if describe is not None else []:
+        print(line)
 
 
 def _preview(args: argparse.Namespace) -> int:
