@@ -444,3 +444,113 @@ def test_the_smallest_accepted_values_still_render(tmp_path: Path) -> None:
     generate(config, tmp_path / "out", frames=1, seed=0)
     frame = Dataset(tmp_path / "out")[0]
     assert np.isfinite(frame.depth[frame.depth > 0]).all() and frame.rgb.shape == (48, 64, 3)
+
+
+def _png_bomb(path: Path, width: int = 30000, height: int = 30000) -> Path:
+    """A valid 1-bit greyscale PNG of width x height black pixels: ~110 kB for 30000 x 30000, 2.7 GB decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" * (1 + (width + 7) // 8)
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+def _jpeg_claiming(path: Path, width: int, height: int) -> Path:
+    """A small JPEG whose frame header (SOF0) claims width x height."""
+    import struct
+
+    ok, data = cv2.imencode(".jpg", np.full((8, 8, 3), 128, np.uint8))
+    raw = bytearray(data.tobytes())
+    sof = raw.index(b"\xff\xc0")
+    raw[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def _hdr_claiming(path: Path, width: int, height: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n" + f"-Y {height} +X {width}\n".encode() + b"\x02\x02")
+    return path
+
+
+IMAGE_BOMBS = {  # folder key -> (scene text naming the folder "imgs", the bomb's maker)
+    "background, 30000^2 PNG": ("background: {kind: images, images: imgs}\n", lambda d: _png_bomb(d / "b.png")),
+    "background, 8193^2 PNG": ("background: {kind: images, images: imgs}\n",
+                               lambda d: _png_bomb(d / "b.png", 8193, 8193)),
+    "texture, 65000^2 JPEG header": ("materials: {texture_probability: 1, textures: image, texture_images: imgs}\n",
+                                     lambda d: _jpeg_claiming(d / "t.jpg", 65000, 65000)),
+    "garment fabric, 30000^2 PNG": ("people: {count: 1, garment_image_probability: 1, garment_images: imgs}\n",
+                                    lambda d: _png_bomb(d / "fabric.png")),
+    "environment, 60000 x 30000 HDR header": ("environment: {kind: hdri, images: imgs}\n",
+                                              lambda d: _hdr_claiming(d / "sky.hdr", 60000, 30000)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IMAGE_BOMBS))
+def test_oversize_images_in_every_folder_are_refused_from_their_header(tmp_path: Path, name: str) -> None:
+    from renderer.assets.catalog import AssetError
+    from renderer.pipeline.run import load_catalog
+
+    extra, make = IMAGE_BOMBS[name]
+    bomb = make(tmp_path / "imgs")
+    config = load_scene(write_scene(tmp_path, extra))
+    tracemalloc.start()
+    try:
+        with pytest.raises(AssetError) as caught:
+            load_catalog(config)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = str(caught.value)
+    assert str(bomb) in message and "pixels, more than the" in message and "downscale it" in message, message
+    assert peak < 64 * 2**20, peak  # the decoded image alone would be 0.2 to 5.4 GB
+
+
+def test_an_image_bomb_is_one_line_from_the_cli_in_bounded_memory(tmp_path: Path) -> None:
+    _png_bomb(tmp_path / "imgs" / "bomb.png")
+    scene = write_scene(tmp_path, "background: {kind: images, images: imgs}\n")
+    out = tmp_path / "out"
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30)); "
+    result = subprocess.run([sys.executable, "-c", limit + "from renderer.cli import main; raise SystemExit(main())",
+                             "generate", str(scene), "--out", str(out)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    one_line(result, "bomb.png", "30000 x 30000 pixels", "background.images")
+    assert not out.exists()
+
+
+def test_image_readers_refuse_oversize_files_themselves(tmp_path: Path) -> None:
+    """For a config made in code that skips the catalog's check: the readers look at the header too."""
+    from renderer.scene.environment import EnvironmentMapError, read_hdr_map
+    from renderer.scene.image_files import MAX_IMAGE_PIXELS, image_size
+    from renderer.scene.textures import load_image
+
+    bomb = _png_bomb(tmp_path / "b.png", 9000, 9000)
+    assert image_size(bomb) == (9000, 9000) and 9000 * 9000 > MAX_IMAGE_PIXELS
+    with pytest.raises(ValueError, match="9000 x 9000 pixels"):
+        load_image(str(bomb), 64, 48)
+    with pytest.raises(EnvironmentMapError, match="60000 x 30000 pixels"):
+        read_hdr_map(str(_hdr_claiming(tmp_path / "sky.hdr", 60000, 30000)))
+    ok = tmp_path / "ok.png"
+    cv2.imwrite(str(ok), np.full((8192, 10, 3), 7, np.uint8))
+    assert image_size(ok) == (10, 8192) and load_image(str(ok), 4, 4).shape == (4, 4, 3)
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty", "only_text"])
+def test_a_missing_or_empty_garment_folder_is_named_before_anything_is_written(tmp_path: Path, folder: str) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "only_text").mkdir()
+    (tmp_path / "only_text" / "readme.txt").write_text("no fabric here")
+    scene = write_scene(tmp_path, f"people: {{count: 1, garment_image_probability: 0.5, garment_images: {folder}}}\n")
+    out = tmp_path / "out"
+    one_line(run("generate", str(scene), "--out", str(out), "--frames", "1"), str(scene), "people.garment_images",
+             repr(folder), "holds no image files")
+    assert not out.exists()

@@ -36,6 +36,7 @@ from renderer.config.distributions import Distribution
 from renderer.config.schema import HDR_SUFFIXES, AssetSource, SceneConfig, resolve_asset_paths, resolve_image_files
 from renderer.errors import RendererError, quiet_stderr
 from renderer.scene.description import MeshSource
+from renderer.scene.image_files import image_size_problem
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +300,11 @@ def image_folders(config: SceneConfig) -> dict[str, list[Path]]:
 
 
 def image_problem(path: Path, hdr: bool = False) -> str | None:
-    """Why an image file cannot be used (decoded in full), or None."""
+    """Why an image file cannot be used (its header's pixel count first, renderer.scene.image_files; then
+    decoded in full), or None."""
+    too_large = image_size_problem(path, hdr)
+    if too_large is not None:
+        return too_large
     if hdr:
         from renderer.scene.environment import EnvironmentMapError, read_hdr_map
 

@@ -75,6 +75,9 @@ def _check_image_folders(config: SceneConfig) -> None:
         needed.append(("materials.texture_images", m.texture_images))
     if "images" in config.background.kind.params:
         needed.append(("background.images", config.background.images))
+    people = config.people
+    if people.count.max > 0 and people.garment_image_probability > 0:
+        needed.append(("people.garment_images", people.garment_images))
     for key, folder in needed:
         if not resolve_image_files(config.base_dir, folder):
             raise ConfigError(f"{config.source}: {key}: {folder!r} holds no image files "

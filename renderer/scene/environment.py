@@ -23,6 +23,7 @@ from renderer.errors import RendererError
 from renderer.scene.camera import camera_model
 from renderer.scene.color import color_from_temperature, display_from_linear
 from renderer.scene.description import CameraDescription, EnvironmentDescription
+from renderer.scene.image_files import image_size_problem
 
 SKY_MAP_HEIGHT = 128  # rows of the computed sky map (a smooth function: more rows change nothing)
 MAX_MAP_HEIGHT = 1024  # larger HDR maps are reduced (area average) to this many rows when read
@@ -52,6 +53,9 @@ def environment_map(environment: EnvironmentDescription) -> NDArray[np.float32]:
 def read_hdr_map(path: str) -> NDArray[np.float32]:
     """An equirectangular .hdr (Radiance RGBE, through OpenCV) or .exr (OpenEXR) file as float32 RGB."""
     suffix = Path(path).suffix.lower()
+    problem = image_size_problem(path, hdr=True)
+    if problem is not None:
+        raise EnvironmentMapError(f"{path}: {problem}")
     image: NDArray[np.float32] | None
     try:
         if suffix == ".exr":

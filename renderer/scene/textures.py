@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from renderer.errors import quiet_stderr
 from renderer.scene.description import TextureDescription
+from renderer.scene.image_files import image_size_problem
 
 
 def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> NDArray[np.float64]:
@@ -65,7 +66,11 @@ def make_texture(texture: TextureDescription) -> NDArray[np.uint8]:
 
 @functools.lru_cache(maxsize=32)
 def load_image(path: str, width: int, height: int) -> NDArray[np.uint8]:
-    """An image file as RGB uint8 (height, width): scaled to cover the size, then centre-cropped."""
+    """An image file as RGB uint8 (height, width): scaled to cover the size, then centre-cropped. ValueError
+    for a file that cannot be read or has more pixels than MAX_IMAGE_PIXELS (judged from its header)."""
+    problem = image_size_problem(path)
+    if problem is not None:
+        raise ValueError(f"{path}: {problem}")
     with quiet_stderr():  # libjpeg and libpng print their complaints themselves
         image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
