@@ -228,7 +228,8 @@ def _describe(path: Path) -> list[str]:
     return lines
 
 
-EXPORTER = Exporter("coco", export_coco, "COCO instances: RLE masks, boxes, landmark keypoints", describe=_describe,
+EXPORTER = Exporter("coco", export_coco, "COCO instances: RLE masks, boxes, landmark keypoints (and a keypoint "
+                    "file per keypoint layout, for COCOeval)", describe=_describe,
                     options=(
     ExportOption("min_visible_fraction", "coco: objects seen less than this become crowd regions (iscrowd 1), "
                  "e.g. 0.1", 0.0, parse=fraction),
