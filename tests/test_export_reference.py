@@ -68,6 +68,13 @@ def portraits(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _read_image(path: Path) -> np.ndarray:
+    """The image file as stored (8/16 bit, channels as written), read by OpenCV."""
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    assert image is not None, path
+    return np.asarray(image)
+
+
 def _meta_frames(root: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted((root / "meta").glob("*.json"))]
 
@@ -163,8 +170,8 @@ def test_300w_pairs_every_face_with_its_image(which: str, request: pytest.Fixtur
         stem = Path(row["pts"]).stem
         assert row["image"] == f"{stem}.png"
         frame_faces = [k for k in faces if k[0] == frame]
-        crop = cv2.imread(str(out / row["image"]), cv2.IMREAD_UNCHANGED)
-        whole = cv2.imread(str(root / "rgb" / f"{frame:06d}.png"), cv2.IMREAD_UNCHANGED)
+        crop = _read_image(out / row["image"])
+        whole = _read_image(root / "rgb" / f"{frame:06d}.png")
         x0, y0 = int(row["crop_x"]), int(row["crop_y"])
         if len(frame_faces) == 1:
             assert stem == f"{frame:06d}" and (x0, y0) == (0, 0)
@@ -220,7 +227,7 @@ def test_yolo_segment_rows_for_every_visible_object(which: str, request: pytest.
     read = _ultralytics(export_yolo(root, tmp_path / "yolo", task="segment"), "segment", tmp_path)
     by_file = {Path(label["file"]).stem: label for label in read["labels"]}
     for i, meta in enumerate(_meta_frames(root)):
-        instance = cv2.imread(str(root / "instance" / f"{i:06d}.png"), cv2.IMREAD_UNCHANGED)
+        instance = _read_image(root / "instance" / f"{i:06d}.png")
         height, width = instance.shape[:2]
         seen = [o for o in meta["objects"] if o["visible_pixels"] > 0]
         label = by_file[f"{i:06d}"]
@@ -247,7 +254,7 @@ def test_yolo_pose_of_the_68_face_landmarks(people_faces: Path, tmp_path: Path) 
     by_file = {Path(label["file"]).stem: label for label in read["labels"]}
     total = 0
     for i, meta in enumerate(_meta_frames(people_faces)):
-        height, width = cv2.imread(str(people_faces / "rgb" / f"{i:06d}.png")).shape[:2]
+        height, width = _read_image(people_faces / "rgb" / f"{i:06d}.png").shape[:2]
         faces = [o["face"] for o in meta["objects"] if "face" in o and any(o["face"]["landmarks"]["in_frame"])]
         label = by_file[f"{i:06d}"]
         keypoints = np.array(label["keypoints"])
