@@ -7,7 +7,6 @@ and the principal point in ``K`` are shifted by +0.5 from our pixel-centre conve
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -217,15 +216,11 @@ def export_coco(root: str | Path, out: str | Path | None = None, min_visible_fra
 
 def _describe(path: Path) -> list[str]:
     """What ``renderer export --format coco`` prints after the path: the keypoint files and their use."""
-    lines = []
-    for file in sorted(path.parent.glob("keypoints_*.json")):
-        categories = json.loads(file.read_text())["categories"]
-        lines.append(f"  keypoints of {', '.join(c['name'] for c in categories)} "
-                     f"({len(categories[0]['keypoints'])} each): {file}")
-    if lines:
-        lines.insert(0, "  COCOeval scores one keypoint layout at a time (one sigma array): evaluate keypoints "
-                        "on these files, with params.kpt_oks_sigmas = the category's sigmas")
-    return lines
+    files = sorted(path.parent.glob("keypoints_*.json"))
+    if not files:
+        return []
+    return ["  keypoints, one file per layout (COCOeval scores one sigma array at a time; set "
+            "params.kpt_oks_sigmas to the category's sigmas): " + ", ".join(str(f) for f in files)]
 
 
 EXPORTER = Exporter("coco", export_coco, "COCO instances: RLE masks, boxes, landmark keypoints (and a keypoint "

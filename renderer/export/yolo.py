@@ -33,7 +33,6 @@ from renderer.io.format import atomic_write_bytes, frame_name
 YOLO_TASKS = ("detect", "segment", "pose")
 YOLO_PIXEL_OFFSET = 0.5
 FACE_CATEGORY = "face"  # --category face --task pose: the faces' 68 landmarks, not a category of objects
-FACE_CLASSES = {-1: 0}  # the class map of the face export (no object category; one class, face)
 
 
 def mask_polygon(mask: np.ndarray) -> np.ndarray:
@@ -81,9 +80,9 @@ def _face_rows(frame: Frame, width: int, height: int) -> list[list[float | int]]
     return rows
 
 
-def _rows(frame: Frame, classes: dict[int, int], task: str, keypoint_count: int) -> list[str]:
+def _rows(frame: Frame, classes: dict[int, int], task: str, keypoint_count: int, faces: bool = False) -> list[str]:
     width, height = frame.image_size
-    if task == "pose" and classes == FACE_CLASSES:
+    if faces:
         return [_row_text(values) for values in _face_rows(frame, width, height)]
     instance = frame.instance if task == "segment" else None
     rows = []
@@ -165,7 +164,7 @@ def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "de
     target = Path(out) if out is not None else Path(root) / "yolo"
     for sub in ("images/train", "labels/train"):
         (target / sub).mkdir(parents=True, exist_ok=True)
-    classes = FACE_CLASSES if faces else {cid: k for k, (cid, _) in enumerate(categories)}
+    classes = {cid: k for k, (cid, _) in enumerate(categories)}
     keypoint_count, name_lists = 0, dict[int, tuple[str, ...]]()
     flip: list[int] = []
     if faces:
@@ -188,7 +187,7 @@ def export_yolo(root: str | Path, out: str | Path | None = None, task: str = "de
         frame = dataset[i]
         name = frame_name(frame.index)
         frame.copy_file("rgb", target / "images" / "train" / f"{name}.png")
-        rows = _rows(frame, classes, task, keypoint_count)
+        rows = _rows(frame, classes, task, keypoint_count, faces)
         text = "\n".join(rows) + "\n" if rows else ""
         atomic_write_bytes(target / "labels" / "train" / f"{name}.txt", text.encode())
     data: dict[str, object] = {"path": str(target.resolve()), "train": "images/train", "val": "images/train",
