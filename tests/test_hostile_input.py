@@ -554,3 +554,70 @@ def test_a_missing_or_empty_garment_folder_is_named_before_anything_is_written(t
     one_line(run("generate", str(scene), "--out", str(out), "--frames", "1"), str(scene), "people.garment_images",
              repr(folder), "holds no image files")
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def people_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("people") / "ds"
+    config = scene_from_dict({"image": {"width": 64, "height": 48}, "people": {"count": 1},
+                              "objects": {"count": 1, "assets": [{"path": str(MESHES / "mug.obj")}]}})
+    generate(config, root, frames=1, seed=0)
+    return root
+
+
+def test_bop_export_of_a_people_dataset_is_refused_before_anything_is_written(people_dataset: Path,
+                                                                              tmp_path: Path) -> None:
+    out = tmp_path / "bop"
+    one_line(run("export", str(people_dataset), "--format", "bop", "--out", str(out)), "BOP format",
+             "person_001", "not stored as meshes")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("spoil", ["landmarks missing", "landmarks empty"])
+def test_coco_export_of_a_person_without_landmarks_is_one_line_or_exports(people_dataset: Path, tmp_path: Path,
+                                                                          spoil: str) -> None:
+    import json
+    import shutil
+
+    root = tmp_path / "ds"
+    shutil.copytree(people_dataset, root)
+    meta = root / "meta" / "000000.json"
+    record = json.loads(meta.read_text())
+    person = next(o for o in record["objects"] if o["category"] == "person")
+    if spoil == "landmarks missing":
+        del person["landmarks"]
+    else:
+        person["landmarks"] = {key: [] for key in person["landmarks"]}
+    meta.write_text(json.dumps(record))
+    result = run("export", str(root), "--format", "coco", "--out", str(tmp_path / "coco"))
+    assert "Traceback" not in result.stderr and "KeyError" not in result.stderr, result.stderr
+    if spoil == "landmarks missing":
+        one_line(result, "000000.json", "landmarks")
+    else:
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("output", ["x.txt", "x.TXT", "sheet.json"])
+def test_preview_to_a_file_type_it_cannot_write_is_one_line_before_reading(pristine: Path, tmp_path: Path,
+                                                                           output: str) -> None:
+    target = tmp_path / output
+    one_line(run("preview", str(pristine), "-o", str(target)), str(target), "cannot write an image of type")
+    assert not target.exists()
+    assert run("preview", str(pristine), "-o", str(tmp_path / "ok.jpg")).returncode == 0
+
+
+@pytest.mark.parametrize("entry", ["-m renderer", "renderer script"])
+def test_ctrl_c_while_the_command_line_loads_is_one_line(entry: str) -> None:
+    """SIGINT at several moments of the first second (imports, parser): never a traceback, never ignored."""
+    script = Path(sys.executable).parent / "renderer"
+    command = [sys.executable, "-m", "renderer"] if entry == "-m renderer" else [str(script)]
+    if entry != "-m renderer" and not script.exists():
+        pytest.skip("the renderer script is not installed here")
+    for delay in (0.1, 0.3, 0.6):
+        process = subprocess.Popen([*command, "sample", "scenes/tabletop.yaml", "--frames", "100000"], cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 2, (delay, process.returncode, stderr)
+        assert stderr.count("\n") == 1 and "Traceback" not in stderr and "interrupted" in stderr, (delay, stderr)

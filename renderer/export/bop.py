@@ -37,7 +37,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer.export.base import Exporter, ExportOption
-from renderer.io.dataset import Dataset, DatasetMeshes, Frame
+from renderer.io.dataset import Dataset, DatasetError, DatasetMeshes, Frame
 from renderer.io.format import atomic_write_bytes, atomic_write_json
 from renderer.scene.description import FrameDescription, MeshSource, as_matrix
 
@@ -262,6 +262,12 @@ def export_bop(root: str | Path, out: str | Path | None = None, split: str = "tr
     dataset.require(("rgb", "depth", "instance"), "the BOP export")
     target = Path(out) if out is not None else Path(root) / "bop"
     models = model_table(dataset)
+    posed = sorted({o.asset_id for i in range(len(dataset)) for o in dataset[i].description.labelled_objects
+                    if o.mesh.kind in ("body", "accessory")})
+    if posed:  # before anything is written: BOP needs one fixed model per object, people are posed per frame
+        raise DatasetError(f"{root}: the BOP format needs one fixed mesh per object, and this dataset has people "
+                           f"({', '.join(posed[:3])}{', ...' if len(posed) > 3 else ''}), posed per frame and "
+                           f"not stored as meshes: export it as coco or yolo, or render the scene without people")
     _write_models(dataset, models, target)
     image = dataset.header.image
     meshes = DatasetMeshes()
