@@ -194,31 +194,6 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit(args: argparse.Namespace) -> int:
-    """Recall (and AP) of a detector's COCO results per person attribute group (renderer.inspect.audit)."""
-    from renderer.export.base import ExportError
-    from renderer.export.coco import coco_dict
-    from renderer.inspect.audit import AuditSettings, audit, load_predictions, write_audit
-    from renderer.io.dataset import Dataset, DatasetError
-
-    settings = AuditSettings(iou=args.iou, score=args.score, by=tuple(args.by), ap=not args.no_ap,
-                             bootstrap=args.bootstrap, permutations=args.permutations, min_group=args.min_group)
-    try:
-        dataset = Dataset(args.dataset)
-        dataset.require(("instance",), "the audit")
-        predictions = load_predictions(args.predictions)
-        result = audit(dataset, coco_dict(dataset), predictions, settings, rng=np.random.default_rng(args.seed))
-    except (DatasetError, ExportError) as exc:
-        raise OutputError(str(exc)) from None
-    json_path, html_path = write_audit(result, args.out)
-    print(f"audit: {result.people} people, recall {result.recall:.3f}; {html_path}, {json_path}")
-    for a in result.attributes:
-        flag = " SIGNIFICANT" if a.significant else ""
-        print(f"  {a.name}: worst {a.worst}, best {a.best}, gap {a.gap:.3f}, p {a.p_value:.4f} "
-              f"(Holm {a.p_adjusted:.4f}){flag}")
-    return 0
-
-
 def _write_file(path: Path, data: bytes) -> None:
     from renderer.io.format import atomic_write_bytes
 
@@ -328,22 +303,6 @@ def build_parser() -> argparse.ArgumentParser:
                           "head_yaw_abs, visible_fraction, height_px): one of them, a field path "
                           "(person.age_years@0,13,18,65,91, face.expression, frame.camera.model) or an "
                           "intersection a+b (monk_tone+gender); repeatable")
-    aud.add_argument("--iou", type=float, default=0.5, help="IoU a detection needs (default 0.5)")
-    aud.add_argument("--score", type=float, default=0.5, help="lowest score counted for recall (default 0.5)")
-    aud.add_argument("--out", default="audit", help="output folder for audit.html and audit.json (default audit)")
-    aud.add_argument("--seed", type=_non_negative, default=0, help="seed of the bootstrap and permutations (default 0)")
-    aud.add_argument("--bootstrap", type=_positive, default=2000, help="bootstrap resamples (default 2000)")
-    aud.add_argument("--permutations", type=_positive, default=2000, help="permutations of the test (default 2000)")
-    aud.add_argument("--min-group", type=_positive, default=30, help="groups under this many people are flagged small")
-    aud.add_argument("--no-ap", action="store_true", help="skip AP per group (pycocotools)")
-    aud.set_defaults(run=_audit)
-
-    aud = sub.add_parser("audit", help="recall per person attribute group of a detector's COCO results (HTML, JSON)")
-    aud.add_argument("dataset", help="dataset folder with people")
-    aud.add_argument("predictions", help="COCO results JSON for the dataset's COCO export (image id = frame index)")
-    aud.add_argument("--by", action="append", default=[], metavar="FIELD",
-                     help="another attribute: a field path (person.age_years@0,13,18,65,91, face.expression, "
-                          "frame.camera.model) or an intersection a+b (monk_tone+gender); repeatable")
     aud.add_argument("--iou", type=float, default=0.5, help="IoU a detection needs (default 0.5)")
     aud.add_argument("--score", type=float, default=0.5, help="lowest score counted for recall (default 0.5)")
     aud.add_argument("--out", default="audit", help="output folder for audit.html and audit.json (default audit)")
