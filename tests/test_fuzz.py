@@ -196,3 +196,137 @@ def test_fuzzed_command_lines_exit_0_with_a_dataset_or_2_with_one_line(
     else:
         assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
         assert not out.exists(), err
+
+
+# --------------------------------------------------------------------------------------------------
+# The people, face, lens, camera motion and conditions surface, with people in the scene
+
+SURFACE = ("people.", "camera.", "sequence.camera.", "sensor.", "fog.", "glare.", "night.", "precipitation.",
+           "edge_cases.", "depth_sensor.")
+SURFACE_PATHS = [p for p in LEAF_PATHS if p.startswith(SURFACE) and not p.startswith("camera.intrinsics")]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(SURFACE_PATHS).flatmap(setting_for), min_size=1, max_size=3))
+def test_fuzzed_people_lens_motion_and_conditions_validate_or_raise_one_config_error(
+        settings_list: list[tuple[str, Any]]) -> None:
+    from renderer.humans.catalog import scene_catalog
+
+    data: dict[str, Any] = {"image": {"width": 32, "height": 24}, "objects": {"count": 0},
+                            "people": {"count": [0, 2]}, "camera": {"lens": dict(LENS_DEFAULTS)}}
+    for path, value in settings_list:
+        try:
+            data = apply_override(data, f"{path}={json.dumps(value, allow_nan=True)}", SOURCE)
+        except ConfigError as exc:
+            assert "\n" not in str(exc)
+            return
+    try:
+        config = scene_from_dict(data, source=SOURCE)
+        check_scene_files(config)
+    except ConfigError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(SOURCE), str(exc)
+        return
+    hypothesis.event(f"valid config, {config.people.count.max} people at most, aim {config.camera.aim}")
+    catalog = scene_catalog(config)
+    if catalog.find_bad_assets():
+        return
+    frame = sample_frame(config, catalog, seed=3, index=0)
+    json.dumps(frame.to_dict(), allow_nan=False)
+    values = [v for row in frame.camera.world_to_camera for v in row] + [v for row in frame.camera.K for v in row]
+    assert all(math.isfinite(v) for v in values)
+
+
+# --------------------------------------------------------------------------------------------------
+# Damaged body model caches and image files: judged from their headers, never an exception
+
+
+def _whole_safetensors() -> bytes:
+    header = json.dumps({"__metadata__": {"data_version": "14"},
+                         "a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
+                         "b": {"dtype": "U8", "shape": [5], "data_offsets": [24, 29]}}).encode()
+    return len(header).to_bytes(8, "little") + header + bytes(range(29))
+
+
+DAMAGE = st.one_of(
+    st.tuples(st.just("cut"), st.integers(min_value=0)),
+    st.tuples(st.just("set"), st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255))),
+    st.tuples(st.just("append"), st.binary(min_size=1, max_size=16)),
+)
+
+
+def _damaged(raw: bytes, damage: tuple[str, Any]) -> bytes:
+    kind, how = damage
+    if not raw:
+        return raw + how if kind == "append" else raw
+    if kind == "cut":
+        return raw[:how % len(raw)]
+    if kind == "set":
+        position, value = how
+        spoilt = bytearray(raw)
+        spoilt[position % len(raw)] = value
+        return bytes(spoilt)
+    return raw + how
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(DAMAGE, min_size=1, max_size=3))
+def test_fuzzed_body_model_cache_files_are_judged_like_safetensors_reads_them(
+        tmp_path_factory: pytest.TempPathFactory, damages: list[tuple[str, Any]]) -> None:
+    from safetensors import safe_open
+
+    from renderer.humans.cache import safetensors_problem
+
+    raw = _whole_safetensors()
+    for damage in damages:
+        raw = _damaged(raw, damage)
+    path = tmp_path_factory.mktemp("cache") / "build_model_data_0.safetensors"
+    path.write_bytes(raw)
+    problem = safetensors_problem(path)
+    if problem is None:  # judged whole: safetensors reads every tensor
+        with safe_open(str(path), framework="numpy") as f:
+            for key in f.keys():
+                f.get_tensor(key)
+    if len(raw) < len(_whole_safetensors()):
+        assert problem is not None  # any file cut short is caught, whatever its header says
+
+
+def _png_with_size(width: int, height: int) -> bytes:
+    """An 8 x 8 PNG whose header (IHDR, with its CRC fixed) declares width x height."""
+    import zlib
+
+    import cv2
+    import numpy as np
+
+    raw = bytearray(cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1].tobytes())
+    raw[16:24] = width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    raw[29:33] = zlib.crc32(bytes(raw[12:29])).to_bytes(4, "big")
+    return bytes(raw)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(min_value=0, max_value=2**31 - 1), st.integers(min_value=0, max_value=2**31 - 1),
+       st.lists(DAMAGE, max_size=2), st.sampled_from([".png", ".jpg"]))
+def test_fuzzed_image_files_are_refused_from_their_header_or_decode_within_the_bound(
+        tmp_path_factory: pytest.TempPathFactory, width: int, height: int, damages: list[tuple[str, Any]],
+        suffix: str) -> None:
+    import cv2
+    import numpy as np
+
+    from renderer.assets.catalog import image_problem
+    from renderer.scene.image_files import MAX_IMAGE_PIXELS, image_size
+
+    small = (width % 64 + 1, height % 64 + 1)
+    raw = _png_with_size(width, height) if suffix == ".png" else \
+        cv2.imencode(".jpg", np.zeros((small[1], small[0], 3), np.uint8))[1].tobytes()
+    for damage in damages:
+        raw = _damaged(raw, damage)
+    path = tmp_path_factory.mktemp("images") / f"image{suffix}"
+    path.write_bytes(raw)
+    problem = image_problem(path)
+    if problem is None:
+        size = image_size(path)
+        assert size is not None and size[0] * size[1] <= MAX_IMAGE_PIXELS
+        decoded = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        assert decoded is not None and decoded.shape[1] * decoded.shape[0] <= MAX_IMAGE_PIXELS
+    elif suffix == ".png" and not damages and width * height > MAX_IMAGE_PIXELS:
+        assert "pixels, more than the" in problem

@@ -14,11 +14,13 @@ A safetensors file is an 8-byte little-endian header length n, n bytes of JSON n
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from renderer.errors import RendererError
 
@@ -100,10 +102,43 @@ def safetensors_problem(path: Path) -> str | None:
         return "header is not JSON"
     if not isinstance(header, dict):
         return "header is not a mapping"
-    try:
-        end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0)
-    except (TypeError, KeyError, IndexError, ValueError):
-        return "header has no data offsets"
-    if 8 + length + end != size:
-        return f"{size} bytes, {8 + length + end} expected (cut short)"
+    return _layout_problem(header, size - 8 - length)
+
+
+_DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2,
+                "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+
+
+def _layout_problem(header: dict[str, Any], data_bytes: int) -> str | None:
+    """Why the tensors a safetensors header lists do not tile its ``data_bytes`` of data exactly (each
+    tensor's bytes = its element count x its dtype's size, in order, no gap, no overlap), or None."""
+    metadata = header.get("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        return "header's metadata is not text"
+    spans = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            return f"tensor {name!r} is not described by dtype, shape and data_offsets"
+        dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if dtype not in _DTYPE_BYTES or not isinstance(shape, list) or not isinstance(offsets, list) \
+                or len(offsets) != 2 or not all(_count(v) for v in (*shape, *offsets)):
+            return f"tensor {name!r} has a malformed dtype, shape or data_offsets"
+        begin, end = offsets
+        if end - begin != _DTYPE_BYTES[dtype] * math.prod(shape):
+            return f"tensor {name!r} has {end - begin} bytes for its shape {shape} of {dtype}"
+        spans.append((begin, end))
+    position = 0
+    for begin, end in sorted(spans):
+        if begin != position:
+            return "tensors overlap or leave gaps"
+        position = end
+    if position != data_bytes:
+        how = "cut short" if position > data_bytes else "too long"
+        return f"{data_bytes} bytes of data, {position} expected ({how})"
     return None
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
