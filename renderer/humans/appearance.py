@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from renderer.config.people import HAIR_STYLES as HAIR_STYLE_NAMES
 from renderer.humans.layout import TEXTURE_SIZE, FaceLayout, face_layout
 from renderer.humans.parts import BODY_PARTS
+from renderer.humans.skin_map import SKIN_ROUGHNESS, skin_fields, skin_texels
 from renderer.humans.wardrobe import GARMENTS, SLOTS_TABLE
 from renderer.scene.body import COVERINGS, FACE_CLASSES, pack_face_classes
 from renderer.scene.color import srgb_from_linear
@@ -200,9 +201,9 @@ def body_texture(body: BodyDescription, lips_rgb: tuple[float, float, float],
                  palm_rgb: tuple[float, float, float]) -> NDArray[np.uint8]:
     """(S, S, 3) sRGB uint8 texture of the person (rows top to bottom, v = 1 at the top).
 
-    Every texel is one of a few colours (a slot's, or a garment's pattern colour), so the texture is a
-    palette of those colours in sRGB indexed per texel: the sRGB conversion runs on 14 colours, not on
-    every texel."""
+    Every texel but the skin's is one of a few colours (a slot's, or a garment's pattern colour), so those
+    are a palette of colours in sRGB indexed per texel: the sRGB conversion runs on 14 colours; the skin's
+    texels vary (renderer.humans.skin_map.skin_texels)."""
     slots = _texel_slots(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style, body.facial_hair)
     palette = np.zeros((len(SLOTS) + 3, 3))
     colours = {"skin": body.skin, "palm": palm_rgb, "hair": body.hair_color,
@@ -233,6 +234,11 @@ def body_texture(body: BodyDescription, lips_rgb: tuple[float, float, float],
     index = np.where(limbus, np.uint8(len(palette) - 1), index)
     index = np.where(pupil, np.uint8(len(palette) - 2), index)
     texture = _srgb8(palette)[index]
+    skin = index == SLOTS.index("skin")  # the skin varies over the body (renderer.humans.skin_map)
+    attributes = body.attributes
+    bearded_man = attributes.gender == "male" and attributes.age_years >= 18 and body.facial_hair == "none"
+    texture[skin] = _srgb8(skin_texels(body.skin, body.hair_color, attributes.monk_tone, attributes.identity,
+                                       attributes.age_years, bearded_man, skin))
     for covered, garment in fabrics:  # the fabric image tiled over the garment's texels, as it is (sRGB)
         tile = _fabric(garment.image, int(8 * garment.pattern_scale))
         rows, cols = np.nonzero(covered)
@@ -247,3 +253,27 @@ def _fabric(path: str, size: int) -> NDArray[np.uint8]:
     from renderer.scene.textures import texture_rgb
 
     return texture_rgb(TextureDescription("image", 0, size=size, path=path))
+
+
+# Roughness (glTF) of each slot's surface; skin's is SKIN_ROUGHNESS, less where it is oily.
+SLOT_ROUGHNESS = {"skin": SKIN_ROUGHNESS, "palm": SKIN_ROUGHNESS, "hair": 0.5, "stubble": 0.6, "brow": 0.6,
+                  "sclera": 0.15, "iris": 0.15, "lips": 0.45, "beard": 0.55, "beard_stubble": 0.6, "mouth": 0.35,
+                  "lashes": 0.5, "top": 0.85, "bottom": 0.85, "shoes": 0.55}
+
+
+@functools.lru_cache(maxsize=64)
+def roughness_texture(top: str, bottom: str, shoes: str, hair_style: str,
+                      facial_hair: str = "none") -> NDArray[np.uint8]:
+    """(S, S, 3) uint8 glTF metallic-roughness texture of a person (G roughness, B metallic 0), for a
+    roughness factor of 1: each slot's roughness, skin less rough where it is oily (forehead, nose)."""
+    from renderer.humans.skin_map import OILY_ROUGHNESS
+
+    slots = _texel_slots(top, bottom, shoes, hair_style, facial_hair)
+    per_slot = np.array([SLOT_ROUGHNESS.get(name, SKIN_ROUGHNESS) for name in SLOTS])
+    roughness = per_slot[slots]
+    skin = slots == SLOTS.index("skin")
+    roughness[skin] += (OILY_ROUGHNESS - SKIN_ROUGHNESS) * skin_fields().oily[skin]
+    out = np.zeros((*slots.shape, 3), dtype=np.uint8)
+    out[..., 1] = np.clip(np.rint(roughness * 255), 0, 255).astype(np.uint8)
+    out.setflags(write=False)
+    return out

@@ -7,6 +7,8 @@ other source to the AssetCatalog. So people reach every engine, label and writer
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
@@ -15,7 +17,7 @@ from PIL import Image
 from renderer.assets.catalog import AssetCatalog, FaceGeometry, Landmarks, release_freed_memory
 from renderer.caching import LruCache
 from renderer.config.schema import SceneConfig
-from renderer.humans.appearance import body_texture, face_classes
+from renderer.humans.appearance import body_texture, face_classes, roughness_texture
 from renderer.humans.face_landmarks import FACE_LANDMARK_RADIUS, face_anchors, face_landmark_points
 from renderer.humans.head import gaze_directions, head_frame
 from renderer.humans.keypoints import KEYPOINTS, SKELETON
@@ -109,8 +111,9 @@ def build_body(body: BodyDescription) -> tuple[trimesh.Trimesh, Landmarks, Posed
     """The posed, textured mesh of a body, its keypoints (with their depth radii) and the posed body."""
     posed = body_model().pose(body.phenotype, body.joints, body.expression)
     texture = body_texture(body, lips_rgb=_lips(body.skin), palm_rgb=palm_albedo(body.attributes.monk_tone))
+    roughness = _roughness_image(body.top.kind, body.bottom.kind, body.shoes.kind, body.hair_style, body.facial_hair)
     material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(texture), metallicFactor=0.0,
-                                                   roughnessFactor=0.65)
+                                                   roughnessFactor=1.0, metallicRoughnessTexture=roughness)
     mesh = trimesh.Trimesh(posed.vertices, posed.faces, process=False,
                            vertex_normals=welded_normals(posed.vertices, posed.faces, body_model().vertex_of),
                            visual=trimesh.visual.TextureVisuals(uv=posed.uv, material=material))
@@ -165,3 +168,9 @@ def _lips(skin: tuple[float, float, float]) -> tuple[float, float, float]:
     """Lips: the skin with more blood showing (redder, a little darker)."""
     rgb: NDArray[np.float64] = np.asarray(skin) * np.array([0.85, 0.55, 0.55])
     return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
+
+
+@functools.lru_cache(maxsize=64)
+def _roughness_image(top: str, bottom: str, shoes: str, hair_style: str, facial_hair: str) -> Image.Image:
+    """The roughness texture of a clothing and hair combination, one image shared by all who wear it."""
+    return Image.fromarray(np.array(roughness_texture(top, bottom, shoes, hair_style, facial_hair)))
