@@ -4,6 +4,7 @@ files, damaged frames, SIGTERM with workers, a billion frames, and one line on s
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -395,7 +396,7 @@ EXTREME_NUMBERS = [  # (--set setting, the key path the one line names)
     ("camera.intrinsics={fx: 1e-300, fy: 1e-300, cx: 32, cy: 24}", "camera.intrinsics"),
     ("camera.azimuth_deg=1e300", "camera.azimuth_deg"),
     ("camera.roll_deg=-1e300", "camera.roll_deg"),
-    ("camera.near=1e-300", "camera.near"),
+    ("camera.near=1e-300", "camera: near"),
     ("table.size=[1e-300, 1e-300]", "table"),
     ("table.thickness=1e-300", "table"),
     ("table.size=[1e300, 1]", "table"),
@@ -422,6 +423,18 @@ def test_extreme_lengths_scales_and_angles_are_refused_naming_the_key(tmp_path: 
         load_scene(scene, [setting])
     message = str(caught.value)
     assert message.startswith(f"{scene}: {key}") and "\n" not in message, message
+    assert "expected a" not in message and any(w in message for w in ("outside", "must lie", "must satisfy")), message
+    dotted = setting.replace("1e-300", "1.0e-300").replace("1e300", "1.0e+300")  # YAML 1.1's spelling
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(scene))}: {re.escape(key)}"):
+        load_scene(scene, [dotted])
+
+
+def test_numbers_in_exponent_form_are_numbers(tmp_path: Path) -> None:
+    """YAML 1.1 (PyYAML) reads ``1e-3`` as a string; scene files read it as YAML 1.2 does, a number."""
+    scene = write_scene(tmp_path, "camera: {distance: 1e0, near: 5E-2, far: +2e1}\n")
+    camera = load_scene(scene).camera
+    assert (camera.distance.min, camera.near, camera.far) == (1.0, 0.05, 20.0)
+    assert load_scene(scene, ["camera.distance=15e-1"]).camera.distance.min == 1.5
 
 
 def test_extreme_numbers_are_one_line_from_the_cli_before_anything_is_written(tmp_path: Path) -> None:

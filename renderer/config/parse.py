@@ -253,7 +253,8 @@ class YamlLimitError(ValueError):
 
 class _BoundedLoader(yaml.SafeLoader):
     """PyYAML's SafeLoader that counts what it composes (values and aliases) and stops at the caps,
-    before the document is built."""
+    before the document is built; numbers in exponent form without a dot (``1e-3``, YAML 1.2 floats that
+    YAML 1.1 reads as strings) are numbers."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -269,6 +270,10 @@ class _BoundedLoader(yaml.SafeLoader):
             if self._aliases > MAX_YAML_ALIASES:
                 raise YamlLimitError(f"more than {MAX_YAML_ALIASES} aliases (*name)")
         return super().compose_node(parent, index)
+
+
+_BoundedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
 
 
 def load_yaml(text: str) -> Any:
