@@ -634,3 +634,21 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line(entry: str) -> None:
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 2, (delay, process.returncode, stderr)
         assert stderr.count("\n") == 1 and "Traceback" not in stderr and "interrupted" in stderr, (delay, stderr)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".hdr", ".exr"])
+def test_the_header_size_of_every_image_type_a_scene_takes_is_read(tmp_path: Path, suffix: str) -> None:
+    """Every suffix of IMAGE_SUFFIXES and HDR_SUFFIXES has its size read without decoding (else the check
+    would refuse good images as unreadable)."""
+    from renderer.config.files import HDR_SUFFIXES, IMAGE_SUFFIXES
+    from renderer.scene.environment import write_hdr_map
+    from renderer.scene.image_files import image_size, image_size_problem
+
+    assert suffix in IMAGE_SUFFIXES + HDR_SUFFIXES
+    path = tmp_path / f"image{suffix}"
+    if suffix in HDR_SUFFIXES:
+        write_hdr_map(path, np.ones((20, 40, 3), np.float32))
+    else:
+        cv2.imwrite(str(path), np.zeros((20, 40, 3), np.uint8))
+    assert image_size(path) == (40, 20)
+    assert image_size_problem(path, hdr=suffix in HDR_SUFFIXES) is None
