@@ -29,7 +29,7 @@ try:  # at collection, as test_people does: importing torch (anny) after a GL co
     HAVE_ANNY = True
 except ImportError:
     HAVE_ANNY = False
-FAST = {"bootstrap": 1000, "permutations": 400, "ap": False}
+FAST: dict[str, Any] = {"bootstrap": 1000, "permutations": 400, "ap": False}
 
 
 def _scene(count: int) -> Any:
