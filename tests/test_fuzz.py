@@ -330,3 +330,49 @@ def test_fuzzed_image_files_are_refused_from_their_header_or_decode_within_the_b
         assert decoded is not None and decoded.shape[1] * decoded.shape[0] <= MAX_IMAGE_PIXELS
     elif suffix == ".png" and not damages and width * height > MAX_IMAGE_PIXELS:
         assert "pixels, more than the" in problem
+
+
+# --------------------------------------------------------------------------------------------------
+# The export surface: every format, on a whole dataset and on one with a file damaged
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from renderer.pipeline.run import generate
+
+    root = tmp_path_factory.mktemp("export_fuzz") / "ds"
+    config = scene_from_dict({"image": {"width": 48, "height": 32}, "objects": {
+        "count": 2, "assets": [{"path": str(ROOT / "assets" / "meshes" / "mug.obj")}]}})
+    generate(config, root, frames=2, seed=0)
+    return root
+
+
+def _export_formats() -> list[str]:
+    from renderer.export import EXPORTERS
+
+    return sorted(EXPORTERS)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(_export_formats()), st.one_of(st.none(), st.tuples(st.integers(min_value=0), DAMAGE)))
+def test_fuzzed_exports_exit_0_or_2_with_one_line(small_dataset: Path, tmp_path_factory: pytest.TempPathFactory,
+                                                   capfd: pytest.CaptureFixture[str], name: str,
+                                                   damage: tuple[int, tuple[str, Any]] | None) -> None:
+    import shutil
+
+    from renderer import cli
+
+    root = tmp_path_factory.mktemp("export") / "ds"
+    shutil.copytree(small_dataset, root)
+    if damage is not None:
+        files = sorted(p for p in root.rglob("*") if p.is_file())
+        target = files[damage[0] % len(files)]
+        target.write_bytes(_damaged(target.read_bytes(), damage[1]))
+        hypothesis.event(f"damaged {target.parent.name}/")
+    code = cli.main(["export", str(root), "--format", name, "--out", str(root.parent / "out")])
+    err = capfd.readouterr().err
+    hypothesis.event(f"{name}: exit {code}")
+    assert code in (0, 2), (name, damage, err)
+    if code == 2:
+        assert err.count("\n") == 1 and "Traceback" not in err, (name, damage, err)
