@@ -16,6 +16,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from renderer.assets.meshes import stack_meshes
+from renderer.caching import LruCache
 from renderer.channels import CHANNEL_NAMES, CHANNELS, ChannelSource
 from renderer.errors import RendererError
 from renderer.io.format import atomic_write_bytes, frame_name, link_or_copy
@@ -290,11 +291,13 @@ class Frame:
         return meshes
 
 
-_MESH_CACHE: dict[Path, trimesh.Trimesh] = {}
+KEPT_DATASET_MESH_BYTES = 256 * 2**20  # a dataset's meshes kept in memory between frames, least recent out
+_MESH_CACHE: LruCache[Path, trimesh.Trimesh] = LruCache(
+    KEPT_DATASET_MESH_BYTES, weight=lambda mesh: len(mesh.vertices) * 24 + len(mesh.faces) * 24)
 
 
 def _load_dataset_mesh(path: Path) -> trimesh.Trimesh:
-    if path not in _MESH_CACHE:
+    def load() -> trimesh.Trimesh:
         if not path.is_file():
             raise DatasetError(f"{path}: missing mesh file")
         try:
@@ -303,8 +306,9 @@ def _load_dataset_mesh(path: Path) -> trimesh.Trimesh:
             raise DatasetError(f"{path}: unreadable mesh ({_what(exc)})") from None
         if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
             raise DatasetError(f"{path}: not a triangle mesh")
-        _MESH_CACHE[path] = mesh
-    return _MESH_CACHE[path]
+        return mesh
+
+    return _MESH_CACHE.get_or_make(path, load)
 
 
 class DatasetMeshes:
