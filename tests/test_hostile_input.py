@@ -175,6 +175,8 @@ def test_a_billion_frames_start_in_constant_memory(tmp_path: Path) -> None:
 DAMAGES = {
     "depth missing": ("depth/000001.npz", lambda p: p.unlink()),
     "depth truncated": ("depth/000001.npz", lambda p: p.write_bytes(p.read_bytes()[:100])),
+    "depth deflate stream broken": ("depth/000001.npz",  # zlib.error, found by tests/test_fuzz.py's exports
+                                    lambda p: p.write_bytes(p.read_bytes()[:39] + b"\x00" + p.read_bytes()[40:])),
     "rgb corrupt": ("rgb/000001.png", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\nbroken")),
     "instance missing": ("instance/000001.png", lambda p: p.unlink()),
     "meta not JSON": ("meta/000001.json", lambda p: p.write_text("{not json")),
@@ -652,3 +654,13 @@ def test_the_header_size_of_every_image_type_a_scene_takes_is_read(tmp_path: Pat
         cv2.imwrite(str(path), np.zeros((20, 40, 3), np.uint8))
     assert image_size(path) == (40, 20)
     assert image_size_problem(path, hdr=suffix in HDR_SUFFIXES) is None
+
+
+@pytest.mark.parametrize("people", ["people: {count: 0}\n", "", "people: {count: {choice: [0, 0]}}\n"])
+def test_aim_face_without_people_is_refused_naming_the_key(tmp_path: Path, people: str) -> None:
+    from renderer.config.schema import ConfigError
+
+    scene = write_scene(tmp_path, "camera: {aim: face}\n" + people)
+    with pytest.raises(ConfigError, match=r"camera\.aim: face needs people, and people\.count is 0"):
+        load_scene(scene)
+    assert load_scene(scene, ["people.count=[0, 1]"]).camera.aim == "face"  # frames without a person aim at target

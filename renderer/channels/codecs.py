@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,7 @@ def npz_array(data: bytes, name: str) -> NDArray[Any]:
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             return np.asarray(archive[name])
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
         raise ValueError(f"unreadable array ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
 
 

@@ -131,6 +131,8 @@ class SceneConfig:
             raise ValueError("constraints: not supported with sequences (a redrawn frame would break its "
                              "sequence); remove them or set sequence.length to 1")
         self._check_raster_lights()
+        if self.camera.aim == "face" and self.people.count.max == 0:  # every frame would show the floor
+            raise ValueError("camera.aim: face needs people, and people.count is 0; add people or aim: target")
         intrinsics = self.camera.intrinsics
         if self.render.engine == "path" and intrinsics is not None and intrinsics.fx != intrinsics.fy:
             raise ValueError(f"camera.intrinsics: the path engine needs square pixels (fx = fy), "
