@@ -49,9 +49,10 @@ def material_id(surfaces: FrameSurfaces) -> NDArray[np.uint16]:
     for k, where in sorted(surfaces.groups):
         obj = surfaces.frame.objects[k]
         own = (obj.mesh,) if obj.material.use_asset_material else ()
-        for covering in np.unique(coverings[where]):
+        here = coverings[where]
+        for covering in np.unique(here):
             key = (obj.material, *own, int(covering))
-            ids[where[coverings[where] == covering]] = keys.setdefault(key, len(keys) + 1)
+            ids[where][here == covering] = keys.setdefault(key, len(keys) + 1)
     return surfaces.image(ids, np.uint16)
 
 

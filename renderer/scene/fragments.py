@@ -86,14 +86,25 @@ class FrameSurfaces:
     material_of: Callable[[int], Any] | None = field(default=None, repr=False)
 
     @functools.cached_property
-    def pixels(self) -> NDArray[np.int64]:
-        """int64 (P,), flat indices (row * W + column) of the pixels that show a surface."""
-        return np.flatnonzero(self.fragments.object_index.ravel() >= 0)
+    def _sorted(self) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+        flat = self.fragments.object_index.ravel()
+        covered = np.flatnonzero(flat >= 0)
+        keys = flat[covered]
+        narrow = keys.astype(np.int16) if len(self.meshes) < 2**15 else keys
+        order = np.argsort(narrow, kind="stable")  # a radix sort for 16-bit keys
+        return covered[order], keys[order]
 
-    @functools.cached_property
+    @property
+    def pixels(self) -> NDArray[np.int64]:
+        """int64 (P,), flat indices (row * W + column) of the pixels that show a surface, grouped by
+        object (object order, then row order): every per-pixel array here is in this order, so each
+        object's pixels are one slice of it (``groups``)."""
+        return self._sorted[0]
+
+    @property
     def objects(self) -> NDArray[np.int32]:
         """int32 (P,), the object index at each covered pixel."""
-        return self.fragments.object_index.ravel()[self.pixels]
+        return self._sorted[1]
 
     @functools.cached_property
     def triangles(self) -> NDArray[np.int32]:
@@ -106,16 +117,14 @@ class FrameSurfaces:
         return model_views64(self.frame)
 
     @functools.cached_property
-    def groups(self) -> list[tuple[int, NDArray[np.int64]]]:
-        """(object index, positions among the covered pixels) for each object seen."""
-        narrow = self.objects.astype(np.int16) if len(self.meshes) < 2**15 else self.objects
-        order = np.argsort(narrow, kind="stable")  # a radix sort for 16-bit keys
-        sorted_objects = self.objects[order]
-        if not len(order):
+    def groups(self) -> list[tuple[int, slice]]:
+        """(object index, its slice of the covered pixels) for each object seen, in object order."""
+        objects = self.objects
+        if not len(objects):
             return []
-        starts = [int(s) for s in np.flatnonzero(np.r_[True, sorted_objects[1:] != sorted_objects[:-1]])]
-        ends = [*starts[1:], len(order)]
-        return [(int(sorted_objects[s]), order[s:e]) for s, e in zip(starts, ends, strict=True)]
+        starts = [int(s) for s in np.flatnonzero(np.r_[True, objects[1:] != objects[:-1]])]
+        ends = [*starts[1:], len(objects)]
+        return [(int(objects[s]), slice(s, e)) for s, e in zip(starts, ends, strict=True)]
 
     @functools.cached_property
     def rays(self) -> NDArray[np.float64]:
@@ -146,7 +155,7 @@ class FrameSurfaces:
             to_object = np.linalg.inv(self.model_views[k])
             origin = to_object[:3, 3]
             directions = self.rays[where] @ to_object[:3, :3].T
-            if len(mesh.faces) <= 2 * len(where):
+            if len(mesh.faces) <= 2 * (where.stop - where.start):
                 bary[where], t[where] = _per_face_hits(mesh, origin, directions, self.triangles[where])
             else:
                 corners = mesh.vertices[self.corner_indices[k]]
@@ -169,7 +178,7 @@ class FrameSurfaces:
         coordinates of the triangle's corners (sum 1)."""
         return self._hits[0]
 
-    def camera_corners(self, k: int, where: NDArray[np.int64]) -> NDArray[np.float64]:
+    def camera_corners(self, k: int, where: slice) -> NDArray[np.float64]:
         """float64 (n, 3, 3): the corners of the triangles seen at covered pixels ``where`` (all of object
         k) in this frame's camera frame."""
         mesh = self.meshes[k]
@@ -183,7 +192,7 @@ class FrameSurfaces:
         its ray (z = 1) times the hit's parameter."""
         return self.rays * self._hits[1][:, None]
 
-    def interpolate(self, corners_of: Callable[[int, NDArray[np.int64]], Array | None],
+    def interpolate(self, corners_of: Callable[[int, slice], Array | None],
                     channels: int = 3) -> NDArray[np.float64]:
         """(P, C) float64: a per-corner attribute interpolated at each covered pixel's barycentrics.
         ``corners_of(k, where)`` gives the (n, 3, C) corner values of object k's triangles at covered
@@ -200,7 +209,7 @@ class FrameSurfaces:
                          channels: int) -> NDArray[np.float64]:
         """(P, C): a per-vertex attribute of the meshes (``per_vertex(mesh)``: (V, C) or None) at each
         covered pixel, interpolated over its triangle."""
-        def corners(k: int, where: NDArray[np.int64]) -> Array | None:
+        def corners(k: int, where: slice) -> Array | None:
             mesh = self.meshes[k]
             values = per_vertex(mesh)
             if values is None:
