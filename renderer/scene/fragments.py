@@ -154,10 +154,11 @@ class FrameSurfaces:
             mesh = self.meshes[k]
             to_object = np.linalg.inv(self.model_views[k])
             origin = to_object[:3, 3]
-            directions = self.rays[where] @ to_object[:3, :3].T
             if len(mesh.faces) <= 2 * (where.stop - where.start):
-                bary[where], t[where] = _per_face_hits(mesh, origin, directions, self.triangles[where])
+                bary[where], t[where] = _per_face_hits(mesh, origin, to_object[:3, :3], self.rays[where],
+                                                       self.triangles[where])
             else:
+                directions = self.rays[where] @ to_object[:3, :3].T
                 corners = mesh.vertices[self.corner_indices[k]]
                 bary[where], t[where] = ray_barycentrics(directions, corners, origin)
         return bary, t
@@ -165,11 +166,12 @@ class FrameSurfaces:
     @functools.cached_property
     def object_points(self) -> NDArray[np.float64]:
         """float64 (P, 3), the surface point at each covered pixel in its object's own (unscaled asset)
-        frame: the triangle's corners weighted by the barycentric coordinates."""
+        frame: where the pixel centre's ray, carried into that frame, meets its triangle's plane."""
         out = np.zeros((len(self.pixels), 3), dtype=np.float64)
-        bary = self.barycentrics
-        for k, where in self.groups:
-            out[where] = weighted_corners(bary[where], self.meshes[k].vertices[self.corner_indices[k]])
+        t = self._hits[1]
+        for k, where in self.groups:  # the hit on the ray carried into the object's frame: origin + t d
+            to_object = np.linalg.inv(self.model_views[k])
+            out[where] = to_object[:3, 3] + t[where, None] * (self.rays[where] @ to_object[:3, :3].T)
         return out
 
     @property
@@ -291,26 +293,33 @@ class FrameSurfaces:
         return np.asarray(n)
 
 
-def _per_face_hits(mesh: SurfaceMesh, origin: NDArray[np.float64], directions: NDArray[np.float64],
+def _per_face_hits(mesh: SurfaceMesh, origin: NDArray[np.float64], to_object: NDArray[np.float64],
+                   rays: NDArray[np.float64],
                    triangles: NDArray[np.int32]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """ray_barycentrics for rays from one ``origin`` (object frame) through each face in ``triangles``,
-    its ray-independent terms made once per face of the mesh."""
+    """ray_barycentrics for rays (camera frame, z = 1) from the camera centre (``origin`` in the object's
+    frame; ``to_object`` its 3x3 linear part) through each face in ``triangles``. Moller-Trumbore's
+    terms are linear in the ray: u = d.(e2 x s) / det, v = d.(s x e1) / det, det = d.(e2 x e1), with d the
+    ray in the object's frame; so each face's three vectors are turned into the camera frame once, and
+    each pixel takes three dot products with its ray."""
     a = mesh.vertices[mesh.faces[:, 0]]
     e1 = mesh.vertices[mesh.faces[:, 1]] - a
     e2 = mesh.vertices[mesh.faces[:, 2]] - a
     s = origin - a
     q = np.cross(s, e1)
     e2q = np.einsum("nk,nk->n", e2, q)
-    e1, e2, s, q, e2q = e1[triangles], e2[triangles], s[triangles], q[triangles], e2q[triangles]
-    p = np.cross(directions, e2)
-    det = np.einsum("nk,nk->n", e1, p)
+    # d = to_object @ ray, so d . w = ray . (to_object^T w): per face, w @ to_object.
+    terms = np.stack([np.cross(e2, s), q, np.cross(e2, e1)], axis=1) @ to_object  # (F, 3 terms, 3)
+    per_pixel = terms[triangles]
+    x, y = rays[:, 0:1], rays[:, 1:2]
+    dots = per_pixel[:, :, 0] * x + per_pixel[:, :, 1] * y + per_pixel[:, :, 2]  # (n, 3): u num, v num, det
+    det = dots[:, 2]
     flat = np.abs(det) < 1e-300
     inv = 1.0 / np.where(flat, 1.0, det)
-    u = np.einsum("nk,nk->n", s, p) * inv
-    v = np.einsum("nk,nk->n", directions, q) * inv
+    u = dots[:, 0] * inv
+    v = dots[:, 1] * inv
     out = np.stack([1.0 - u - v, u, v], axis=1)
     out[flat] = 1.0 / 3.0
-    t = np.where(flat, 0.0, e2q * inv)
+    t = np.where(flat, 0.0, e2q[triangles] * inv)
     return out, t
 
 
