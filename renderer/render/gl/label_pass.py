@@ -235,7 +235,7 @@ class LabelPass:
         if kept is not None and (not count_alone or len(kept.buffers.unoccluded_pixels) == len(frame.objects)):
             return kept.buffers
         buffers = self._render(frame, catalog, count_alone, surfaces)
-        if surfaces and count_alone:
+        if surfaces:  # (a pass without counts serves only requests without them: checked above)
             self.recent.put(catalog, frame, KeptPass(buffers))
         return buffers
 
@@ -251,7 +251,7 @@ class LabelPass:
                        fragments: Fragments | None = None) -> FrameSurfaces:
         """The frame's fragments with its meshes: what per-pixel attributes are made from."""
         if fragments is None:
-            buffers = self.render(frame, catalog)
+            buffers = self.render(frame, catalog, count_alone=False)  # the frame's own pass, when kept
             assert buffers.surfaces is not None
             return buffers.surfaces
         meshes = tuple(self.surface(obj.mesh, catalog) for obj in frame.objects)
